@@ -1,0 +1,128 @@
+"""Turn the paths a user gives into articles: walk folders, dispatch by suffix, skip and report.
+
+Sources: every Article.source is `os.path.abspath(<path as given>/<relative file path>)`. It is
+absolute so indexing `data/` from two working directories names the same file the same way
+(no duplicate documents), and it is not symlink-resolved (`realpath`) so the path the user sees
+is the path they gave. A file reached twice (a folder and a file inside it) is loaded once.
+
+Loader contract: each format module has `load(path, source=None) -> LoadResult`, raising
+LoadError when the whole file is unusable; in-file problems come back in `problems`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from rag.ingest import html, jsonl, pdf, text
+from rag.ingest.errors import LoadError
+from rag.models import LoadProblem, LoadResult
+
+Loader = Callable[..., LoadResult]
+LOADERS: dict[str, Loader] = {
+    ".txt": text.load,
+    ".md": text.load,
+    ".markdown": text.load,
+    ".html": html.load,
+    ".htm": html.load,
+    ".pdf": pdf.load,
+    ".jsonl": jsonl.load,
+}
+SUPPORTED = ", ".join(sorted(LOADERS))
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _walk(root: Path, exclude_hidden: bool, problems: list[LoadProblem]) -> Iterator[Path]:
+    """Files under `root` in a deterministic (sorted) order; symlinked folders are not followed."""
+
+    def on_error(err: OSError) -> None:
+        where = os.path.abspath(err.filename or root)
+        problems.append(LoadProblem(where, f"folder could not be read ({err.strerror}); check its permissions"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
+        kept_dirs = []
+        for d in sorted(dirnames):
+            if exclude_hidden and _hidden(d):
+                continue
+            full = os.path.join(dirpath, d)
+            if os.path.islink(full):  # following links could loop or leave the tree the user named
+                problems.append(
+                    LoadProblem(os.path.abspath(full), "is a link to a folder and was not followed; pass its target path")
+                )
+                continue
+            kept_dirs.append(d)
+        dirnames[:] = kept_dirs
+        for f in sorted(filenames):
+            if not (exclude_hidden and _hidden(f)):
+                yield Path(dirpath, f)
+
+
+def _check_regular(path: Path, source: str) -> LoadProblem | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return LoadProblem(source, "is a broken link (its target does not exist); fix or remove the link")
+    except OSError as e:
+        return LoadProblem(source, f"cannot be read ({e.strerror}); check its permissions")
+    if not stat.S_ISREG(st.st_mode):
+        return LoadProblem(source, "is not a regular file (a pipe, socket or device); skipped, remove it from the folder")
+    return None
+
+
+def _load_file(path: Path, source: str, result: LoadResult) -> None:
+    suffix = path.suffix.lower()
+    loader = LOADERS.get(suffix)
+    if loader is None:
+        what = f"file type '{suffix}'" if suffix else "file without an extension"
+        result.problems.append(
+            LoadProblem(source, f"unsupported {what}; convert it to one of {SUPPORTED}, or remove it from the folder")
+        )
+        return
+    result.files_seen.append(source)
+    problem = _check_regular(path, source)
+    if problem is not None:
+        result.problems.append(problem)
+        return
+    try:
+        loaded = loader(path, source=source)
+    except LoadError as e:
+        result.problems.append(LoadProblem(source, e.message))
+        return
+    except OSError as e:  # raced with a delete, permission change...
+        result.problems.append(LoadProblem(source, f"cannot be read ({e.strerror or e}); check it and re-run"))
+        return
+    result.articles.extend(loaded.articles)
+    result.problems.extend(loaded.problems)
+
+
+def load_paths(paths: Sequence[Path | str], exclude_hidden: bool = True) -> LoadResult:
+    """Load every supported file among `paths` (files or folders, folders walked recursively).
+
+    Unsupported, unreadable, empty and binary files are reported in `problems` and the rest is
+    loaded. `files_seen` lists every supported file met, loaded or not, so the indexer knows
+    which sources still exist. Hidden files and folders (dot-names) inside walked folders are
+    skipped when `exclude_hidden`; a hidden file named explicitly is always loaded.
+    A path that does not exist raises FileNotFoundError.
+    """
+    result = LoadResult()
+    seen: set[str] = set()
+    for given in map(Path, paths):
+        if not given.exists():
+            hint = " (it is a broken link)" if given.is_symlink() else ""
+            raise FileNotFoundError(
+                f"{given} does not exist{hint} (looked at {os.path.abspath(given)}); "
+                f"check the spelling, or pass a folder or a file of type {SUPPORTED}"
+            )
+        files = _walk(given, exclude_hidden, result.problems) if given.is_dir() else iter([given])
+        for path in files:
+            source = os.path.abspath(path)
+            if source in seen:
+                continue
+            seen.add(source)
+            _load_file(path, source, result)
+    return result
