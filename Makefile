@@ -47,5 +47,18 @@ $(VENV)/.local-llm: $(VENV)/.installed
 test: install chromium local-llm
 	$(VENV)/bin/pytest -q
 
+# Peer benchmarks (LlamaIndex, Haystack) run in their own virtualenvs, never in $(VENV).
+# torch==2.13.0 goes in first (CPU wheel on disk) or the peers pull a multi-GB CUDA build.
+# Stamp files re-run an install only when its requirements file changes.
+PEER_REQ := eval/bench/peers
+peers: .venv-llamaindex/.installed .venv-haystack/.installed
+
+.venv-%/.installed: $(PEER_REQ)/requirements-%.txt
+	test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install -q --upgrade pip
+	.venv-$*/bin/python -m pip install -q torch==2.13.0
+	.venv-$*/bin/python -m pip install -q -r $<
+	touch $@
+
 clean:
 	rm -rf $(VENV) index/*/ eval/results test-output

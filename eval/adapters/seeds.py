@@ -1,0 +1,61 @@
+"""Seed questions over the bundled sample corpus (shared/eval/seeds_dev.jsonl).
+
+Each line: id, kind (fact | multi | unanswerable), question, answers, evidence. Relevance is
+textual: a retrieved passage is relevant when it contains an evidence string after NFKC and
+whitespace folding (eval.metrics.evidence_scores). The corpus is the product's sample
+collection, indexed by the pipeline, so the EvalSet carries no corpus.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eval.adapters.base import (
+    DatasetError,
+    EvalQuestion,
+    EvalSet,
+    check_unique,
+    field_of,
+    iter_jsonl,
+    require_file,
+    string_list,
+)
+
+KINDS = ("fact", "multi", "unanswerable")
+WHAT = "the seed question file (seeds_dev.jsonl: id, kind, question, answers, evidence)"
+
+
+def load_seeds(path: str | Path, split: str = "dev") -> EvalSet:
+    """Read the seed questions. `path` is the .jsonl file or the folder holding seeds_<split>.jsonl."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / f"seeds_{split}.jsonl"
+    require_file(p, WHAT)
+    questions: list[EvalQuestion] = []
+    for lineno, obj in iter_jsonl(p, WHAT):
+        where = f"{p}:{lineno}"
+        kind = field_of(obj, "kind", str, where)
+        if kind not in KINDS:
+            raise DatasetError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+        answers = string_list(obj, "answers", where)
+        evidence = string_list(obj, "evidence", where)
+        unanswerable = kind == "unanswerable"
+        if unanswerable and answers:
+            raise DatasetError(f"{where}: an unanswerable question must have no answers")
+        if not unanswerable and not answers:
+            raise DatasetError(f"{where}: a {kind} question needs at least one answer")
+        questions.append(
+            EvalQuestion(
+                qid=str(field_of(obj, "id", (str, int), where)),
+                text=field_of(obj, "question", str, where),
+                answers=answers,
+                is_unanswerable=unanswerable,
+                evidence=evidence,
+                kind=kind,
+            )
+        )
+    if not questions:
+        raise DatasetError(f"{p} holds no questions: expected {WHAT}")
+    result = tuple(questions)
+    check_unique(result, p)
+    return EvalSet(name="seeds", split=split, questions=result)
