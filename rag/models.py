@@ -120,7 +120,11 @@ class Hit(BaseModel):
 class SearchFilters(BaseModel):
     since: str | None = Field(default=None, description="ISO date, inclusive lower bound")
     until: str | None = Field(default=None, description="ISO date, inclusive upper bound")
-    source_glob: str | None = Field(default=None, description="fnmatch pattern on the source path")
+    source_glob: str | None = Field(default=None, description="glob pattern on the source path")
+    include_undated: bool = Field(
+        default=False, description="Let documents without a date pass a date filter (set for automatic filters)"
+    )
+    automatic: bool = Field(default=False, description="True when the filter was read from the question itself")
 
 
 # ---------------------------------------------------------------- answer and cite

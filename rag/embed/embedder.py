@@ -36,7 +36,12 @@ class Embedder:
         # Never reach for a hub: weights come from local folders only.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars are noise in CLI output and logs
+        hf_logging.set_verbosity_error()
 
         self.model_name = model_name
         self.batch_size = batch_size

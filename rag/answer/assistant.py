@@ -1,0 +1,132 @@
+"""The end-to-end assistant: retrieve -> answer -> cite, over the current generation of one collection.
+
+One Assistant is long-lived (the CLI makes one per command, the API one per process): it loads the
+embedding model once and re-opens the collection snapshot when a writer has committed a newer
+generation, so readers never see a half-written index and never need a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from rag.embed.embedder import Embedder
+from rag.models import Answer, Article, SearchFilters
+from rag.retrieve.hybrid import HybridRetriever, SearchResult
+from rag.retrieve.rerank import CrossEncoderReranker
+from rag.settings import Settings
+from rag.store.collection import Collection
+from rag.store.snapshot import Snapshot
+
+
+class Assistant:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.collection = Collection(settings.collection_dir)
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._retired: list[Snapshot] = []
+        self._snapshot = self.collection.open_snapshot()  # fails early with advice when there is no index
+        model = self._snapshot.manifest.model  # queries use the model that built the index
+        self.embedder = embedder or Embedder(model, settings.device, settings.embed_batch_size)
+        self.reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
+        from rag.answer.modes import build_answerers  # noqa: PLC0415 - keeps import order clean for the CLI
+
+        self.answerers = build_answerers(settings, self.embedder)
+
+    # ------------------------------------------------------------------ snapshot life cycle
+    @property
+    def snapshot(self) -> Snapshot:
+        """The newest committed generation; re-opened when a writer has moved on."""
+        with self._lock:
+            assert self._snapshot is not None
+            if self.collection.generation() != self._snapshot.generation:
+                fresh = self.collection.open_snapshot()
+                # Requests still running keep the old snapshot object; close it on the next swap.
+                for old in self._retired:
+                    old.close()
+                self._retired = [self._snapshot]
+                self._snapshot = fresh
+            return self._snapshot
+
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(self.snapshot, self.embedder, self.settings, self.reranker)
+
+    def article(self, doc_id: str) -> Article | None:
+        return self.snapshot.article(doc_id)
+
+    # ------------------------------------------------------------------ queries
+    def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
+        return self.retriever().search(query, k, filters)
+
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        history: list[dict[str, str]] | None = None,
+        mode: str | None = None,
+    ) -> Answer:
+        *_, final = self.stream(question, k, filters, history, mode)
+        assert isinstance(final, Answer)
+        return final
+
+    def stream(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        history: list[dict[str, str]] | None = None,
+        mode: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield answer text as it is produced, then the final verified Answer (always last)."""
+        t0 = time.perf_counter()
+        rewritten = self.rewrite(question, history)
+        snapshot = self.snapshot
+        retriever = HybridRetriever(snapshot, self.embedder, self.settings, self.reranker)
+        result = retriever.search(rewritten, k, filters)
+        t_retrieve = (time.perf_counter() - t0) * 1000
+        answerer = self.answerers.pick(mode or self.settings.answer_mode)
+        final: Answer | None = None
+        for item in answerer.stream(rewritten, result.hits, snapshot.article):
+            if isinstance(item, Answer):
+                final = item
+            else:
+                yield item
+        assert final is not None, "answerers always end with an Answer"
+        final = final.model_copy(
+            update={
+                "question": question,
+                "rewritten_question": rewritten if rewritten != question else None,
+                "filters": result.filters,
+                "notes": [*result.notes, *final.notes],
+                "timings_ms": {
+                    **final.timings_ms,
+                    **result.timings_ms,
+                    "retrieve": t_retrieve,
+                    "total": (time.perf_counter() - t0) * 1000,
+                },
+            }
+        )
+        yield final
+
+    def rewrite(self, question: str, history: list[dict[str, str]] | None) -> str:
+        if not history:
+            return question
+        from rag.answer.rewrite import rewrite_question  # noqa: PLC0415
+
+        return rewrite_question(question, history, self.answerers.llm_client())
+
+    def close(self) -> None:
+        with self._lock:
+            for s in [*self._retired, *([self._snapshot] if self._snapshot else [])]:
+                s.close()
+            self._retired, self._snapshot = [], None
+
+
+def open_assistant(settings: Settings, index_dir: Path | None = None) -> Assistant:
+    if index_dir is not None:
+        settings = settings.model_copy(update={"index_dir": index_dir})
+    return Assistant(settings)

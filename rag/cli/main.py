@@ -1,0 +1,168 @@
+"""The `rag` command line: index, search, delete, stats, ask, serve, eval.
+
+Settings come from RAG_* environment variables; flags override them for one run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from rag.settings import Settings  # noqa: E402
+
+app = typer.Typer(help="Offline-first question answering over your documents, with verified citations.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+
+CollectionOpt = Annotated[Optional[str], typer.Option("--collection", "-c", help="Collection name (RAG_COLLECTION)")]
+IndexDirOpt = Annotated[Optional[Path], typer.Option("--index-dir", help="Where indexes live (RAG_INDEX_DIR)")]
+
+
+def make_settings(collection: str | None = None, index_dir: Path | None = None, **extra: object) -> Settings:
+    overrides = {k: v for k, v in {"collection": collection, "index_dir": index_dir, **extra}.items() if v is not None}
+    try:
+        return Settings(**overrides)
+    except Exception as e:  # pydantic ValidationError: show which setting is wrong, not a traceback
+        fail(f"Invalid setting: {e}")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to index (recursively)")],
+    collection: CollectionOpt = None,
+    index_dir: IndexDirOpt = None,
+    rebuild: Annotated[bool, typer.Option(help="Re-embed everything from PATHs (after a model/chunking change)")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
+) -> None:
+    """Index documents; a re-run does only the work the change needs."""
+    from rag.pipeline.indexer import index_paths
+    from rag.store.manifest import IncompatibleIndex
+
+    settings = make_settings(collection, index_dir)
+    for p in paths:
+        if not p.exists():
+            fail(f"{p} does not exist. Give files or folders of .txt, .md, .html, .pdf or .jsonl documents.")
+    try:
+        report = index_paths(paths, settings, rebuild=rebuild, progress=progress and sys.stderr.isatty())
+    except (IncompatibleIndex, RuntimeError, FileNotFoundError) as e:
+        fail(str(e))
+    for p in report.problems:
+        err.print(f"[yellow]skipped[/] {p.source}: {p.message}", highlight=False)
+    m = report.manifest
+    out.print(
+        f"[bold]{settings.collection}[/]: {report.files} files; documents +{report.documents_added} "
+        f"-{report.documents_removed} ={report.documents_unchanged}; chunks +{report.chunks_added} "
+        f"({report.chunks_embedded} embedded, {report.chunks_from_cache} from cache); "
+        f"total {m.documents if m else 0} documents, {m.chunks if m else 0} chunks "
+        f"in {report.seconds.get('total', 0):.1f}s",
+        highlight=False,
+    )
+    if m is None or m.chunks == 0:
+        fail("Nothing was indexed: no readable documents in the given paths.", code=2)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="Passages to show")] = 5,
+    since: Annotated[Optional[str], typer.Option(help="Only documents dated on/after YYYY-MM-DD")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before YYYY-MM-DD")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Only sources matching this glob")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    collection: CollectionOpt = None,
+    index_dir: IndexDirOpt = None,
+) -> None:
+    """List the best passages with title, date, source and scores."""
+    from rag.cli.common import open_retriever, parse_filters
+
+    settings = make_settings(collection, index_dir)
+    filters = parse_filters(since, until, source)
+    with open_retriever(settings) as retriever:
+        result = retriever.search(query, k, filters)
+    if as_json:
+        print(json.dumps({"query": query, "filters": result.filters.model_dump(), "notes": result.notes,
+                          "hits": [h.model_dump() for h in result.hits]}, ensure_ascii=False, indent=2))
+        return
+    for note in result.notes:
+        out.print(f"[dim]{note}[/]", highlight=False)
+    if not result.hits:
+        out.print("No passages match.")
+    for rank, h in enumerate(result.hits, start=1):
+        p = h.passage
+        scores = f"fused {h.fused_score:.4f}"
+        scores += f" · dense {h.dense_score:.3f}" if h.dense_score is not None else ""
+        scores += f" · bm25 {h.bm25_score:.2f}" if h.bm25_score is not None else ""
+        out.print(f"[bold]{rank}. {p.title or '(untitled)'}[/]  {p.date or 'undated'}  [dim]{scores}[/]", highlight=False)
+        out.print(f"   [dim]{p.source} chars {p.start}-{p.end} · doc {p.doc_id[:12]}[/]", highlight=False)
+        snippet = p.text if len(p.text) < 300 else p.text[:300] + "…"
+        out.print(f"   {snippet}\n", highlight=False)
+
+
+@app.command()
+def delete(
+    doc_id: Annotated[str, typer.Argument(help="Document id (or a unique prefix of it)")],
+    collection: CollectionOpt = None,
+    index_dir: IndexDirOpt = None,
+) -> None:
+    """Remove one document from the index (no rebuild)."""
+    from rag.pipeline.indexer import delete_document
+
+    settings = make_settings(collection, index_dir)
+    try:
+        m = delete_document(settings, doc_id)
+    except (KeyError, FileNotFoundError, RuntimeError) as e:
+        fail(str(e.args[0]) if e.args else str(e))
+    out.print(f"Deleted. {m.documents} documents, {m.chunks} chunks remain.")
+
+
+@app.command()
+def stats(collection: CollectionOpt = None, index_dir: IndexDirOpt = None,
+          as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Documents, chunks, model and size on disk of a collection."""
+    from rag.store.collection import Collection
+
+    settings = make_settings(collection, index_dir)
+    coll = Collection(settings.collection_dir)
+    m = coll.manifest() if coll.exists() else None
+    if m is None:
+        fail(f"No index at {settings.collection_dir}. Build one with `rag index PATH --collection {settings.collection}`.")
+    size = sum(f.stat().st_size for f in settings.collection_dir.rglob("*") if f.is_file())
+    data = {**m.model_dump(), "collection": settings.collection, "path": str(settings.collection_dir), "bytes_on_disk": size}
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    for key in ("collection", "path", "documents", "chunks", "model", "dim", "vector_index", "chunk_tokens",
+                "chunk_overlap_tokens", "fingerprint", "generation", "updated_at"):
+        out.print(f"{key:>20}: {data[key]}", highlight=False)
+    out.print(f"{'size on disk':>20}: {size / 1e6:.1f} MB", highlight=False)
+
+
+def _register_optional_commands() -> None:
+    """ask / serve / eval live in their own modules; each registers itself on `app`."""
+    import importlib
+
+    for name in ("rag.cli.ask", "rag.cli.serve", "rag.cli.evaluate"):
+        try:
+            importlib.import_module(name).register(app)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+
+
+_register_optional_commands()

@@ -1,0 +1,231 @@
+"""Index files into a collection, doing only the work a change needs.
+
+load (ingest) -> diff against what is stored (by document id = sha256 of source + content)
+-> chunk the new documents -> embed only chunk texts the cache has never seen -> commit one
+new generation (store). Unchanged documents cost nothing but reading and hashing their files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from rag.chunk.chunker import Chunker, embedding_input
+from rag.embed.embedder import Embedder
+from rag.ingest.discover import load_paths
+from rag.models import Article, Chunk, LoadProblem
+from rag.settings import Settings
+from rag.store.collection import Collection, CollectionWriter
+from rag.store.manifest import Manifest
+
+EMBED_BATCH_GROUP = 512  # texts per progress step; encode() still batches by settings.embed_batch_size
+
+
+@dataclass
+class IndexReport:
+    collection: str
+    files: int = 0
+    documents_added: int = 0
+    documents_removed: int = 0
+    documents_unchanged: int = 0
+    chunks_added: int = 0
+    chunks_embedded: int = 0
+    chunks_from_cache: int = 0
+    problems: list[LoadProblem] = field(default_factory=list)
+    manifest: Manifest | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.documents_added or self.documents_removed)
+
+
+def _under(source: str, roots: list[str]) -> bool:
+    return any(source == r or source.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def plan_removals(
+    stored: dict[str, set[str]], articles: list[Article], problems: list[LoadProblem], roots: list[str]
+) -> list[str]:
+    """Stored documents to drop: those of files under `roots` that changed or are gone.
+
+    A file that exists but failed to load keeps its old documents: an unreadable moment must not
+    silently delete what was indexed.
+    """
+    fresh: dict[str, set[str]] = {}
+    for a in articles:
+        fresh.setdefault(a.source, set()).add(a.doc_id)
+    failed = {p.source for p in problems} - set(fresh)
+    remove: list[str] = []
+    for source, doc_ids in stored.items():
+        if source in failed or not (_under(source, roots) or source in fresh):
+            continue
+        remove += sorted(doc_ids - fresh.get(source, set()))
+    return remove
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def embed_missing(
+    embedder: Embedder, texts_by_key: dict[str, str], progress: bool
+) -> dict[str, np.ndarray]:
+    """Embed texts longest-first in groups so the progress bar moves and padding stays small."""
+    keys = sorted(texts_by_key, key=lambda k: len(texts_by_key[k]), reverse=True)
+    out: dict[str, np.ndarray] = {}
+    with _progress(progress) as bar:
+        task = bar.add_task("Embedding chunks", total=len(keys))
+        for i in range(0, len(keys), EMBED_BATCH_GROUP):
+            part = keys[i : i + EMBED_BATCH_GROUP]
+            vecs = embedder.encode([texts_by_key[k] for k in part])
+            out.update(zip(part, vecs))
+            bar.advance(task, len(part))
+    return out
+
+
+def _choose_vector_kind(settings: Settings, n_chunks: int) -> str:
+    if settings.vector_index != "auto":
+        return settings.vector_index
+    return "hnsw" if n_chunks > settings.ann_threshold else "flat"
+
+
+def index_paths(
+    paths: list[Path],
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    progress: bool = False,
+    embedder: Embedder | None = None,
+) -> IndexReport:
+    target = settings.collection_dir
+    if rebuild:
+        return _rebuild(paths, settings, progress=progress, embedder=embedder)
+    _recover_interrupted_rebuild(target)
+    report = IndexReport(collection=settings.collection)
+    t0 = time.perf_counter()
+    loaded = load_paths([Path(p) for p in paths])
+    report.files, report.problems = len(loaded.files_seen), loaded.problems
+    report.seconds["load"] = time.perf_counter() - t0
+
+    collection = Collection(target)
+    with collection.writer() as writer:
+        current = writer.current_manifest()
+        if current is not None:
+            current.check_compatible(settings)  # refuse before loading a model or touching anything
+        embedder = embedder or Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+        manifest = current or Manifest.for_settings(settings, embedder.dim)
+        _apply_changes(writer, loaded.articles, loaded.problems, paths, settings, embedder, manifest, report, progress)
+    report.seconds["total"] = time.perf_counter() - t0
+    return report
+
+
+def _apply_changes(
+    writer: CollectionWriter,
+    articles: list[Article],
+    problems: list[LoadProblem],
+    paths: list[Path],
+    settings: Settings,
+    embedder: Embedder,
+    manifest: Manifest,
+    report: IndexReport,
+    progress: bool,
+) -> None:
+    stored = writer.doc_ids_by_source()
+    stored_ids = set().union(*stored.values()) if stored else set()
+    roots = [os.path.abspath(p) for p in paths]
+    remove = plan_removals(stored, articles, problems, roots)
+    # One document can appear twice (same file given twice, identical records): keep the first.
+    unique: dict[str, Article] = {}
+    for a in articles:
+        unique.setdefault(a.doc_id, a)
+    new_articles = [a for d, a in unique.items() if d not in stored_ids]
+    report.documents_unchanged = len(unique) - len(new_articles)
+
+    t = time.perf_counter()
+    chunker = Chunker(
+        embedder.count_tokens_batch,
+        embedder.max_tokens,
+        chunk_tokens=settings.chunk_tokens,
+        overlap_tokens=settings.chunk_overlap_tokens,
+        title_prefix=settings.title_prefix,
+    )
+    chunks = chunker.chunk_many(new_articles)
+    by_doc: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    report.seconds["chunk"] = time.perf_counter() - t
+
+    titles = {a.doc_id: a.title for a in new_articles}
+    inputs = {c.chunk_id: embedding_input(titles[c.doc_id], c.text, settings.title_prefix) for c in chunks}
+    keys = {cid: embedder.cache_key(text) for cid, text in inputs.items()}
+    cached = writer.cached_vectors(sorted(set(keys.values())), embedder.dim)
+    missing = {keys[cid]: inputs[cid] for cid in inputs if keys[cid] not in cached}
+    t = time.perf_counter()
+    new_vectors = embed_missing(embedder, missing, progress)
+    report.seconds["embed"] = time.perf_counter() - t
+    report.chunks_embedded = len(missing)
+    report.chunks_from_cache = len(chunks) - len(missing)
+
+    if not remove and not new_articles and writer.generation:
+        report.manifest = writer.current_manifest()
+        return  # nothing changed: no new generation
+    t = time.perf_counter()
+    add = [(a, by_doc.get(a.doc_id, []), [keys[c.chunk_id] for c in by_doc.get(a.doc_id, [])]) for a in new_articles]
+    total_chunks = (manifest.chunks if writer.generation else 0) + len(chunks)
+    report.manifest = writer.commit(manifest, remove, add, new_vectors, _choose_vector_kind(settings, total_chunks))
+    report.seconds["store"] = time.perf_counter() - t
+    report.documents_added, report.documents_removed, report.chunks_added = len(new_articles), len(remove), len(chunks)
+
+
+def delete_document(settings: Settings, doc_id: str) -> Manifest:
+    """Remove one document (by id or unique id prefix) as a new generation."""
+    collection = Collection(settings.collection_dir)
+    if not collection.exists():
+        raise FileNotFoundError(f"No collection at {settings.collection_dir}; nothing to delete.")
+    with collection.writer() as writer:
+        stored = set().union(*writer.doc_ids_by_source().values())
+        matches = [d for d in stored if d.startswith(doc_id)] if doc_id else []
+        if len(matches) != 1:
+            what = "No document" if not matches else f"{len(matches)} documents"
+            raise KeyError(f"{what} with id starting {doc_id!r}. List ids with `rag search` or the API's /v1/documents.")
+        manifest = writer.current_manifest()
+        assert manifest is not None
+        return writer.commit(manifest, matches, [], {}, manifest.vector_index)
+
+
+def _rebuild(paths: list[Path], settings: Settings, *, progress: bool, embedder: Embedder | None) -> IndexReport:
+    """Build a fresh collection beside the old one, then swap folders: the old stays usable until then."""
+    target = settings.collection_dir
+    staging = target.with_name(target.name + ".rebuild")
+    shutil.rmtree(staging, ignore_errors=True)
+    staged = settings.model_copy(update={"collection": staging.name})
+    report = index_paths(paths, staged, progress=progress, embedder=embedder)
+    report.collection = settings.collection
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    return report
+
+
+def _recover_interrupted_rebuild(target: Path) -> None:
+    """A rebuild killed between its two renames leaves only `<name>.old`: put it back."""
+    old = target.with_name(target.name + ".old")
+    if not target.exists() and old.exists():
+        old.rename(target)

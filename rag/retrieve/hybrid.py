@@ -1,0 +1,115 @@
+"""Hybrid retrieval: FAISS (dense) and BM25 candidate lists, filtered inside each search, fused by RRF.
+
+Each hit keeps its dense cosine, BM25 score, ranks and fused score, so the answerer's refusal
+policy and the user can both see why a passage was chosen.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.embed.embedder import Embedder
+from rag.models import Hit, SearchFilters
+from rag.retrieve.dates import date_filter_from_question
+from rag.retrieve.fusion import rrf
+from rag.retrieve.rerank import CrossEncoderReranker
+from rag.settings import Settings
+from rag.store.snapshot import Snapshot
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    filters: SearchFilters
+    notes: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def merge_filters(explicit: SearchFilters | None, question: str, auto: bool) -> SearchFilters:
+    """Explicit filters win; a month or year named in the question fills in only when none was given."""
+    filters = explicit or SearchFilters()
+    if auto and not (filters.since or filters.until):
+        found = date_filter_from_question(question)
+        if found:
+            return filters.model_copy(
+                update={"since": found.since, "until": found.until, "include_undated": True, "automatic": True}
+            )
+    return filters
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        embedder: Embedder,
+        settings: Settings,
+        reranker: CrossEncoderReranker | None = None,
+    ) -> None:
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.settings = settings
+        self.reranker = reranker
+
+    def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
+        s = self.settings
+        k = k or s.k
+        filters = merge_filters(filters, query, s.auto_date_filter)
+        result = self._search(query, k, filters)
+        if filters.automatic and not result.hits:
+            # The question's month/year matched no document date: say so and search everything.
+            result = self._search(query, k, filters.model_copy(update={"since": None, "until": None, "automatic": False}))
+            result.notes.insert(0, f"No documents dated {filters.since} to {filters.until}; searched all dates.")
+        elif filters.automatic:
+            result.notes.insert(0, f"Date filter {filters.since} to {filters.until} taken from the question.")
+        return result
+
+    def _search(self, query: str, k: int, filters: SearchFilters) -> SearchResult:
+        s, snap = self.settings, self.snapshot
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        allowed = snap.row_ids_where(filters)
+        qvec = self.embedder.encode_query(query)
+        timings["embed_query"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        d_scores, d_ids = snap.vectors.search(qvec, s.dense_depth, allowed)
+        timings["dense"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        b_scores, b_ids = snap.bm25.search(query, s.bm25_depth, allowed)
+        timings["bm25"] = (time.perf_counter() - t) * 1000
+
+        fused = rrf([d_ids.tolist(), b_ids.tolist()], [s.dense_weight, s.bm25_weight], s.rrf_k)
+        depth = max(k, s.rerank_depth if self.reranker else k)
+        top = fused[:depth]
+        dense = {int(i): (float(sc), r) for r, (i, sc) in enumerate(zip(d_ids, d_scores), start=1)}
+        bm25 = {int(i): (float(sc), r) for r, (i, sc) in enumerate(zip(b_ids, b_scores), start=1)}
+        missing_dense = [i for i, _ in top if i not in dense]
+        if missing_dense:
+            # BM25-only candidates still get their cosine: the refusal policy reads it.
+            self._fill_dense(qvec, missing_dense, dense)
+        passages = snap.passages([i for i, _ in top])
+        hits = [
+            Hit(
+                passage=passages[i],
+                score=f,
+                fused_score=f,
+                dense_score=dense[i][0] if i in dense else None,
+                dense_rank=dense[i][1] or None if i in dense else None,
+                bm25_score=bm25[i][0] if i in bm25 else None,
+                bm25_rank=bm25[i][1] if i in bm25 else None,
+            )
+            for i, f in top
+            if i in passages
+        ]
+        if self.reranker and hits:
+            t = time.perf_counter()
+            hits = self.reranker.rerank(query, hits)
+            timings["rerank"] = (time.perf_counter() - t) * 1000
+        return SearchResult(hits=hits[:k], filters=filters, timings_ms=timings)
+
+    def _fill_dense(self, qvec: np.ndarray, row_ids: list[int], dense: dict[int, tuple[float, int]]) -> None:
+        scores, ids = self.snapshot.vectors.search(qvec, len(row_ids), np.array(row_ids, dtype=np.int64))
+        for i, sc in zip(ids, scores):
+            dense[int(i)] = (float(sc), 0)  # rank 0: not among the dense candidates

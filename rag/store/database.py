@@ -1,0 +1,213 @@
+"""SQLite: documents, chunks, the embedding cache and the committed generation.
+
+SQLite is the source of truth. A chunk's INTEGER PRIMARY KEY is also its FAISS id. WAL mode lets
+readers keep reading a consistent snapshot while a writer builds the next generation; a writer
+killed mid-transaction leaves the database exactly as it was (rolled back on next open).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.models import Article, Chunk, Passage, SearchFilters
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    date TEXT,
+    tags TEXT NOT NULL,
+    span_start INTEGER NOT NULL,
+    span_end INTEGER NOT NULL,
+    page_start INTEGER,
+    page_end INTEGER,
+    meta TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
+CREATE TABLE IF NOT EXISTS chunks (
+    row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chunk_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    n_tokens INTEGER NOT NULL,
+    emb_key TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+"""
+
+_PASSAGE_SELECT = """
+SELECT c.row_id, c.chunk_id, c.doc_id, c.text, c.start, c.end, d.title, d.date, d.source, d.page_start, d.page_end
+FROM chunks c JOIN documents d ON d.doc_id = c.doc_id
+"""
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    source: str
+    title: str
+    date: str | None
+    chunks: int
+    chars: int
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Autocommit connection (isolation_level=None): transactions are explicit BEGIN/COMMIT."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")  # a committed generation survives power loss
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def get_state(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)", (key, value))
+
+
+def doc_ids_by_source(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for doc_id, source in conn.execute("SELECT doc_id, source FROM documents"):
+        out.setdefault(source, set()).add(doc_id)
+    return out
+
+
+def insert_article(conn: sqlite3.Connection, article: Article) -> None:
+    conn.execute(
+        "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            article.doc_id,
+            article.source,
+            article.title,
+            article.date,
+            json.dumps(list(article.tags)),
+            article.span[0],
+            article.span[1],
+            article.page_start,
+            article.page_end,
+            json.dumps(article.meta),
+            article.text,
+        ),
+    )
+
+
+def insert_chunk(conn: sqlite3.Connection, chunk: Chunk, emb_key: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO chunks(chunk_id, doc_id, ordinal, start, end, text, n_tokens, emb_key) VALUES (?,?,?,?,?,?,?,?)",
+        (chunk.chunk_id, chunk.doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.text, chunk.n_tokens, emb_key),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def delete_documents(conn: sqlite3.Connection, doc_ids: list[str]) -> np.ndarray:
+    """Delete documents and their chunks; return the removed chunk row ids (to drop from FAISS)."""
+    removed: list[int] = []
+    for doc_id in doc_ids:
+        removed += [r for (r,) in conn.execute("SELECT row_id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+    return np.array(removed, dtype=np.int64)
+
+
+def cached_vectors(conn: sqlite3.Connection, keys: list[str], dim: int) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for i in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
+        part = keys[i : i + 500]
+        marks = ",".join("?" * len(part))
+        for key, blob in conn.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", part):
+            vec = np.frombuffer(blob, dtype=np.float32)
+            if len(vec) == dim:
+                out[key] = vec
+    return out
+
+
+def store_vectors(conn: sqlite3.Connection, keys: list[str], vectors: np.ndarray) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO embeddings(key, vector) VALUES (?, ?)",
+        [(k, v.astype(np.float32).tobytes()) for k, v in zip(keys, vectors)],
+    )
+
+
+def all_chunk_rows(conn: sqlite3.Connection) -> tuple[np.ndarray, list[str], list[str]]:
+    """Row ids, BM25 texts (title + chunk) and embedding keys of every chunk, in row order."""
+    rows = conn.execute(
+        "SELECT c.row_id, d.title || '\n' || c.text, c.emb_key FROM chunks c "
+        "JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.row_id"
+    ).fetchall()
+    return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows], [r[2] for r in rows]
+
+
+def passages(conn: sqlite3.Connection, row_ids: list[int]) -> dict[int, Passage]:
+    out: dict[int, Passage] = {}
+    for i in range(0, len(row_ids), 500):
+        part = [int(r) for r in row_ids[i : i + 500]]
+        marks = ",".join("?" * len(part))
+        for r in conn.execute(f"{_PASSAGE_SELECT} WHERE c.row_id IN ({marks})", part):
+            out[r[0]] = Passage(
+                chunk_id=r[1], doc_id=r[2], text=r[3], start=r[4], end=r[5], title=r[6], date=r[7],
+                source=r[8], page_start=r[9], page_end=r[10],
+            )
+    return out
+
+
+def article(conn: sqlite3.Connection, doc_id: str) -> Article | None:
+    r = conn.execute(
+        "SELECT source, text, title, date, tags, span_start, span_end, page_start, page_end, meta "
+        "FROM documents WHERE doc_id = ?",
+        (doc_id,),
+    ).fetchone()
+    if r is None:
+        return None
+    return Article(
+        source=r[0], text=r[1], title=r[2], date=r[3], tags=tuple(json.loads(r[4])), span=(r[5], r[6]),
+        page_start=r[7], page_end=r[8], meta=json.loads(r[9]),
+    )
+
+
+def documents(conn: sqlite3.Connection) -> list[DocumentInfo]:
+    rows = conn.execute(
+        "SELECT d.doc_id, d.source, d.title, d.date, COUNT(c.row_id), LENGTH(d.text) FROM documents d "
+        "LEFT JOIN chunks c ON c.doc_id = d.doc_id GROUP BY d.doc_id ORDER BY d.source, d.span_start"
+    ).fetchall()
+    return [DocumentInfo(*r) for r in rows]
+
+
+def row_ids_where(conn: sqlite3.Connection, filters: SearchFilters) -> np.ndarray:
+    clauses, params = [], []
+    if filters.since:
+        # Dates are ISO strings, so string comparison is chronological; undated documents never match a date filter.
+        clauses.append("d.date >= ?")
+        params.append(filters.since)
+    if filters.until:
+        clauses.append("substr(d.date, 1, 10) <= ?")
+        params.append(filters.until[:10])
+    if filters.source_glob:
+        clauses.append("d.source GLOB ?")
+        params.append(filters.source_glob if "*" in filters.source_glob else f"*{filters.source_glob}*")
+    if clauses and filters.include_undated and (filters.since or filters.until):
+        date_clauses = [c for c in clauses if "d.date" in c]
+        other = [c for c in clauses if "d.date" not in c]
+        clauses = [f"(d.date IS NULL OR ({' AND '.join(date_clauses)}))", *other]
+    where = " AND ".join(clauses) or "1"
+    rows = conn.execute(
+        f"SELECT c.row_id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE {where}", params
+    ).fetchall()
+    return np.array([r[0] for r in rows], dtype=np.int64)

@@ -1,0 +1,81 @@
+"""The manifest: what a collection was built with, so incompatible settings are refused, never mixed."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from rag.settings import Settings
+
+FORMAT_VERSION = 1
+
+
+class IncompatibleIndex(RuntimeError):
+    """The collection was built with another model or chunking than the one asked for."""
+
+
+class Manifest(BaseModel):
+    format_version: int = Field(FORMAT_VERSION, description="On-disk layout version")
+    model: str = Field(description="Embedding model the vectors were made with")
+    dim: int = Field(description="Vector dimension")
+    chunk_tokens: int
+    chunk_overlap_tokens: int
+    title_prefix: bool
+    fingerprint: str = Field(description="Hash of model and chunking parameters")
+    vector_index: str = Field("flat", description="flat (exact inner product) or hnsw")
+    generation: int = 0
+    documents: int = 0
+    chunks: int = 0
+    updated_at: str = ""
+
+    @classmethod
+    def for_settings(cls, settings: Settings, dim: int) -> Manifest:
+        return cls(
+            model=settings.embedding_model,
+            dim=dim,
+            chunk_tokens=settings.chunk_tokens,
+            chunk_overlap_tokens=settings.chunk_overlap_tokens,
+            title_prefix=settings.title_prefix,
+            fingerprint=settings.chunking_fingerprint(),
+        )
+
+    def check_compatible(self, settings: Settings) -> None:
+        if self.format_version != FORMAT_VERSION:
+            raise IncompatibleIndex(
+                f"This index has format version {self.format_version}; this program writes {FORMAT_VERSION}. "
+                "Re-run `rag index PATH --rebuild` to rebuild it."
+            )
+        if self.fingerprint != settings.chunking_fingerprint():
+            raise IncompatibleIndex(
+                "This collection was built with "
+                f"model={self.model!r}, chunk_tokens={self.chunk_tokens}, overlap={self.chunk_overlap_tokens}, "
+                f"title_prefix={self.title_prefix}; you asked for model={settings.embedding_model!r}, "
+                f"chunk_tokens={settings.chunk_tokens}, overlap={settings.chunk_overlap_tokens}, "
+                f"title_prefix={settings.title_prefix}. Vectors from different settings are never mixed: "
+                "use the original settings, another --collection, or `rag index PATH --rebuild` to re-embed everything."
+            )
+
+    def stamped(self, **update: object) -> Manifest:
+        return self.model_copy(update={**update, "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+
+
+def write_json_atomic(path: Path, data: str) -> None:
+    """Write to a temp file, fsync, then rename: a reader sees the old or the new file, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def save_manifest(path: Path, manifest: Manifest) -> None:
+    write_json_atomic(path, manifest.model_dump_json(indent=2))
+
+
+def load_manifest(path: Path) -> Manifest:
+    return Manifest.model_validate(json.loads(path.read_text(encoding="utf-8")))

@@ -1,0 +1,102 @@
+"""A read-only, consistent view of one committed generation of a collection.
+
+The snapshot holds an open SQLite read transaction, so chunk and article look-ups see exactly the
+data its FAISS and BM25 files were built from, even while a writer commits a newer generation.
+Readers (the API server) open a new snapshot when `Collection.generation()` moves on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from rag.models import Article, Passage, SearchFilters
+from rag.store import database as db
+from rag.store.bm25 import BM25Index
+from rag.store.manifest import Manifest
+from rag.store.vectors import FaissVectorIndex
+
+
+class Snapshot:
+    def __init__(
+        self,
+        path: Path,
+        conn: sqlite3.Connection,
+        generation: int,
+        manifest: Manifest,
+        vectors: FaissVectorIndex,
+        bm25: BM25Index,
+    ) -> None:
+        self.path = path
+        self.generation = generation
+        self.manifest = manifest
+        self.vectors = vectors
+        self.bm25 = bm25
+        self._conn = conn
+        self._lock = threading.Lock()  # one sqlite3 connection shared by server threads
+
+    @property
+    def size(self) -> int:
+        return self.vectors.size
+
+    def passages(self, row_ids: list[int]) -> dict[int, Passage]:
+        with self._lock:
+            return db.passages(self._conn, row_ids)
+
+    def passage(self, row_id: int) -> Passage:
+        found = self.passages([row_id])
+        if row_id not in found:
+            raise KeyError(f"No chunk with row id {row_id} in generation {self.generation}")
+        return found[row_id]
+
+    def article(self, doc_id: str) -> Article | None:
+        with self._lock:
+            return db.article(self._conn, doc_id)
+
+    def documents(self) -> list[db.DocumentInfo]:
+        with self._lock:
+            return db.documents(self._conn)
+
+    def row_ids_where(self, filters: SearchFilters | None) -> np.ndarray | None:
+        """Chunk row ids passing the filters, or None when there is nothing to filter on."""
+        if filters is None or not (filters.since or filters.until or filters.source_glob):
+            return None
+        with self._lock:
+            return db.row_ids_where(self._conn, filters)
+
+    def check(self) -> list[str]:
+        """Problems that would make this generation inconsistent (empty list when sound)."""
+        with self._lock:
+            n_chunks = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+            n_docs = int(self._conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+            row_ids = {r for (r,) in self._conn.execute("SELECT row_id FROM chunks")}
+        problems = []
+        if self.vectors.size != n_chunks:
+            problems.append(f"FAISS holds {self.vectors.size} vectors but SQLite {n_chunks} chunks")
+        if self.bm25.size != n_chunks:
+            problems.append(f"BM25 holds {self.bm25.size} chunks but SQLite {n_chunks}")
+        if (self.manifest.chunks, self.manifest.documents) != (n_chunks, n_docs):
+            problems.append(f"manifest says {self.manifest.documents} docs/{self.manifest.chunks} chunks, "
+                            f"SQLite has {n_docs}/{n_chunks}")
+        if set(self.vectors.ids().tolist()) != row_ids:
+            problems.append("FAISS ids differ from SQLite chunk ids")
+        if set(self.bm25.row_ids.tolist()) != row_ids:
+            problems.append("BM25 row ids differ from SQLite chunk ids")
+        return problems
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.OperationalError:
+                pass
+            self._conn.close()
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
