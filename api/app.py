@@ -1,0 +1,88 @@
+"""The FastAPI application: `create_app(settings)`; `rag serve` runs it with uvicorn.
+
+Routes: /v1/ask, /v1/search, /v1/documents[/{id}], /v1/chat/completions, /v1/models,
+/healthz, /readyz, the chat page at / and the OpenAPI docs at /docs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from api import routes_documents, routes_openai, routes_query
+from api.errors import install_error_handlers
+from api.security import BodySizeLimit, Guard, RateLimiter, parse_keys
+from api.state import AppState, get_state
+from rag.embed.embedder import Embedder
+from rag.settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, embedder: Embedder | None = None, load_on_startup: bool = True) -> FastAPI:
+    """An app serving one collection. `embedder` lets tests share one loaded model."""
+    state = AppState(settings=settings, embedder=embedder)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if load_on_startup:
+            await run_in_threadpool(state.try_load)  # load model + index before the first request
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="rag",
+        summary="Question answering over your documents, with verified citations.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.rag = state
+    install_error_handlers(app)
+    guard = Guard(parse_keys(settings.api_keys), RateLimiter(settings.rate_limit_per_minute))
+    for router in (routes_query.router, routes_documents.router, routes_openai.router):
+        app.include_router(router, dependencies=[Depends(guard)])
+
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="Index and model loaded: ready to answer")
+    def readyz(st: Annotated[AppState, Depends(get_state)]) -> Any:
+        assistant = st.loaded or st.try_load()
+        if assistant is None:
+            return JSONResponse(
+                {"ready": False, "index": False, "model": False, "collection": settings.collection,
+                 "error": {"code": "no_index", "message": f"No index for collection {settings.collection!r}: "
+                           "add documents with POST /v1/documents or `rag index PATH`."}},
+                status_code=503,
+            )
+        snap = assistant.snapshot
+        return {"ready": True, "index": True, "model": True, "collection": settings.collection,
+                "generation": snap.generation, "documents": snap.manifest.documents, "chunks": snap.manifest.chunks,
+                "embedding_model": snap.manifest.model}
+
+    @app.get("/", include_in_schema=False)
+    def chat_page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:  # CORS stays off unless an operator names the origins
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory api.app:app_from_env` (settings from RAG_* variables)."""
+    return create_app(Settings())

@@ -1,0 +1,131 @@
+"""OpenAI-compatible chat completions, so any OpenAI client or chat front end can use the assistant.
+
+The last user message is the question; earlier user/assistant messages are the history (a
+follow-up is rewritten with them). The reply's text carries the numbered sources; the structured
+citations ride along in the extra fields `citations` and `rag` (the whole Answer).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import iterate_in_threadpool
+
+from api.errors import ApiError, error_body, log
+from api.routes_query import check_question
+from api.schemas import MAX_HISTORY_TURNS, FiltersIn
+from api.state import AppState, get_state
+from rag.models import Answer
+
+router = APIRouter(tags=["openai"])
+MODEL_ID = "rag"
+MODES = {"rag": None, "rag-extractive": "extractive", "rag-llm": "llm", "rag-hybrid": "hybrid"}
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """The OpenAI request body; sampling parameters are accepted and ignored (answers are grounded)."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = MODEL_ID
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_HISTORY_TURNS + 1)
+    stream: bool = False
+    k: int | None = Field(None, ge=1, le=50, description="Extra: passages given to the answerer")
+    filters: FiltersIn | None = Field(None, description="Extra: date range / source filter")
+
+
+def sources_text(answer: Answer) -> str:
+    if answer.citations:
+        lines = [f"[{c.n}] {c.title or '(untitled)'}" + (f" ({c.date})" if c.date else "") + f" — {c.source}"
+                 for c in answer.citations]
+        return "\n\nSources:\n" + "\n".join(lines)
+    if answer.refused and answer.closest:
+        lines = [f"- {h.passage.title or '(untitled)'}" + (f" ({h.passage.date})" if h.passage.date else "")
+                 for h in answer.closest]
+        return "\n\nClosest passages:\n" + "\n".join(lines)
+    return ""
+
+
+def _split(req: ChatRequest) -> tuple[str, list[dict[str, str]]]:
+    last = req.messages[-1]
+    if last.role != "user" or not last.text().strip():
+        raise ApiError(422, "invalid_request", "The last message must be a non-empty user message holding the question.")
+    history = [{"role": m.role, "content": m.text()} for m in req.messages[:-1] if m.role in ("user", "assistant")]
+    return last.text().strip(), history
+
+
+def _extras(answer: Answer) -> dict[str, Any]:
+    return {"citations": [c.model_dump() for c in answer.citations], "rag": answer.model_dump()}
+
+
+def _chunk(cid: str, created: int, model: str, delta: dict[str, Any], finish: str | None = None,
+           extra: dict[str, Any] | None = None) -> str:
+    body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **(extra or {})}
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+
+@router.get("/v1/models", summary="Models this server answers as (OpenAI-compatible)")
+def models() -> dict[str, Any]:
+    return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "rag"} for m in MODES]}
+
+
+@router.post("/v1/chat/completions", summary="OpenAI-compatible chat completion (streaming too)")
+def chat_completions(req: ChatRequest, state: Annotated[AppState, Depends(get_state)]) -> Any:
+    question, history = _split(req)
+    check_question(question, state)
+    if req.model not in MODES:
+        raise ApiError(404, "model_not_found", f"Unknown model {req.model!r}; use one of {', '.join(MODES)}.")
+    assistant = state.assistant()
+    filters = req.filters.to_search_filters() if req.filters else None
+    mode, cid, created = MODES[req.model], f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if not req.stream:
+        answer = assistant.ask(question, req.k, filters, history, mode)
+        return {
+            "id": cid, "object": "chat.completion", "created": created, "model": req.model,
+            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                         "message": {"role": "assistant", "content": answer.answer + sources_text(answer)}}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            **_extras(answer),
+        }
+
+    async def events() -> AsyncIterator[str]:
+        yield _chunk(cid, created, req.model, {"role": "assistant", "content": ""})
+        try:
+            async for item in iterate_in_threadpool(assistant.stream(question, req.k, filters, history, mode)):
+                if isinstance(item, Answer):
+                    tail = sources_text(item)
+                    if tail:
+                        yield _chunk(cid, created, req.model, {"content": tail})
+                    yield _chunk(cid, created, req.model, {}, "stop", _extras(item))
+                elif item:
+                    yield _chunk(cid, created, req.model, {"content": item})
+        except Exception as e:  # noqa: BLE001 - tell the client; a silent stop looks like a short answer
+            log.exception("streamed chat completion failed")
+            yield f"data: {json.dumps(error_body('answer_failed', f'Answering failed ({type(e).__name__}). Retry.'))}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,272 @@
+// Chat page: streams answers from POST /v1/ask (SSE over fetch), shows [n] citation chips that open
+// the cited article with the quoted span highlighted. No build step, no dependencies.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  messages: $("messages"), empty: $("empty"), form: $("composer"), question: $("question"), send: $("send"),
+  since: $("since"), until: $("until"), clearDates: $("clear-dates"), newChat: $("new-chat"),
+  settingsToggle: $("settings-toggle"), settings: $("settings"), apiKey: $("api-key"), saveKey: $("save-key"),
+  keyStatus: $("key-status"), viewer: $("viewer"), viewerTitle: $("viewer-title"), viewerMeta: $("viewer-meta"),
+  viewerText: $("viewer-text"), viewerClose: $("viewer-close"),
+};
+const KEY_STORAGE = "rag.apiKey";
+const MAX_HISTORY_TURNS = 20; // the server accepts 50; recent turns are what a follow-up refers to
+let history = [];
+let busy = false;
+const docCache = new Map();
+
+// ------------------------------------------------------------------ small helpers
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) if (c != null) node.append(c);
+  return node;
+}
+
+function headers(json = true) {
+  const h = json ? { "Content-Type": "application/json" } : {};
+  const key = localStorage.getItem(KEY_STORAGE);
+  if (key) h["Authorization"] = `Bearer ${key}`;
+  return h;
+}
+
+async function errorMessage(resp) {
+  try {
+    const body = await resp.json();
+    if (body && body.error) return body.error.message || body.error.code;
+  } catch (_) { /* not JSON */ }
+  return `The server answered ${resp.status} ${resp.statusText}.`;
+}
+
+function scrollToBottom() { els.messages.scrollTop = els.messages.scrollHeight; }
+
+// ------------------------------------------------------------------ SSE parsing
+// Yields {event, data} from a fetch Response body; events are separated by a blank line.
+async function* sseEvents(resp) {
+  const reader = resp.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let event = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) continue; // keep-alive comment
+        const i = line.indexOf(":");
+        const field = i < 0 ? line : line.slice(0, i);
+        const val = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
+        if (field === "event") event = val;
+        else if (field === "data") data.push(val);
+      }
+      if (data.length) yield { event, data: data.join("\n") };
+    }
+  }
+}
+
+// ------------------------------------------------------------------ rendering
+function renderAnswerText(container, text, citations) {
+  container.replaceChildren();
+  const byN = new Map(citations.map((c) => [c.n, c]));
+  const parts = text.split(/(\[\d+\])/);
+  for (const part of parts) {
+    const m = part.match(/^\[(\d+)\]$/);
+    const cit = m && byN.get(Number(m[1]));
+    if (cit) {
+      container.append(el("button", {
+        type: "button", class: "chip", "data-n": String(cit.n), "aria-label": `Source ${cit.n}: ${cit.title}`,
+        title: `${cit.title}${cit.date ? " · " + cit.date : ""}`, onclick: (ev) => openCitation(cit, ev.currentTarget),
+      }, String(cit.n)));
+    } else if (part) {
+      container.append(document.createTextNode(part));
+    }
+  }
+}
+
+function renderSources(citations) {
+  const list = el("ol", { class: "sources", "aria-label": "Sources" });
+  for (const c of citations) {
+    const chip = el("button", { type: "button", class: "chip", "data-n": String(c.n), onclick: (ev) => openCitation(c, ev.currentTarget) }, String(c.n));
+    list.append(el("li", {}, chip,
+      el("span", { class: "src-title", text: c.title || "(untitled)" }),
+      el("span", { class: "src-meta", text: [c.date, c.source.split("/").pop()].filter(Boolean).join(" · ") })));
+  }
+  return list;
+}
+
+function renderClosest(hits) {
+  const box = el("div", { class: "closest" }, el("h3", { text: "Closest passages" }));
+  for (const h of hits) {
+    const p = h.passage;
+    const target = { doc_id: p.doc_id, title: p.title, date: p.date, source: p.source, start: p.start, end: p.end, quote: p.text };
+    box.append(el("button", { type: "button", class: "passage", onclick: () => openCitation(target, null) },
+      el("div", { class: "p-title", text: `${p.title || "(untitled)"}${p.date ? " · " + p.date : ""}` }),
+      el("div", { class: "p-text", text: p.text })));
+  }
+  return box;
+}
+
+function renderFinal(node, answer) {
+  node.classList.remove("streaming");
+  node.replaceChildren();
+  if (answer.refused) {
+    node.classList.add("refused");
+    node.append(el("div", { class: "label", text: "No supported answer in the documents" }));
+  }
+  const body = el("div", { class: "answer" });
+  renderAnswerText(body, answer.answer, answer.citations);
+  node.append(body);
+  if (answer.citations.length) node.append(renderSources(answer.citations));
+  if (answer.refused && answer.closest && answer.closest.length) node.append(renderClosest(answer.closest));
+  if (answer.rewritten_question) node.append(el("div", { class: "note", text: `Searched for: ${answer.rewritten_question}` }));
+  for (const note of answer.notes || []) node.append(el("div", { class: "note", text: note }));
+}
+
+function showError(node, message) {
+  node.classList.remove("streaming");
+  node.classList.add("error");
+  node.replaceChildren(el("div", { text: message }));
+}
+
+// ------------------------------------------------------------------ asking
+function currentFilters() {
+  const since = els.since.value || null;
+  const until = els.until.value || null;
+  return since || until ? { since, until } : null;
+}
+
+async function ask(question) {
+  busy = true;
+  els.send.disabled = true;
+  els.empty.hidden = true;
+  els.messages.append(el("div", { class: "msg user", text: question }));
+  const node = el("div", { class: "msg assistant streaming" }, el("div", { class: "status", text: "Searching…" }));
+  els.messages.append(node);
+  scrollToBottom();
+  const payload = { question, history: history.slice(-MAX_HISTORY_TURNS), stream: true };
+  const filters = currentFilters();
+  if (filters) payload.filters = filters;
+  try {
+    const resp = await fetch("/v1/ask", { method: "POST", headers: headers(), body: JSON.stringify(payload) });
+    if (!resp.ok) throw new Error(await errorMessage(resp));
+    let text = "";
+    let answerBox = null;
+    let final = null;
+    for await (const { event, data } of sseEvents(resp)) {
+      if (event === "delta") {
+        if (!answerBox) { answerBox = el("div", { class: "answer" }); node.replaceChildren(answerBox); }
+        text += JSON.parse(data).text;
+        answerBox.textContent = text;
+        scrollToBottom();
+      } else if (event === "answer") {
+        final = JSON.parse(data);
+      } else if (event === "error") {
+        throw new Error(JSON.parse(data).error.message);
+      }
+    }
+    if (!final) throw new Error("The answer stream ended early. Try again.");
+    renderFinal(node, final);
+    history.push({ role: "user", content: question }, { role: "assistant", content: final.answer });
+  } catch (err) {
+    const msg = err instanceof TypeError ? "Cannot reach the server. Check that it is running and try again." : err.message;
+    showError(node, msg);
+  } finally {
+    busy = false;
+    els.send.disabled = false;
+    scrollToBottom();
+  }
+}
+
+// ------------------------------------------------------------------ citation viewer
+async function loadDocument(docId) {
+  if (docCache.has(docId)) return docCache.get(docId);
+  const resp = await fetch(`/v1/documents/${encodeURIComponent(docId)}`, { headers: headers(false) });
+  if (!resp.ok) throw new Error(await errorMessage(resp));
+  const doc = await resp.json();
+  docCache.set(docId, doc);
+  return doc;
+}
+
+async function openCitation(cit, chip) {
+  document.querySelectorAll(".chip.active").forEach((c) => c.classList.remove("active"));
+  if (chip) chip.classList.add("active");
+  els.viewer.hidden = false;
+  document.body.classList.add("viewer-open");
+  els.viewerTitle.textContent = cit.title || "(untitled)";
+  els.viewerMeta.textContent = [cit.date, cit.source].filter(Boolean).join(" · ");
+  els.viewerText.textContent = "Loading…";
+  try {
+    const doc = await loadDocument(cit.doc_id);
+    els.viewerTitle.textContent = doc.title || "(untitled)";
+    els.viewerMeta.textContent = [doc.date, doc.source].filter(Boolean).join(" · ");
+    const start = Math.max(0, Math.min(cit.start, doc.text.length));
+    const end = Math.max(start, Math.min(cit.end, doc.text.length));
+    const mark = el("mark", { text: doc.text.slice(start, end) });
+    els.viewerText.replaceChildren(doc.text.slice(0, start), mark, doc.text.slice(end));
+    mark.scrollIntoView({ block: "center" });
+  } catch (err) {
+    els.viewerText.replaceChildren(el("p", { class: "muted", text: `Cannot show this document: ${err.message}` }));
+  }
+  els.viewerClose.focus({ preventScroll: true });
+}
+
+function closeViewer() {
+  if (els.viewer.hidden) return;
+  els.viewer.hidden = true;
+  document.body.classList.remove("viewer-open");
+  const active = document.querySelector(".chip.active");
+  if (active) { active.classList.remove("active"); active.focus(); } else els.question.focus();
+}
+
+// ------------------------------------------------------------------ wiring
+function autosize() {
+  els.question.style.height = "auto";
+  els.question.style.height = `${els.question.scrollHeight}px`;
+}
+
+function submit() {
+  const q = els.question.value.trim();
+  if (!q || busy) return;
+  els.question.value = "";
+  autosize();
+  ask(q);
+}
+
+els.form.addEventListener("submit", (ev) => { ev.preventDefault(); submit(); });
+els.question.addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); submit(); }
+});
+els.question.addEventListener("input", autosize);
+document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") closeViewer(); });
+els.viewerClose.addEventListener("click", closeViewer);
+els.clearDates.addEventListener("click", () => { els.since.value = ""; els.until.value = ""; });
+els.newChat.addEventListener("click", () => {
+  history = [];
+  els.messages.replaceChildren(els.empty);
+  els.empty.hidden = false;
+  closeViewer();
+  els.question.focus();
+});
+els.settingsToggle.addEventListener("click", () => {
+  els.settings.hidden = !els.settings.hidden;
+  els.settingsToggle.setAttribute("aria-expanded", String(!els.settings.hidden));
+  if (!els.settings.hidden) els.apiKey.focus();
+});
+els.saveKey.addEventListener("click", () => {
+  const key = els.apiKey.value.trim();
+  if (key) localStorage.setItem(KEY_STORAGE, key); else localStorage.removeItem(KEY_STORAGE);
+  els.keyStatus.textContent = key ? "Saved in this browser." : "Key removed.";
+});
+els.apiKey.value = localStorage.getItem(KEY_STORAGE) || "";
+els.question.focus();
