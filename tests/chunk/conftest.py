@@ -1,0 +1,56 @@
+"""Fixtures for the chunk tests: realistic articles built from SciFact and the bundled sample.
+
+The real MiniLM `embedder` fixture comes from tests/conftest.py (one model per session).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.models import Article
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+SCIFACT = Path("/work/shared/eval/scifact/corpus.jsonl")
+
+
+def _scifact(limit: int | None) -> list[Article]:
+    if not SCIFACT.exists():
+        pytest.skip(f"{SCIFACT} is not present on this machine")
+    out: list[Article] = []
+    with SCIFACT.open(encoding="utf-8") as f:
+        for line in f:
+            if limit is not None and len(out) >= limit:
+                break
+            rec = json.loads(line)
+            out.append(Article(source=f"scifact:{rec['_id']}", title=rec["title"], text=rec["text"]))
+    return out
+
+
+@pytest.fixture(scope="session")
+def scifact_all() -> list[Article]:
+    return _scifact(None)
+
+
+@pytest.fixture(scope="session")
+def sample_articles() -> list[Article]:
+    """Each sample file as one long article, plus each of its paragraphs as an article of its own."""
+    files = sorted(SAMPLE.glob("*.txt"))
+    assert files, f"no sample files in {SAMPLE}"
+    out: list[Article] = []
+    for path in files:
+        raw = path.read_text(encoding="utf-8")
+        title = raw.strip().splitlines()[0]
+        out.append(Article(source=str(path), title=title, text=raw))
+        for i, para in enumerate(p.strip() for p in raw.split("\n\n")):
+            if para:
+                out.append(Article(source=f"{path}#{i}", title=title, text=para))
+    return out
+
+
+@pytest.fixture(scope="session")
+def corpus(sample_articles: list[Article]) -> list[Article]:
+    """A realistic mix: the first 300 SciFact abstracts and the Shanghai press-release sample."""
+    return _scifact(300) + sample_articles
