@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from rag.chunk.chunker import Chunker, embedding_input
+from rag.chunk.chunker import Chunker
 from rag.embed.embedder import Embedder
 from rag.ingest.discover import load_paths
 from rag.models import Article, Chunk, LoadProblem
@@ -61,10 +61,11 @@ def plan_removals(
     fresh: dict[str, set[str]] = {}
     for a in articles:
         fresh.setdefault(a.source, set()).add(a.doc_id)
-    failed = {p.source for p in problems} - set(fresh)
+    # A problem on a folder (unreadable sub-folder) protects every document stored under it.
+    failed = [p.source for p in problems if p.source not in fresh]
     remove: list[str] = []
     for source, doc_ids in stored.items():
-        if source in failed or not (_under(source, roots) or source in fresh):
+        if _under(source, failed) or not (_under(source, roots) or source in fresh):
             continue
         remove += sorted(doc_ids - fresh.get(source, set()))
     return remove
@@ -169,8 +170,9 @@ def _apply_changes(
         by_doc.setdefault(c.doc_id, []).append(c)
     report.seconds["chunk"] = time.perf_counter() - t
 
-    titles = {a.doc_id: a.title for a in new_articles}
-    inputs = {c.chunk_id: embedding_input(titles[c.doc_id], c.text, settings.title_prefix) for c in chunks}
+    # The exact string each chunk was sized for (a very long title is shortened in the prefix only).
+    by_id = {a.doc_id: a for a in new_articles}
+    inputs = {c.chunk_id: chunker.embedding_text(by_id[c.doc_id], c) for c in chunks}
     keys = {cid: embedder.cache_key(text) for cid, text in inputs.items()}
     cached = writer.cached_vectors(sorted(set(keys.values())), embedder.dim)
     missing = {keys[cid]: inputs[cid] for cid in inputs if keys[cid] not in cached}

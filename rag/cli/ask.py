@@ -1,0 +1,72 @@
+"""`rag ask QUESTION`: a grounded answer with [n] markers and a numbered source list."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from rag.models import Answer
+
+
+def render(answer: Answer) -> str:
+    """Plain-text rendering shared by the CLI (and readable in any terminal or log)."""
+    lines = [answer.answer.strip(), ""]
+    for note in answer.notes:
+        lines.append(f"note: {note}")
+    if answer.refused and answer.closest:
+        lines.append("Closest passages:")
+        for i, h in enumerate(answer.closest, start=1):
+            p = h.passage
+            lines.append(f"  {i}. {p.title or '(untitled)'} ({p.date or 'undated'}) {p.source}")
+            lines.append(f"     {p.text[:200]}{'…' if len(p.text) > 200 else ''}")
+    if answer.citations:
+        lines.append("Sources:")
+        for c in answer.citations:
+            page = f", p. {c.page}" if c.page else ""
+            check = "verified" if c.verified else "UNVERIFIED"
+            lines.append(f"  [{c.n}] {c.title or '(untitled)'} — {c.date or 'undated'} — {c.source}{page} "
+                         f"chars {c.start}-{c.end} ({check})")
+            lines.append(f"      \"{c.quote}\"")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def register(app: typer.Typer) -> None:
+    from rag.cli.main import CollectionOpt, IndexDirOpt, fail, make_settings
+
+    @app.command()
+    def ask(
+        question: Annotated[str, typer.Argument(help="Your question")],
+        k: Annotated[Optional[int], typer.Option("--k", "-k", min=1, max=50, help="Passages to read")] = None,
+        since: Annotated[Optional[str], typer.Option(help="Only documents dated on/after YYYY-MM-DD")] = None,
+        until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before YYYY-MM-DD")] = None,
+        source: Annotated[Optional[str], typer.Option(help="Only sources matching this glob")] = None,
+        mode: Annotated[Optional[str], typer.Option(help="auto | extractive | llm | hybrid")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the structured answer as JSON")] = False,
+        collection: CollectionOpt = None,
+        index_dir: IndexDirOpt = None,
+    ) -> None:
+        """Answer from the indexed documents only; every sentence cites a verified passage."""
+        from rag.answer.assistant import Assistant
+        from rag.cli.common import parse_filters
+        from rag.store.collection import CollectionNotFound
+
+        if not question.strip():
+            fail("The question is empty. Ask something, e.g. rag ask \"Who chaired the meeting?\"")
+        settings = make_settings(collection, index_dir)
+        filters = parse_filters(since, until, source)
+        try:
+            assistant = Assistant(settings)
+        except CollectionNotFound as e:
+            fail(str(e))
+        try:
+            answer = assistant.ask(question, k=k, filters=filters, mode=mode)
+        except ValueError as e:
+            fail(str(e))
+        finally:
+            assistant.close()
+        if as_json:
+            sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
+        else:
+            sys.stdout.write(render(answer))
