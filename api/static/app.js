@@ -98,9 +98,9 @@ function renderSources(citations) {
   const list = el("ol", { class: "sources", "aria-label": "Sources" });
   for (const c of citations) {
     const chip = el("button", { type: "button", class: "chip", "data-n": String(c.n), onclick: (ev) => openCitation(c, ev.currentTarget) }, String(c.n));
-    list.append(el("li", {}, chip,
+    list.append(el("li", {}, chip, el("div", { class: "src-body" },
       el("span", { class: "src-title", text: c.title || "(untitled)" }),
-      el("span", { class: "src-meta", text: [c.date, c.source.split("/").pop()].filter(Boolean).join(" · ") })));
+      el("span", { class: "src-meta", text: [c.date, c.source.split("/").pop()].filter(Boolean).join(" · ") }))));
   }
   return list;
 }
