@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -38,7 +39,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None, load_on_sta
         yield
         state.close()
 
-    app = FastAPI(
+    # FastAPIOffline serves the Swagger/ReDoc assets itself: /docs must work without internet.
+    app = FastAPIOffline(
         title="rag",
         summary="Question answering over your documents, with verified citations.",
         version="0.1.0",

@@ -1,8 +1,9 @@
 """API keys, per-key rate limiting and the request body size limit.
 
-Auth: when Settings.api_keys is set, every route except health checks, the static chat page and
-the API docs needs `Authorization: Bearer <key>` (the page and docs hold no data; the page asks
-for the key). Rate limit: a sliding one-minute window per key (per client address without auth).
+Auth: when Settings.api_keys is set, every /v1 route (the routers `Guard` is attached to) needs
+`Authorization: Bearer <key>`; health checks, the static chat page and the API docs stay open
+(they hold no data; the page asks for the key). Rate limit: a sliding one-minute window per key
+(per client address without auth).
 Body limit: an ASGI middleware, so oversized uploads are refused before they are buffered.
 """
 
@@ -20,16 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiError, error_body
 
-OPEN_PATHS = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json", "/favicon.ico")
-OPEN_PREFIXES = ("/static/", "/docs/")
-
-
 def parse_keys(raw: str) -> list[str]:
     return [k.strip() for k in raw.split(",") if k.strip()]
-
-
-def is_open_path(path: str) -> bool:
-    return path == "/" or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
 class RateLimiter:

@@ -13,7 +13,9 @@ def test_health_ready_docs_page(client):
     assert ready.status_code == 200
     body = ready.json()
     assert body["ready"] and body["index"] and body["model"] and body["chunks"] > 0
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text.lower(), "docs must work offline"
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     for p in ("/v1/ask", "/v1/search", "/v1/documents", "/v1/documents/{doc_id}", "/v1/chat/completions"):
         assert p in paths
