@@ -1,0 +1,291 @@
+"""`rag eval`: index a dataset's corpus with the product, ask every question, score, write a results folder.
+
+One run = one configuration (models, k, fusion weights, thresholds, answer mode), recorded in full
+in metrics.json so two runs can be compared (eval/compare.py). The product's real components do
+all the work: index_paths builds the collection, HybridRetriever / Assistant answer.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from eval.adapters import DatasetError, EvalSet, load_beir, load_rgb, load_seeds, load_squad2
+from eval.corpus import PreparedCorpus, prepare_corpus_file, prepare_rgb, safe_name
+from eval.scoring import RETRIEVED_SHOWN, aggregate, score_answer, score_retrieval
+from rag.embed.embedder import Embedder
+from rag.models import Answer
+from rag.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = ("seeds", "beir", "squad2", "rgb")
+DEFAULT_SPLIT = {"seeds": "dev", "beir": "test", "squad2": "dev", "rgb": "en_fact"}
+MODES = ("auto", "extractive", "llm", "hybrid")
+SECRET_SETTINGS = {"llm_api_key", "api_keys"}
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    dataset: str
+    path: Path
+    split: str | None = None
+    output: Path = Path("eval/results")
+    limit: int | None = None  # first N questions (the corpus stays whole: retrieval needs its distractors)
+    mode: str | None = None  # answer mode; None = settings.answer_mode
+    retrieval_only: bool | None = None  # None = the dataset's default (BEIR: retrieval only)
+    config_name: str | None = None
+    corpus: Path | None = None  # seeds: the documents the questions are about (default data/sample)
+    corpus_limit: int | None = None  # BEIR: index only the first N documents (smoke tests)
+    depth: int = 100  # chunks retrieved per question for the retrieval metrics (collapsed to documents)
+    rgb_passages: tuple[str, ...] = ("positive_wrong", "negative")
+    progress: bool = True
+
+
+@dataclass
+class EvalRun:
+    folder: Path
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ options and data
+
+
+def check_options(opts: EvalOptions, settings: Settings) -> None:
+    """Bad combinations fail before any model loads, with what to do instead."""
+    if opts.dataset not in DATASETS:
+        raise DatasetError(f"unknown dataset {opts.dataset!r}: use one of {', '.join(DATASETS)}")
+    if opts.mode is not None and opts.mode not in MODES:
+        raise DatasetError(f"unknown answer mode {opts.mode!r}: use one of {', '.join(MODES)}")
+    if opts.limit is not None and opts.limit < 1:
+        raise DatasetError(f"--limit must be at least 1, got {opts.limit}")
+    if opts.depth < 20:
+        raise DatasetError("--depth must be at least 20 (recall@20 needs twenty documents)")
+    if settings.dense_weight == 0 and settings.bm25_weight == 0:
+        raise DatasetError("dense and BM25 weights are both 0: nothing would be retrieved; set one above 0")
+    if opts.corpus_limit is not None and opts.dataset != "beir":
+        raise DatasetError("--corpus-limit applies to BEIR datasets only")
+    if opts.dataset == "rgb" and retrieval_only(opts):
+        raise DatasetError("RGB scores answers (does the answer repeat the planted fake?): drop --retrieval-only")
+
+
+def retrieval_only(opts: EvalOptions) -> bool:
+    return opts.retrieval_only if opts.retrieval_only is not None else opts.dataset == "beir"
+
+
+def split_of(opts: EvalOptions) -> str:
+    return opts.split or DEFAULT_SPLIT[opts.dataset]
+
+
+def load_dataset(opts: EvalOptions) -> tuple[EvalSet, dict[str, EvalSet]]:
+    """The EvalSet, plus for RGB one EvalSet per passage kind (each carries that kind's passages)."""
+    split = split_of(opts)
+    if opts.dataset == "seeds":
+        return load_seeds(opts.path, split), {}
+    if opts.dataset == "beir":
+        return load_beir(opts.path, split, corpus_limit=opts.corpus_limit), {}
+    if opts.dataset == "squad2":
+        return load_squad2(opts.path, split), {}
+    kinds = {k: load_rgb(opts.path, split, passages=k) for k in opts.rgb_passages}  # type: ignore[arg-type]
+    return kinds[opts.rgb_passages[0]], kinds
+
+
+def collection_name(opts: EvalOptions, evalset: EvalSet) -> str:
+    """index/eval-<dataset>-<split>[-<corpus name>][-c<limit>]: one collection per corpus, reused across runs.
+
+    The corpus name is part of it because indexing a different corpus into the same collection
+    would add to it, not replace it (the indexer only removes documents of files it is given).
+    """
+    name = f"eval-{opts.dataset}-{split_of(opts)}"
+    if opts.dataset == "beir":
+        name += f"-{evalset.name}" + (f"-c{opts.corpus_limit}" if opts.corpus_limit else "")
+    if opts.dataset == "seeds" and opts.corpus is not None and opts.corpus.resolve() != (REPO / "data" / "sample"):
+        name += f"-{opts.corpus.resolve().name}"
+    return safe_name(name)
+
+
+def prepare(opts: EvalOptions, evalset: EvalSet, kinds: dict[str, EvalSet], questions: tuple,
+            settings: Settings) -> PreparedCorpus:
+    name = collection_name(opts, evalset)
+    cache = settings.index_dir / "eval-corpora"
+    if opts.dataset == "seeds":
+        corpus = (opts.corpus or REPO / "data" / "sample").resolve()
+        if not corpus.exists():
+            raise DatasetError(f"seed corpus {corpus} not found: pass --corpus with the sample documents folder")
+        return PreparedCorpus([corpus], name)
+    if opts.dataset == "rgb":
+        return prepare_rgb(kinds, questions, cache, name)
+    return prepare_corpus_file(evalset, cache, name)
+
+
+def default_config_name(opts: EvalOptions, settings: Settings) -> str:
+    fusion = "bm25" if settings.dense_weight == 0 else "dense" if settings.bm25_weight == 0 else "fused"
+    return f"{fusion}-{'retrieval' if retrieval_only(opts) else (opts.mode or settings.answer_mode)}"
+
+
+def _git() -> dict[str, str]:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, timeout=10)
+        return {"commit": head.stdout.strip(), "dirty": str(bool(dirty.stdout.strip())).lower()}
+    except (OSError, subprocess.SubprocessError):
+        return {}
+
+
+def run_config(opts: EvalOptions, settings: Settings, manifest: Any, n_questions: int) -> dict[str, Any]:
+    """Everything that decides the figures: dataset slice, settings (secrets left out), index, code, machine."""
+    import torch  # noqa: PLC0415 - already loaded by the embedder
+
+    return {
+        "dataset": opts.dataset,
+        "path": str(opts.path),
+        "split": split_of(opts),
+        "limit": opts.limit,
+        "questions": n_questions,
+        "corpus_limit": opts.corpus_limit,
+        "retrieval_only": retrieval_only(opts),
+        "answer_mode": None if retrieval_only(opts) else (opts.mode or settings.answer_mode),
+        "depth": opts.depth,
+        "rgb_passages": list(opts.rgb_passages) if opts.dataset == "rgb" else None,
+        "settings": settings.model_dump(mode="json", exclude=SECRET_SETTINGS),
+        "index": manifest.model_dump(mode="json") if manifest is not None else None,
+        "git": _git(),
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
+                    "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()},
+    }
+
+
+# ------------------------------------------------------------------ the run
+
+
+def _progress(console: Console, enabled: bool) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=console, disable=not enabled)
+
+
+def _check_sources(snapshot: Any, prepared: PreparedCorpus, collection_dir: Path) -> None:
+    roots = [str(p) for p in prepared.paths]
+    foreign = [d.source for d in snapshot.documents() if not any(d.source.startswith(r) for r in roots)]
+    if foreign:
+        raise DatasetError(
+            f"collection {collection_dir} also holds {len(foreign)} document(s) from other files "
+            f"(e.g. {foreign[0]}): scores would be wrong. Delete that folder or pass another --index-dir."
+        )
+
+
+def _answer_record(ans: Answer) -> dict[str, Any]:
+    return {
+        "answer": ans.answer,
+        "refused": ans.refused,
+        "mode": ans.mode,
+        "citations": [c.model_dump(include={"n", "quote", "source", "doc_id", "start", "end", "verified",
+                                            "similarity"}) for c in ans.citations],
+        "notes": ans.notes,
+    }
+
+
+def run_evaluation(opts: EvalOptions, settings: Settings, embedder: Embedder | None = None,
+                   console: Console | None = None) -> EvalRun:
+    """Index, ask, score and write `<output>/<timestamp>-<dataset>-<config>/`; return the run."""
+    from eval.plots import write_plots  # noqa: PLC0415 - matplotlib only when a run happens
+    from eval.report import results_folder, write_run  # noqa: PLC0415
+    from rag.pipeline.indexer import index_paths  # noqa: PLC0415
+    from rag.retrieve.hybrid import HybridRetriever  # noqa: PLC0415
+    from rag.store.collection import Collection  # noqa: PLC0415
+
+    console = console or Console(stderr=True)
+    check_options(opts, settings)
+    evalset, kinds = load_dataset(opts)
+    questions = evalset.questions[: opts.limit] if opts.limit else evalset.questions
+    prepared = prepare(opts, evalset, kinds, questions, settings)
+    settings = settings.model_copy(update={"collection": prepared.collection})
+    if opts.mode is not None:
+        settings = settings.model_copy(update={"answer_mode": opts.mode})
+    embedder = embedder or Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+
+    console.print(f"Indexing {opts.dataset} corpus into {settings.collection_dir}", highlight=False)
+    report = index_paths(prepared.paths, settings, progress=opts.progress, embedder=embedder)
+    index_info = {k: getattr(report, k) for k in ("documents_added", "documents_removed", "documents_unchanged",
+                                                  "chunks_added", "chunks_embedded", "chunks_from_cache")}
+    index_info["seconds"] = report.seconds
+    index_info["problems"] = [f"{p.source}: {p.message}" for p in report.problems]
+
+    only_retrieval = retrieval_only(opts)
+    assistant = None
+    if only_retrieval:
+        snapshot = Collection(settings.collection_dir).open_snapshot()
+        retriever = HybridRetriever(snapshot, embedder, settings)
+    else:
+        from rag.answer.assistant import Assistant  # noqa: PLC0415 - needs the answering modes
+
+        assistant = Assistant(settings, embedder=embedder)
+        snapshot = assistant.snapshot
+        retriever = assistant.retriever()
+    try:
+        _check_sources(snapshot, prepared, settings.collection_dir)
+        records = _ask_all(opts, questions, prepared, retriever, assistant, console)
+    finally:
+        (assistant.close() if assistant else snapshot.close())
+
+    config = run_config(opts, settings, report.manifest, len(questions))
+    metrics = aggregate(opts.dataset, records)
+    metrics["index"] = index_info
+    metrics["errors"] = sum(1 for r in records if "error" in r)
+    if prepared.notes:
+        metrics["notes"] = list(prepared.notes)
+    folder = results_folder(opts.output, opts.dataset, opts.config_name or default_config_name(opts, settings))
+    write_run(folder, config, metrics, records)
+    write_plots(folder, metrics, records)
+    return EvalRun(folder, config, metrics, records)
+
+
+def _ask_all(opts: EvalOptions, questions: tuple, prepared: PreparedCorpus, retriever: Any,
+             assistant: Any, console: Console) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    with _progress(console, opts.progress) as bar:
+        task = bar.add_task(f"{opts.dataset}: questions", total=len(questions))
+        for q in questions:
+            records.append(_one(opts, q, prepared, retriever, assistant))
+            bar.advance(task)
+    return records
+
+
+def _one(opts: EvalOptions, q: Any, prepared: PreparedCorpus, retriever: Any, assistant: Any) -> dict[str, Any]:
+    filters = prepared.filters_of.get(q.qid)
+    rec: dict[str, Any] = {"qid": q.qid, "question": q.text, "kind": q.kind, "unanswerable": q.is_unanswerable,
+                           "gold_answers": list(q.answers)}
+    if q.fake_answers:
+        rec["fake_answers"] = list(q.fake_answers)
+    try:
+        t0 = time.perf_counter()
+        result = retriever.search(q.text, opts.depth, filters)
+        search_ms = (time.perf_counter() - t0) * 1000
+        # A list with weight 0 still lends its candidates a fused score of 0: they are not "retrieved".
+        hits = [h for h in result.hits if (h.fused_score or 0) > 0]
+        retrieved, rec["retrieval"] = score_retrieval(opts.dataset, q, hits, prepared.ids_of)
+        rec["retrieved"] = retrieved[:RETRIEVED_SHOWN]
+        if assistant is None:
+            rec["timings_ms"] = {"search": search_ms, **{f"search.{k}": v for k, v in result.timings_ms.items()}}
+            return rec
+        ans = assistant.ask(q.text, filters=filters, mode=opts.mode)
+        rec.update(_answer_record(ans))
+        rec["scores"] = score_answer(opts.dataset, q, ans, {h.passage.chunk_id: h.passage.text for h in hits})
+        rec["timings_ms"] = dict(ans.timings_ms)
+    except Exception as e:  # one broken question must not lose a long run; it is counted and shown
+        rec["error"] = f"{type(e).__name__}: {e}"
+        rec["scores"] = None
+    return rec
+
+
+def options_dict(opts: EvalOptions) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(opts).items()}

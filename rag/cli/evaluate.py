@@ -1,0 +1,117 @@
+"""`rag eval --dataset ... --path ...` runs an evaluation; `rag eval compare RUN_A RUN_B` diffs two runs.
+
+`eval` is a typer group whose callback runs the evaluation when no sub-command is given, so both
+forms the issue names work. No `from __future__ import annotations`: typer evaluates the option
+annotations at registration time (as in serve.py).
+"""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from rag.cli.main import IndexDirOpt, err, fail, make_settings, out  # noqa: PLC0415 - avoid a cycle
+
+    eval_app = typer.Typer(help="Evaluate the pipeline on a dataset, or compare two evaluation runs.",
+                           invoke_without_command=True, no_args_is_help=False)
+
+    @eval_app.callback()
+    def evaluate(
+        ctx: typer.Context,
+        dataset: Annotated[Optional[str], typer.Option(help="seeds | beir | squad2 | rgb")] = None,
+        path: Annotated[Optional[Path], typer.Option(help="Dataset file or folder")] = None,
+        split: Annotated[Optional[str], typer.Option(help="Split (seeds: dev, beir: test, squad2: dev, rgb: en_fact)")] = None,
+        output: Annotated[Path, typer.Option(help="Folder that receives the results folder")] = Path("eval/results"),
+        limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions")] = None,
+        mode: Annotated[Optional[str], typer.Option(help="Answer mode: auto | extractive | llm | hybrid")] = None,
+        retrieval_only: Annotated[Optional[bool], typer.Option(
+            "--retrieval-only/--answers", help="Score retrieval only (default for beir) or answers too")] = None,
+        config: Annotated[Optional[str], typer.Option("--config", help="Name of this configuration (folder name)")] = None,
+        dense_weight: Annotated[Optional[float], typer.Option(min=0, help="Dense weight in fusion (0 = BM25 alone)")] = None,
+        bm25_weight: Annotated[Optional[float], typer.Option(min=0, help="BM25 weight in fusion (0 = dense alone)")] = None,
+        k: Annotated[Optional[int], typer.Option("--k", min=1, max=100, help="Passages given to the answerer")] = None,
+        depth: Annotated[int, typer.Option(min=20, help="Chunks retrieved per question for retrieval metrics")] = 100,
+        corpus: Annotated[Optional[Path], typer.Option(help="seeds: the documents folder (default data/sample)")] = None,
+        corpus_limit: Annotated[Optional[int], typer.Option(min=1, help="beir: index only the first N documents")] = None,
+        index_dir: IndexDirOpt = None,
+        progress: Annotated[bool, typer.Option(help="Show progress bars")] = True,
+    ) -> None:
+        """Index a dataset's corpus (cached under the index folder), ask every question, write a results folder."""
+        if ctx.invoked_subcommand is not None:
+            return
+        if dataset is None or path is None:
+            err.print(ctx.get_help())
+            fail("Give --dataset and --path (e.g. rag eval --dataset seeds --path ../shared/eval/seeds_dev.jsonl), "
+                 "or `rag eval compare RUN_A RUN_B`.", code=2)
+        from eval.adapters import DatasetError  # noqa: PLC0415 - heavy imports only when evaluating
+        from eval.runner import EvalOptions, run_evaluation  # noqa: PLC0415
+        from rag.store.collection import CollectionNotFound  # noqa: PLC0415
+        from rag.store.manifest import IncompatibleIndex  # noqa: PLC0415
+
+        settings = make_settings(None, index_dir, dense_weight=dense_weight, bm25_weight=bm25_weight, k=k)
+        opts = EvalOptions(dataset=dataset, path=path, split=split, output=output, limit=limit, mode=mode,
+                           retrieval_only=retrieval_only, config_name=config, corpus=corpus,
+                           corpus_limit=corpus_limit, depth=depth, progress=progress)
+        try:
+            run = run_evaluation(opts, settings)
+        except (DatasetError, IncompatibleIndex, CollectionNotFound, FileNotFoundError) as e:
+            fail(str(e))
+        _print_summary(run.folder, run.metrics, out)
+
+    @eval_app.command()
+    def compare(
+        run_a: Annotated[Path, typer.Argument(help="Results folder of the baseline run")],
+        run_b: Annotated[Path, typer.Argument(help="Results folder of the run to compare")],
+        all_rows: Annotated[bool, typer.Option("--all", help="Also list metrics that did not change")] = False,
+    ) -> None:
+        """Print a table of metric differences (B - A) and the configuration keys that differ."""
+        from rich.table import Table  # noqa: PLC0415
+
+        from eval.compare import compare_runs  # noqa: PLC0415
+        from eval.report import fmt  # noqa: PLC0415
+
+        try:
+            diffs, configs = compare_runs(run_a, run_b)
+        except (FileNotFoundError, ValueError) as e:
+            fail(str(e))
+        table = Table(title=f"{run_a.name} (A) vs {run_b.name} (B)")
+        for col in ("metric", "A", "B", "B - A", "better"):
+            table.add_column(col, justify="left" if col == "metric" else "right")
+        for d in diffs:
+            # mean/max latency and unchanged rows are noise in the default view
+            if all_rows or (d.delta != 0 and not d.name.endswith(("mean_ms", "max_ms"))):
+                table.add_row(d.name, fmt(d.a), fmt(d.b), fmt(d.delta), d.better.upper())
+        out.print(table)
+        if configs:
+            ct = Table(title="Configuration differences")
+            for col in ("setting", "A", "B"):
+                ct.add_column(col)
+            for key, va, vb in configs:
+                ct.add_row(key, fmt(va), fmt(vb))
+            out.print(ct)
+
+    app.add_typer(eval_app, name="eval")
+
+
+def _print_summary(folder: Path, metrics: dict, out: object) -> None:
+    from eval.report import fmt  # noqa: PLC0415
+
+    lines = [f"Results: {folder}"]
+    r = metrics.get("retrieval") or {}
+    keys = [k for k in ("hit@5", "recall@10", "mrr@10", "ndcg@10") if k in r]
+    if keys:
+        lines.append("retrieval  " + "  ".join(f"{k} {fmt(r[k])}" for k in keys))
+    a = metrics.get("answer") or {}
+    keys = [k for k in ("accuracy", "f1_answerable", "fake_rate", "refusal_rate", "citation_precision",
+                        "citation_recall") if k in a]
+    if keys:
+        lines.append("answers    " + "  ".join(f"{k} {fmt(a[k])}" for k in keys))
+    total = metrics.get("latency_ms", {}).get("total") or metrics.get("latency_ms", {}).get("search")
+    if total:
+        lines.append(f"latency    p50 {total['p50_ms']:.0f} ms  p95 {total['p95_ms']:.0f} ms")
+    if metrics.get("errors"):
+        lines.append(f"{metrics['errors']} question(s) failed: see questions.jsonl")
+    for line in lines:
+        out.print(line, highlight=False)  # type: ignore[attr-defined]

