@@ -1,0 +1,129 @@
+"""Ours vs LlamaIndex vs Haystack (each with its defaults, same MiniLM model) on one retrieval set.
+
+    make peers                                                                  # the peer venvs, once
+    HF_HUB_OFFLINE=1 .venv/bin/python -m eval.bench.compare_peers --data squad2         # nDCG@10 with real labels
+    HF_HUB_OFFLINE=1 .venv/bin/python -m eval.bench.compare_peers --data scifact        # SciFact ingest at full size
+    HF_HUB_OFFLINE=1 .venv/bin/python -m eval.bench.compare_peers --data squad2 --limit 40   # smoke test
+
+--data squad2: SQuAD 2.0's 411 contexts as the corpus, its answerable questions as queries and
+their context as the one relevant document (eval/bench/beir_convert.py). --data scifact: the
+shared SciFact copy has no qrels for its queries, so the corpus is indexed whole and scored on
+known-item title queries (eval/bench/peers/known_item_set.py): its nDCG only shows that
+retrieval works, its ingest time is the real figure. Every system reads the same BEIR folder
+through eval.adapters.load_beir and is scored by eval.metrics; ingest excludes model loading;
+query latency is one query at a time, 100 chunks retrieved and collapsed to documents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from eval.bench.beir_convert import squad2_to_beir
+from eval.bench.common import REPO, SCIFACT, SHARED, table, write_result
+
+PEERS = {"llamaindex": (".venv-llamaindex", "llamaindex_scifact.py"),
+         "haystack": (".venv-haystack", "haystack_scifact.py")}
+CHUNK_K = 100
+
+
+def prepare(data: str, work: Path, limit: int | None) -> tuple[Path, str]:
+    """A BEIR folder for the chosen data and the qrels split to score."""
+    dest = work / f"{data}-beir"
+    if data == "squad2":
+        squad2_to_beir(SHARED / "eval" / "squad2", dest, contexts=limit)
+        return dest, "test"
+    script = REPO / "eval" / "bench" / "peers" / "known_item_set.py"
+    subprocess.run([os.environ.get("PYTHON", "python3"), str(script), str(SCIFACT), str(dest),
+                    "--docs", str(limit or 10**9), "--queries", "100"], check=True)
+    return dest, "smoke"
+
+
+def run_ours(folder: Path, split: str, work: Path) -> list[dict[str, Any]]:
+    """Our pipeline on a fresh index (ingest timed), then fused and dense-only retrieval."""
+    from eval.runner import EvalOptions, run_evaluation  # noqa: PLC0415
+    from rag.embed.embedder import Embedder  # noqa: PLC0415
+    from rag.settings import Settings  # noqa: PLC0415
+
+    settings = Settings(index_dir=work / "index")
+    t = time.perf_counter()
+    embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+    load_s = time.perf_counter() - t
+    rows = []
+    for name, update in (("ours (hybrid)", {}), ("ours (dense only)", {"bm25_weight": 0.0})):
+        opts = EvalOptions("beir", folder, split=split, output=work / "results", retrieval_only=True,
+                           depth=CHUNK_K, progress=False)
+        run = run_evaluation(opts, settings.model_copy(update=update), embedder=embedder)
+        m = run.metrics
+        ingest = m["index"]["seconds"].get("total") if m["index"]["chunks_added"] else None
+        rows.append({"system": name, "ingest_s": round(ingest, 2) if ingest is not None else rows[0]["ingest_s"],
+                     "chunks": run.config["index"]["chunks"],
+                     "query_p50_ms": round(m["latency_ms"]["search"]["p50_ms"], 2),
+                     "query_p95_ms": round(m["latency_ms"]["search"]["p95_ms"], 2),
+                     "ndcg10": round(m["retrieval"]["ndcg@10"], 4), "n_queries": m["retrieval"]["scored_questions"],
+                     "model_load_s": round(load_s, 2), "results": str(run.folder)})
+    return rows
+
+
+def run_peer(name: str, folder: Path, split: str) -> dict[str, Any]:
+    venv, script = PEERS[name]
+    python = REPO / venv / "bin" / "python"
+    if not python.exists():
+        return {"system": name, "error": f"{python} missing: run `make peers` first"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run([str(python), str(REPO / "eval" / "bench" / "peers" / script), "--data", str(folder),
+                           "--split", split, "--chunk-k", str(CHUNK_K)], cwd=REPO, env=env, capture_output=True,
+                          text=True)
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {"system": name, "error": f"exit {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-400:]}"}
+    return json.loads(lines[-1])
+
+
+def with_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each system's figures over ours (hybrid): >1 means slower / more, for ndcg10 higher is better."""
+    base = rows[0]
+    for r in rows:
+        for key in ("ingest_s", "query_p50_ms", "query_p95_ms", "ndcg10", "chunks"):
+            if isinstance(r.get(key), (int, float)) and base.get(key):
+                r[f"{key} / ours"] = round(r[key] / base[key], 2)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", choices=("squad2", "scifact"), default="squad2")
+    ap.add_argument("--limit", type=int, default=None, help="squad2: first N contexts; scifact: first N documents")
+    ap.add_argument("--peers", default="llamaindex,haystack", help="comma-separated; empty for ours only")
+    ap.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
+    ap.add_argument("--out", type=Path, default=None, help="JSON result file")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="rag-peers-") as tmp:
+        work = a.work or Path(tmp)
+        folder, split = prepare(a.data, work, a.limit)
+        rows = run_ours(folder, split, work)
+        for name in [p for p in a.peers.split(",") if p]:
+            print(f"running {name} ...", flush=True)
+            rows.append(run_peer(name, folder, split))
+    rows = with_ratios(rows)
+    cols = ["system", "ingest_s", "chunks", "query_p50_ms", "query_p95_ms", "ndcg10",
+            "ingest_s / ours", "query_p50_ms / ours", "query_p95_ms / ours", "ndcg10 / ours"]
+    print(f"\n{a.data} ({'known-item title queries' if a.data == 'scifact' else 'answerable questions'}), "
+          f"{rows[0].get('n_queries')} queries\n")
+    print(table(rows, cols))
+    for r in rows:
+        if "error" in r:
+            print(f"{r['system']}: {r['error']}")
+    path = write_result(f"peers-{a.data}", {"args": {k: str(v) for k, v in vars(a).items()}, "split": split,
+                                            "rows": rows}, a.out)
+    print(f"\nwritten: {path}")
+
+
+if __name__ == "__main__":
+    main()
