@@ -75,6 +75,7 @@ def test_refusal_errors_keyboard_and_history(browser, server_url, output_dir):
     refused = page.locator(".msg.assistant.refused").last
     assert "No supported answer" in refused.inner_text()
     assert refused.locator(".closest button.passage").count() >= 1
+    page.screenshot(path=str(output_dir / "chat-refusal.png"))
     refused.locator(".closest button.passage").first.click()
     page.locator("#viewer-text mark").wait_for(timeout=30_000)
     page.keyboard.press("Escape")
@@ -90,5 +91,4 @@ def test_refusal_errors_keyboard_and_history(browser, server_url, output_dir):
     err = page.locator(".msg.error").last
     err.wait_for(timeout=30_000)
     assert "limit" in err.inner_text()
-    page.screenshot(path=str(output_dir / "chat-refusal-error.png"), full_page=True)
     page.close()
