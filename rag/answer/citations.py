@@ -1,0 +1,141 @@
+"""Sentences of retrieved passages as exact article spans, and the Citation records built from them.
+
+Both answerers quote sentences, never whole chunks. A sentence found at chunk-relative offset o
+lies at article offset passage.start + o; we check `article.text[start:end] == quote` for every
+citation we build, so a stale or mis-offset passage can never produce a wrong pointer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rag.models import Article, Citation, Hit
+
+# doc_id -> Article; None when the document left the collection (Snapshot.article may return None).
+ArticleLookup = Callable[[str], Article | None]
+
+# Fallback used only if the chunker's sentence splitter is missing: a sentence ends at . ! ?
+# (optionally followed by a closing quote/bracket) before whitespace and an upper-case letter,
+# digit or opening quote; a line break always ends one (titles, "Release time:" lines).
+_FALLBACK_BOUNDARY = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[A-Z0-9\"“‘(])|\n+")
+
+
+def _fallback_split(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for m in _FALLBACK_BOUNDARY.finditer(text):
+        spans.append((pos, m.start() + len(m.group(1) or "")))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    return spans
+
+
+def split_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in `text`, trimmed of surrounding whitespace, empties dropped."""
+    try:
+        from rag.chunk.sentences import split_sentences
+    except ImportError:
+        raw = _fallback_split(text)
+    else:
+        raw = split_sentences(text)
+    out = []
+    for s, e in raw:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+@dataclass(frozen=True)
+class SentenceSpan:
+    """One sentence of a retrieved passage; text == article.text[start:end]."""
+
+    hit_index: int  # rank of the best hit that contains it (0 = top)
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+def passage_offset(hit: Hit, article: Article) -> int | None:
+    """Article offset of the passage: its stored start if it checks out, else where its text occurs."""
+    p = hit.passage
+    if article.text[p.start : p.end] == p.text:
+        return p.start
+    found = article.text.find(p.text)
+    return found if found >= 0 else None
+
+
+def passage_sentences(hits: list[Hit], articles: ArticleLookup) -> list[SentenceSpan]:
+    """Sentences of all hits, de-duplicated across overlapping chunks (first hit wins)."""
+    seen: set[tuple[str, int, int]] = set()
+    out: list[SentenceSpan] = []
+    for i, hit in enumerate(hits):
+        article = articles(hit.passage.doc_id)
+        base = passage_offset(hit, article) if article is not None else None
+        if article is None or base is None:
+            continue  # document gone or passage no longer matches it (stale index): nothing citable here
+        for s, e in split_sentence_spans(hit.passage.text):
+            key = (hit.passage.doc_id, base + s, base + e)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(SentenceSpan(i, hit.passage.doc_id, base + s, base + e, article.text[base + s : base + e]))
+    return out
+
+
+def make_citation(
+    n: int,
+    hit: Hit,
+    article: Article,
+    start: int,
+    end: int,
+    verified: bool,
+    similarity: float | None,
+) -> Citation:
+    """Citation for article.text[start:end]; raises if the span is outside the article."""
+    if not 0 <= start < end <= len(article.text):
+        raise ValueError(f"citation span {start}:{end} lies outside article {article.doc_id[:12]}")
+    p = hit.passage
+    return Citation(
+        n=n,
+        chunk_id=p.chunk_id,
+        doc_id=p.doc_id,
+        title=p.title or article.title,
+        date=p.date or article.date,
+        source=p.source or article.source,
+        page=p.page_start if p.page_start is not None else article.page_start,
+        start=start,
+        end=end,
+        quote=article.text[start:end],
+        verified=verified,
+        similarity=None if similarity is None else round(float(similarity), 4),
+    )
+
+
+class CitationNumbering:
+    """Numbers citations in order of first use; the same quote cited twice keeps one number."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[tuple[str, int, int], int] = {}
+        self.citations: list[Citation] = []
+
+    def add(
+        self,
+        hit: Hit,
+        article: Article,
+        start: int,
+        end: int,
+        verified: bool,
+        similarity: float | None,
+    ) -> int:
+        key = (hit.passage.doc_id, start, end)
+        if key not in self._numbers:
+            n = len(self.citations) + 1
+            self._numbers[key] = n
+            self.citations.append(make_citation(n, hit, article, start, end, verified, similarity))
+        return self._numbers[key]

@@ -1,0 +1,292 @@
+"""LLMAnswerer: answers with any OpenAI-compatible endpoint, then verifies every cited sentence.
+
+Flow of `answer()` (and of `stream_answer()`, which yields the text as it arrives first):
+1. Evidence refusal (`RefusalPolicy`, with the extractive scorer's best sentence) before any call:
+   a prompt alone does not make a model refuse reliably.
+2. Passages are numbered [1]..[k] in the prompt (`build_messages`); the reply is split into
+   sentences with their [n] markers (`parse_cited_sentences`); numbers outside 1..k are removed.
+3. For each sentence and cited passage, the best-supporting sentence (or pair of adjacent
+   sentences) of that passage becomes the quote, so offsets are exact, and is verified
+   (`CitationVerifier`: key terms present, cosine >= verify_min_similarity).
+4. Citations that fail are removed; a sentence left with none is dropped. Counts go to
+   meta["dropped_sentences"] and meta["invalid_citation_numbers"].
+5. If the model replies with NO_ANSWER_PHRASE the answer is a refusal listing the closest
+   passages. If no sentence survives verification, or the endpoint fails (after the client's
+   own retries), the extractive answer is returned with mode="fallback" and a note saying why.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import openai
+
+from rag.answer.citations import ArticleLookup, CitationNumbering, passage_offset, split_sentence_spans
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.prompts import ANSWER_PROMPT, NO_ANSWER_PHRASE, PASSAGE_TEMPLATE, SMALL_SYSTEM_PROMPT, SYSTEM_PROMPT
+from rag.cite.terms import strip_markers
+from rag.cite.verify import CitationVerifier, Verdict
+from rag.models import Answer, AnswerSentence, Hit
+from rag.settings import Settings
+
+_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+# A sentence ends at . ! ? plus any citation markers right after it, before whitespace.
+_SENT_END = re.compile(r"([.!?][\"”’')]*)((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)\s+(?=\S)")
+
+
+@dataclass
+class CitedSentence:
+    text: str  # without markers
+    citations: list[int] = field(default_factory=list)  # valid passage numbers, in order, no repeats
+
+
+def _fence_safe(text: str) -> str:
+    """Passage text cannot close its own data fence."""
+    return text.replace("<<<", "« « «").replace(">>>", "» » »")
+
+
+def build_messages(question: str, hits: list[Hit], small_model: bool = False) -> list[dict[str, str]]:
+    """System + user messages; passages numbered from 1 in hit order and fenced as data."""
+    passages = "\n\n".join(
+        PASSAGE_TEMPLATE.format(
+            n=i, title=h.passage.title or "untitled", date=h.passage.date or "unknown", text=_fence_safe(h.passage.text)
+        )
+        for i, h in enumerate(hits, start=1)
+    )
+    user = ANSWER_PROMPT.format(passages=passages, question=question.strip(), no_answer=NO_ANSWER_PHRASE)
+    return [
+        {"role": "system", "content": SMALL_SYSTEM_PROMPT if small_model else SYSTEM_PROMPT},
+        {"role": "user", "content": user},
+    ]
+
+
+def parse_cited_sentences(text: str, n_passages: int) -> tuple[list[CitedSentence], list[int]]:
+    """Split a reply into sentences with their citation numbers; numbers not in 1..n_passages are
+    removed and returned (in order of appearance) as the second value."""
+    pieces, pos = [], 0
+    for m in _SENT_END.finditer(text):
+        pieces.append(text[pos : m.end(2) if m.group(2) else m.end(1)])
+        pos = m.end()
+    pieces.append(text[pos:])
+    sentences: list[CitedSentence] = []
+    invalid: list[int] = []
+    for piece in pieces:
+        numbers = [int(x) for group in _MARKER.findall(piece) for x in re.split(r"\s*[,;]\s*", group)]
+        body = " ".join(strip_markers(piece).split())
+        body = re.sub(r"\s+([.!?,;:])", r"\1", body)
+        if not body:
+            if sentences and numbers:  # markers on a line of their own belong to the sentence before
+                sentences[-1].citations += [n for n in numbers if 1 <= n <= n_passages and n not in sentences[-1].citations]
+            invalid += [n for n in numbers if not 1 <= n <= n_passages]
+            continue
+        valid: list[int] = []
+        for n in numbers:
+            if not 1 <= n <= n_passages:
+                invalid.append(n)
+            elif n not in valid:
+                valid.append(n)
+        sentences.append(CitedSentence(body, valid))
+    return sentences, invalid
+
+
+def is_no_answer(text: str) -> bool:
+    norm = " ".join(strip_markers(text).casefold().split())
+    return NO_ANSWER_PHRASE.casefold().rstrip(".") in norm
+
+
+class LLMUnavailable(RuntimeError):
+    """The endpoint failed after the client's retries (timeout, connection, HTTP error)."""
+
+
+class LLMAnswerer:
+    def __init__(self, settings: Settings, verifier: CitationVerifier, client: openai.OpenAI | None = None) -> None:
+        if not settings.llm_base_url and client is None:
+            raise ValueError(
+                "No LLM endpoint configured: set OPENAI_BASE_URL (or RAG_LLM_BASE_URL) to an OpenAI-compatible "
+                "server, or use the extractive answerer (answer_mode=extractive)."
+            )
+        self.settings = settings
+        self.verifier = verifier
+        self.extractive = ExtractiveAnswerer(verifier.embedder, verifier, settings)
+        self.client = client or openai.OpenAI(
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key or "not-needed",
+            timeout=settings.llm_timeout_s,
+            max_retries=settings.llm_max_retries,
+        )
+
+    # ------------------------------------------------------------ public
+
+    def answer(self, question: str, hits: list[Hit], articles: ArticleLookup) -> Answer:
+        *_, final = self.stream_answer(question, hits, articles, stream=False)
+        assert isinstance(final, Answer)
+        return final
+
+    def stream_answer(
+        self, question: str, hits: list[Hit], articles: ArticleLookup, stream: bool = True
+    ) -> Iterator[str | Answer]:
+        """Yields text deltas as the model writes, then the verified Answer (always last).
+
+        The final Answer may differ from the streamed text (dropped sentences, renumbered
+        citations, or a fallback after a mid-stream failure): clients must replace what they showed.
+        """
+        if not question.strip():
+            raise ValueError("The question is empty: ask a question in words.")
+        started = time.perf_counter()
+        cands = self.extractive.rank(question, hits, articles)
+        best = cands[0].score if cands else None
+        refuse, reason = self.extractive.policy.should_refuse(hits, best)
+        if refuse:
+            yield self.extractive.refusal(question, hits, reason, best, mode="llm")
+            return
+        messages = build_messages(question, hits, small_model=self.settings.local_llm)
+        parts: list[str] = []
+        try:
+            if stream:
+                for delta in self._stream(messages):
+                    parts.append(delta)
+                    yield delta
+            else:
+                parts.append(self._complete(messages))
+        except LLMUnavailable as err:
+            yield self._fallback(question, hits, articles, f"The language model endpoint failed ({err}).")
+            return
+        text = "".join(parts).strip()
+        llm_ms = (time.perf_counter() - started) * 1000
+        result = self.verify(question, text, hits, articles)
+        result.timings_ms["llm"] = round(llm_ms, 1)
+        yield result
+
+    def stream(self, question: str, hits: list[Hit], articles: ArticleLookup) -> Iterator[str | Answer]:
+        """The protocol the Assistant drives: text deltas, then the verified Answer."""
+        return self.stream_answer(question, hits, articles)
+
+    # ------------------------------------------------------------ endpoint
+
+    def _request(self, messages: list[dict[str, str]], stream: bool):  # noqa: ANN202 (openai's union type)
+        return self.client.chat.completions.create(
+            model=self.settings.llm_model,
+            messages=messages,  # type: ignore[arg-type]
+            temperature=self.settings.llm_temperature,
+            max_tokens=self.settings.llm_max_tokens,
+            stream=stream,
+        )
+
+    def _complete(self, messages: list[dict[str, str]]) -> str:
+        try:
+            reply = self._request(messages, stream=False)
+        except openai.OpenAIError as err:
+            raise LLMUnavailable(_describe(err)) from err
+        if not reply.choices:
+            raise LLMUnavailable("the endpoint returned no choices")
+        return reply.choices[0].message.content or ""
+
+    def _stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        try:
+            for chunk in self._request(messages, stream=True):
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.OpenAIError as err:
+            raise LLMUnavailable(_describe(err)) from err
+
+    # ------------------------------------------------------------ verification
+
+    def verify(self, question: str, text: str, hits: list[Hit], articles: ArticleLookup) -> Answer:
+        """Turn a model reply into an Answer whose every citation is checked (see module docstring)."""
+        if is_no_answer(text):
+            return self.extractive.refusal(question, hits, "The model found no answer in the passages.", None, mode="llm")
+        parsed, invalid = parse_cited_sentences(text, len(hits))
+        # One batched verification: every (sentence, candidate quote) pair of every cited passage.
+        pairs: list[tuple[str, str]] = []
+        options: list[list[tuple[int, list[tuple[int, int, int]]]]] = []  # per sentence: (n, [(pair idx, start, end)])
+        for sent in parsed:
+            per_n = []
+            for n in sent.citations:
+                spans = []
+                for start, end in self._support_spans(hits[n - 1], articles):
+                    spans.append((len(pairs), start, end))
+                    pairs.append((sent.text, _text(articles, hits[n - 1])[start:end]))
+                per_n.append((n, spans))
+            options.append(per_n)
+        verdicts = self.verifier.check_many(pairs)
+        numbering = CitationNumbering()
+        kept: list[AnswerSentence] = []
+        dropped = 0
+        for sent, per_n in zip(parsed, options):
+            numbers = []
+            for n, spans in per_n:
+                best = _best_span(spans, verdicts)
+                if best is None:
+                    continue
+                idx, start, end = best
+                hit = hits[n - 1]
+                article = articles(hit.passage.doc_id)
+                assert article is not None  # _support_spans found spans in it
+                numbers.append(numbering.add(hit, article, start, end, True, verdicts[idx].similarity))
+            if numbers:
+                kept.append(AnswerSentence(text=sent.text, citations=numbers, supported=True))
+            else:
+                dropped += 1
+        meta: dict[str, float | int | str] = {
+            "llm_sentences": len(parsed),
+            "dropped_sentences": dropped,
+            "invalid_citation_numbers": len(invalid),
+        }
+        if not kept:
+            fb = self._fallback(question, hits, articles, "The model's answer could not be verified against the passages.")
+            fb.meta.update(meta)
+            return fb
+        notes = []
+        if dropped:
+            notes.append(f"{dropped} sentence(s) of the model's answer were removed: the passages do not support them.")
+        return Answer(
+            question=question,
+            answer=" ".join(s.text + " " + "".join(f"[{n}]" for n in s.citations) for s in kept),
+            refused=False,
+            mode="llm",
+            sentences=kept,
+            citations=numbering.citations,
+            notes=notes,
+            meta=meta,
+        )
+
+    def _support_spans(self, hit: Hit, articles: ArticleLookup) -> list[tuple[int, int]]:
+        """Article spans of each sentence of the passage and of each pair of neighbouring sentences."""
+        article = articles(hit.passage.doc_id)
+        base = passage_offset(hit, article) if article is not None else None
+        if article is None or base is None:
+            return []
+        sents = [(base + s, base + e) for s, e in split_sentence_spans(hit.passage.text)]
+        return sents + [(a[0], b[1]) for a, b in zip(sents, sents[1:])]
+
+    def _fallback(self, question: str, hits: list[Hit], articles: ArticleLookup, why: str) -> Answer:
+        fb = self.extractive.answer(question, hits, articles)
+        fb.mode = "fallback"
+        fb.notes.insert(0, f"{why} This answer was extracted from the passages instead.")
+        return fb
+
+
+def _text(articles: ArticleLookup, hit: Hit) -> str:
+    article = articles(hit.passage.doc_id)
+    return article.text if article is not None else ""
+
+
+def _best_span(spans: list[tuple[int, int, int]], verdicts: list[Verdict]) -> tuple[int, int, int] | None:
+    """The verified candidate with the highest similarity; a single sentence wins a tie with a pair."""
+    ok = [s for s in spans if verdicts[s[0]].ok]
+    if not ok:
+        return None
+    return max(ok, key=lambda s: (round(verdicts[s[0]].similarity, 3), -(s[2] - s[1])))
+
+
+def _describe(err: openai.OpenAIError) -> str:
+    if isinstance(err, openai.APITimeoutError):
+        return "timed out"
+    if isinstance(err, openai.APIConnectionError):
+        return "could not connect"
+    if isinstance(err, openai.APIStatusError):
+        return f"HTTP {err.status_code}"
+    return type(err).__name__

@@ -1,0 +1,160 @@
+"""Key terms of a sentence (numbers, dates, names) and the normalisation used to match them.
+
+A citation is only trustworthy when every checkable fact of the sentence occurs in the quoted
+span: a number, a month, a year, a person or a place. Those are the "key terms". Matching is done
+on a normalised form (NFKC, casefold, "1,215" == "1215", "3.5 percent" == "3.5%", "09" == "9")
+so formatting differences never fail a correct citation while a changed digit always does.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MONTHS = (
+    "january february march april may june july august september october november december".split()
+)
+_MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
+
+# Words that are capitalised only because they start a sentence (or are headline-cased filler);
+# they never count as names. Kept short on purpose: a real name missing here costs nothing.
+COMMON_WORDS = frozenset(
+    """a an the this that these those there here it its it's he she they we you i his her their our your
+    my me him them us who whom whose which what when where why how whether if then than so as at by for
+    from in into of on onto to with within without about above after against along among around before
+    behind below beneath beside between beyond but and or nor not no yes also although though because
+    since until unless while during per via over under up down out off again further once all any both
+    each few more most other some such only own same too very can could may might must shall should will
+    would is are was were be been being have has had having do does did doing according however moreover
+    meanwhile furthermore therefore thus hence besides instead overall finally first firstly second
+    secondly third lastly next today yesterday tomorrow currently recently previously later earlier now
+    in-depth based following including regarding among just even still yet many much several every
+    one two three four five six seven eight nine ten last new said says say according""".split()
+)
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_NUMBER_RE = re.compile(rf"(?<![\w.])(?:{_NUM})(?:\s?%)?(?!\d)")
+_ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_WORD_RE = re.compile(r"[^\W\d_][\w'’\-]*", re.UNICODE)
+_MARKER_RE = re.compile(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_PERCENT_RE = re.compile(r"(?<=\d)\s*(?:percent|per cent|pct)\b|(?<=\d)\s+%")
+
+
+def strip_markers(text: str) -> str:
+    """Remove citation markers like [1], [1][2], [1, 2] from a sentence."""
+    return _MARKER_RE.sub("", text).strip()
+
+
+def _iso_to_words(m: re.Match[str]) -> str:
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if 1 <= month <= 12 and 1 <= day <= 31:
+        return f"{MONTHS[month - 1]} {day}, {year}"
+    return m.group(0)
+
+
+def normalize_for_match(text: str) -> str:
+    """The form both sentence terms and spans are compared in."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    t = t.replace("\u2019", "'").replace("\u2018", "'")
+    t = _ISO_DATE_RE.sub(_iso_to_words, t)
+    t = _THOUSANDS_RE.sub("", t)
+    t = _PERCENT_RE.sub("%", t)
+    return t
+
+
+def _norm_number(raw: str) -> str:
+    n = raw.replace(",", "").replace(" ", "")
+    pct = n.endswith("%")
+    n = n.rstrip("%")
+    if "." in n:
+        whole, frac = n.split(".", 1)
+        frac = frac.rstrip("0")
+        n = (whole.lstrip("0") or "0") + ("." + frac if frac else "")
+    else:
+        n = n.lstrip("0") or "0"
+    return n + ("%" if pct else "")
+
+
+def extract_numbers(text: str) -> set[str]:
+    """Numbers in normalised form: '1,215' -> '1215', '3.50 %' -> '3.5%', '09' -> '9'."""
+    t = _PERCENT_RE.sub("%", _ISO_DATE_RE.sub(_iso_to_words, unicodedata.normalize("NFKC", text)))
+    return {_norm_number(m.group(0)) for m in _NUMBER_RE.finditer(t)}
+
+
+def _is_sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip(" \t\"'“‘(")
+    return not before or before[-1] in ".!?:;\n"
+
+
+def extract_names(text: str) -> set[str]:
+    """Capitalised words (casefolded) that are not filler: 'Gong Zheng' -> {'gong', 'zheng'}."""
+    names: set[str] = set()
+    for m in _WORD_RE.finditer(text):
+        word = m.group(0).strip("'’-")
+        if not word or not word[0].isupper():
+            continue
+        low = word.casefold()
+        if low.endswith("'s") or low.endswith("’s"):
+            low = low[:-2]
+        if low in COMMON_WORDS or len(low) < 2:
+            continue
+        if low in MONTHS or low in _MONTH_ABBR:
+            names.add(_MONTH_ABBR.get(low, low))
+            continue
+        # A sentence-initial word is a name only if it is not filler; checked above, so keep it.
+        names.add(low)
+    return names
+
+
+def extract_months(text: str) -> set[str]:
+    """Month names written in any case ('May' only when capitalised: 'may' is a verb)."""
+    months: set[str] = set()
+    for m in _WORD_RE.finditer(_ISO_DATE_RE.sub(_iso_to_words, text)):
+        low = m.group(0).casefold().rstrip(".")
+        if low == "may" and not m.group(0)[0].isupper():
+            continue
+        if low in MONTHS:
+            months.add(low)
+        elif low in _MONTH_ABBR and m.group(0)[0].isupper():
+            months.add(_MONTH_ABBR[low])
+    return months
+
+
+def extract_key_terms(sentence: str) -> set[str]:
+    """Numbers, months/years and capitalised names of a sentence, in normalised form.
+
+    Citation markers are ignored. Names are single casefolded words, so "Xue Kan" must be backed
+    by both "xue" and "kan" in the span; sentence-initial filler ("However", "The") is not a name.
+    """
+    text = strip_markers(sentence)
+    terms = extract_numbers(text) | extract_months(text) | extract_names(text)
+    return terms
+
+
+def term_in_text(term: str, normalized_text: str) -> bool:
+    """Whole-token match of a normalised term in normalised text ('95' does not match '1995').
+
+    Numbers are compared as extracted numbers on both sides, so '9:00' holds 9 and 0 whichever
+    way it is written, and a bare '12' is backed by '12%' (but '12%' needs the percent).
+    """
+    if term[0].isdigit():
+        found = extract_numbers(normalized_text)
+        return term in found or (not term.endswith("%") and f"{term}%" in found)
+    # Names: allow a possessive or plural tail ("Shanghai's", "Germans") but not a longer word.
+    return re.search(rf"(?<!\w){re.escape(term)}(?:'s|s|es)?(?!\w)", normalized_text) is not None
+
+
+def missing_terms(sentence: str, span: str) -> list[str]:
+    """Key terms of `sentence` that do not occur in `span`, sorted for stable output."""
+    norm_span = normalize_for_match(span)
+    span_numbers = extract_numbers(norm_span)
+    missing = []
+    for t in extract_key_terms(sentence):
+        if t[0].isdigit():
+            ok = t in span_numbers or (not t.endswith("%") and f"{t}%" in span_numbers)
+        else:
+            ok = term_in_text(t, norm_span)
+        if not ok:
+            missing.append(t)
+    return sorted(missing)

@@ -1,0 +1,86 @@
+"""ExtractiveAnswerer on real passages of the bundled sample (real model, real index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.extractive import ExtractiveAnswerer, clause_spans
+from rag.answer.prompts import NO_ANSWER_PHRASE
+from rag.cite.verify import CitationVerifier
+from tests.answer.sample_hits import assert_citation_exact, hits_containing, open_snapshot, retrieve
+
+DEV01 = (
+    "How many new first-office stores opened in Shanghai last year, according to the mayor's May 2024 "
+    "research on promoting consumption?"
+)
+
+
+@pytest.fixture(scope="module")
+def snapshot(sample_settings):
+    snap = open_snapshot(sample_settings)
+    yield snap
+    snap.close()
+
+
+@pytest.fixture(scope="module")
+def answerer(embedder, sample_settings) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(embedder, CitationVerifier(embedder, sample_settings.verify_min_similarity), sample_settings)
+
+
+def test_first_office_stores_answer_is_cited_and_exact(answerer, snapshot, embedder, sample_settings):
+    hits = retrieve(snapshot, embedder, sample_settings, DEV01)
+    ans = answerer.answer(DEV01, hits, snapshot.article)
+    assert not ans.refused and ans.mode == "extractive"
+    assert "1,215" in ans.sentences[0].text  # leads with the sentence that answers
+    assert ans.answer.startswith(ans.sentences[0].text) and "[1]" in ans.answer
+    lead = ans.citations[ans.sentences[0].citations[0] - 1]
+    assert "1,215" in lead.quote and lead.verified
+    assert len(lead.quote) < len(hits[0].passage.text)  # a sentence, not the whole chunk
+    for c in ans.citations:
+        assert_citation_exact(c, snapshot.article(c.doc_id))
+        assert c.title and c.source.endswith(".txt") and c.date
+
+
+def test_citation_numbers_follow_first_use(answerer, snapshot, embedder, sample_settings):
+    q = "What did the Ministry of Industry and Information Technology and Shanghai jointly unveil at the signing?"
+    ans = answerer.answer(q, retrieve(snapshot, embedder, sample_settings, q), snapshot.article)
+    used = [n for s in ans.sentences for n in s.citations]
+    assert used == list(range(1, len(ans.citations) + 1))
+    assert [c.n for c in ans.citations] == used
+    assert len(ans.sentences) <= sample_settings.max_answer_sentences
+
+
+def test_unanswerable_question_is_refused_with_closest_passages(answerer, snapshot, embedder, sample_settings):
+    q = "Who won the 2024 Shanghai Marathon?"
+    ans = answerer.answer(q, retrieve(snapshot, embedder, sample_settings, q), snapshot.article)
+    assert ans.refused and ans.answer.startswith(NO_ANSWER_PHRASE)
+    assert ans.closest and not ans.citations and ans.notes
+
+
+def test_no_hits_is_a_refusal(answerer):
+    ans = answerer.answer("Who chaired the meeting?", [], lambda _doc_id: None)
+    assert ans.refused and ans.closest == []
+
+
+def test_empty_question_is_a_clear_error(answerer):
+    with pytest.raises(ValueError, match="question is empty"):
+        answerer.answer("   ", [], lambda _doc_id: None)
+
+
+def test_long_lead_sentence_is_trimmed_to_an_exact_clause(answerer, snapshot, embedder):
+    q = "Who presided over the executive meeting of the municipal government that studied new infrastructure construction?"
+    hits = hits_containing(snapshot, embedder, q, ["presided over an executive meeting"])
+    ans = answerer.answer(q, hits, snapshot.article)
+    lead = ans.citations[0]
+    assert "Gong Zheng" in ans.sentences[0].text
+    assert ans.meta["lead_clause_trimmed"] == 1
+    assert_citation_exact(lead, snapshot.article(lead.doc_id))
+    sentence_of_clause = snapshot.article(lead.doc_id).text[lead.start : lead.end + 200]
+    assert len(lead.quote.split()) <= 45 and sentence_of_clause.startswith(lead.quote)
+
+
+def test_clause_spans_cover_the_sentence():
+    text = "Gong Zheng, deputy secretary and mayor, presided over a meeting; it studied plans"
+    spans = clause_spans(text)
+    assert [text[s:e] for s, e in spans][0] == "Gong Zheng"
+    assert text[spans[-1][0] : spans[-1][1]] == "it studied plans"
