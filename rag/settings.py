@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     answer_mode: str = Field(
         "auto", description="auto | extractive | llm | hybrid. auto = llm when an endpoint is set, else extractive"
     )
+    auto_mode: str = Field(
+        "hybrid",
+        description="What answer_mode=auto uses when an LLM endpoint is set: llm or hybrid (chosen by measurement)",
+    )
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the OpenAI-compatible endpoint")
     llm_base_url: str | None = Field(
         None,

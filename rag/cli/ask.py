@@ -1,6 +1,6 @@
 """`rag ask QUESTION`: a grounded answer with [n] markers and a numbered source list."""
 
-from __future__ import annotations
+
 
 import sys
 from typing import Annotated, Optional
