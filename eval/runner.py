@@ -12,14 +12,14 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from eval.adapters import DatasetError, EvalSet, load_beir, load_rgb, load_seeds, load_squad2
+from eval.adapters import DatasetError, EvalQuestion, EvalSet, load_beir, load_rgb, load_seeds, load_squad2
 from eval.corpus import PreparedCorpus, prepare_corpus_file, prepare_rgb, safe_name
 from eval.scoring import RETRIEVED_SHOWN, aggregate, score_answer, score_retrieval
 from rag.embed.embedder import Embedder
@@ -114,7 +114,7 @@ def collection_name(opts: EvalOptions, evalset: EvalSet) -> str:
     return safe_name(name)
 
 
-def prepare(opts: EvalOptions, evalset: EvalSet, kinds: dict[str, EvalSet], questions: tuple,
+def prepare(opts: EvalOptions, evalset: EvalSet, kinds: dict[str, EvalSet], questions: tuple[EvalQuestion, ...],
             settings: Settings) -> PreparedCorpus:
     name = collection_name(opts, evalset)
     cache = settings.index_dir / "eval-corpora"
@@ -249,7 +249,7 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: Embedder | N
     return EvalRun(folder, config, metrics, records)
 
 
-def _ask_all(opts: EvalOptions, questions: tuple, prepared: PreparedCorpus, retriever: Any,
+def _ask_all(opts: EvalOptions, questions: tuple[EvalQuestion, ...], prepared: PreparedCorpus, retriever: Any,
              assistant: Any, console: Console) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     with _progress(console, opts.progress) as bar:
@@ -260,7 +260,7 @@ def _ask_all(opts: EvalOptions, questions: tuple, prepared: PreparedCorpus, retr
     return records
 
 
-def _one(opts: EvalOptions, q: Any, prepared: PreparedCorpus, retriever: Any, assistant: Any) -> dict[str, Any]:
+def _one(opts: EvalOptions, q: EvalQuestion, prepared: PreparedCorpus, retriever: Any, assistant: Any) -> dict[str, Any]:
     filters = prepared.filters_of.get(q.qid)
     rec: dict[str, Any] = {"qid": q.qid, "question": q.text, "kind": q.kind, "unanswerable": q.is_unanswerable,
                            "gold_answers": list(q.answers)}
@@ -280,12 +280,11 @@ def _one(opts: EvalOptions, q: Any, prepared: PreparedCorpus, retriever: Any, as
         ans = assistant.ask(q.text, filters=filters, mode=opts.mode)
         rec.update(_answer_record(ans))
         rec["scores"] = score_answer(opts.dataset, q, ans, {h.passage.chunk_id: h.passage.text for h in hits})
-        rec["timings_ms"] = dict(ans.timings_ms)
+        timings = dict(ans.timings_ms)
+        if "answer" not in timings and {"total", "retrieve"} <= timings.keys():
+            timings["answer"] = timings["total"] - timings["retrieve"]  # answering + citing, after retrieval
+        rec["timings_ms"] = timings
     except Exception as e:  # one broken question must not lose a long run; it is counted and shown
         rec["error"] = f"{type(e).__name__}: {e}"
         rec["scores"] = None
     return rec
-
-
-def options_dict(opts: EvalOptions) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(opts).items()}
