@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(64, ge=1, description="Chunks per encode() batch")
     device: str = Field("cpu", description="torch device for the embedding model")
+    embed_precision: str = Field(
+        "auto", description="auto | fp32 | bf16. auto = bf16 autocast where the CPU has native bf16 (1.8x faster)"
+    )
 
     # ---- chunking
     chunk_tokens: int = Field(
@@ -103,6 +106,21 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per minute per API key (0 = unlimited)")
     local_llm: bool = Field(False, description="Start the bundled llama.cpp server and answer with it")
     local_llm_port: int = Field(8088, description="Port of the managed llama.cpp server")
+    local_llm_threads: int | None = Field(
+        None, ge=1, description="CPU threads of the managed llama.cpp server; unset = llama.cpp's default"
+    )
+    local_llm_timeout_s: float = Field(
+        60.0, gt=0, description="Per-request timeout with the local model (CPU generation is slower than an API)"
+    )
+    local_llm_max_tokens: int = Field(
+        80, ge=16, description="Token budget of a local model's answer (small models ramble past 2-3 sentences)"
+    )
+    small_model_passages: int = Field(
+        3, ge=1, description="Passages sent to a small (local) model; it reads ~85 prompt tokens/s on CPU"
+    )
+    small_model_sentences: int = Field(
+        2, ge=1, description="Best sentences kept from each passage sent to a small model"
+    )
 
     @property
     def collection_dir(self) -> Path:

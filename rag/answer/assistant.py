@@ -27,10 +27,11 @@ class Assistant:
         self.collection = Collection(settings.collection_dir)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
-        self._retired: list[Snapshot] = []
         self._snapshot = self.collection.open_snapshot()  # fails early with advice when there is no index
         model = self._snapshot.manifest.model  # queries use the model that built the index
-        self.embedder = embedder or Embedder(model, settings.device, settings.embed_batch_size)
+        self.embedder = embedder or Embedder(
+            model, settings.device, settings.embed_batch_size, settings.embed_precision
+        )
         self.reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
         from rag.answer.modes import build_answerers  # noqa: PLC0415 - keeps import order clean for the CLI
 
@@ -43,12 +44,9 @@ class Assistant:
         with self._lock:
             assert self._snapshot is not None
             if self.collection.generation() != self._snapshot.generation:
-                fresh = self.collection.open_snapshot()
-                # Requests still running keep the old snapshot object; close it on the next swap.
-                for old in self._retired:
-                    old.close()
-                self._retired = [self._snapshot]
-                self._snapshot = fresh
+                # Requests still running hold a reference to the old snapshot; its SQLite connection
+                # closes when the last of them drops it (garbage collection), never under their feet.
+                self._snapshot = self.collection.open_snapshot()
             return self._snapshot
 
     def retriever(self) -> HybridRetriever:
@@ -117,13 +115,13 @@ class Assistant:
             return question
         from rag.answer.rewrite import rewrite_question  # noqa: PLC0415
 
-        return rewrite_question(question, history, self.answerers.llm_client())
+        return rewrite_question(question, history, self.answerers.llm_client(), model=self.settings.llm_model)
 
     def close(self) -> None:
         with self._lock:
-            for s in [*self._retired, *([self._snapshot] if self._snapshot else [])]:
-                s.close()
-            self._retired, self._snapshot = [], None
+            if self._snapshot is not None:
+                self._snapshot.close()
+            self._snapshot = None
 
 
 def open_assistant(settings: Settings, index_dir: Path | None = None) -> Assistant:

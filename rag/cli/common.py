@@ -39,7 +39,7 @@ def open_retriever(settings: Settings) -> Iterator[HybridRetriever]:
     except CollectionNotFound as e:
         fail(str(e))
     # Queries must be embedded by the model that built the index, whatever the current setting says.
-    embedder = Embedder(snapshot.manifest.model, settings.device, settings.embed_batch_size)
+    embedder = Embedder(snapshot.manifest.model, settings.device, settings.embed_batch_size, settings.embed_precision)
     reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
     try:
         yield HybridRetriever(snapshot, embedder, settings, reranker)

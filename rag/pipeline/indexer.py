@@ -127,8 +127,10 @@ def index_paths(
         current = writer.current_manifest()
         if current is not None:
             current.check_compatible(settings)  # refuse before loading a model or touching anything
-        embedder = embedder or Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
-        manifest = current or Manifest.for_settings(settings, embedder.dim)
+        embedder = embedder or Embedder(
+            settings.embedding_model, settings.device, settings.embed_batch_size, settings.embed_precision
+        )
+        manifest = current or Manifest.for_settings(settings, embedder.dim, embedder.precision)
         _apply_changes(writer, loaded.articles, loaded.problems, paths, settings, embedder, manifest, report, progress)
     report.seconds["total"] = time.perf_counter() - t0
     return report

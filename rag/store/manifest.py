@@ -27,14 +27,16 @@ class Manifest(BaseModel):
     title_prefix: bool
     fingerprint: str = Field(description="Hash of model and chunking parameters")
     vector_index: str = Field("flat", description="flat (exact inner product) or hnsw")
+    precision: str = Field("fp32", description="Embedding arithmetic (fp32, or bf16 autocast: same vectors to 1e-4)")
     generation: int = 0
     documents: int = 0
     chunks: int = 0
     updated_at: str = ""
 
     @classmethod
-    def for_settings(cls, settings: Settings, dim: int) -> Manifest:
+    def for_settings(cls, settings: Settings, dim: int, precision: str = "fp32") -> Manifest:
         return cls(
+            precision=precision,
             model=settings.embedding_model,
             dim=dim,
             chunk_tokens=settings.chunk_tokens,

@@ -87,6 +87,12 @@ class Snapshot:
             problems.append("BM25 row ids differ from SQLite chunk ids")
         return problems
 
+    def __del__(self) -> None:
+        try:
+            self._conn.close()
+        except Exception:  # interpreter shutdown: nothing left to release
+            pass
+
     def close(self) -> None:
         with self._lock:
             try:
