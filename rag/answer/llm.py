@@ -25,8 +25,17 @@ from dataclasses import dataclass, field
 import openai
 
 from rag.answer.citations import ArticleLookup, CitationNumbering, passage_offset, split_sentence_spans
-from rag.answer.extractive import ExtractiveAnswerer
-from rag.answer.prompts import ANSWER_PROMPT, NO_ANSWER_PHRASE, PASSAGE_TEMPLATE, SMALL_SYSTEM_PROMPT, SYSTEM_PROMPT
+from rag.answer.extractive import Candidate, ExtractiveAnswerer
+from rag.answer.prompts import (
+    ANSWER_PROMPT,
+    NO_ANSWER_PHRASE,
+    PASSAGE_TEMPLATE,
+    SMALL_ANSWER_PROMPT,
+    SMALL_PASSAGE_TEMPLATE,
+    SMALL_STOP,
+    SMALL_SYSTEM_PROMPT,
+    SYSTEM_PROMPT,
+)
 from rag.cite.terms import strip_markers
 from rag.cite.verify import CitationVerifier, Verdict
 from rag.models import Answer, AnswerSentence, Hit
@@ -35,6 +44,10 @@ from rag.settings import Settings
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 # A sentence ends at . ! ? plus any citation markers right after it, before whitespace.
 _SENT_END = re.compile(r"([.!?][\"”’')]*)((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)\s+(?=\S)")
+
+
+# Words of passage text per passage sent to a small model (its best sentence always goes in whole).
+SMALL_PASSAGE_MAX_WORDS = 60
 
 
 @dataclass
@@ -48,19 +61,53 @@ def _fence_safe(text: str) -> str:
     return text.replace("<<<", "« « «").replace(">>>", "» » »")
 
 
-def build_messages(question: str, hits: list[Hit], small_model: bool = False) -> list[dict[str, str]]:
-    """System + user messages; passages numbered from 1 in hit order and fenced as data."""
+def build_messages(
+    question: str, hits: list[Hit], small_model: bool = False, texts: list[str] | None = None
+) -> list[dict[str, str]]:
+    """System + user messages; passages numbered from 1 in hit order and fenced as data.
+
+    `texts` replaces the passages' texts (same order), e.g. with their best sentences for a small
+    model; small models also get a shorter prompt (SMALL_ANSWER_PROMPT) with a compact passage header.
+    """
+    texts = texts if texts is not None else [h.passage.text for h in hits]
+    if len(texts) != len(hits):
+        raise ValueError(f"{len(texts)} passage texts for {len(hits)} hits: give one text per hit")
+    template = SMALL_PASSAGE_TEMPLATE if small_model else PASSAGE_TEMPLATE
     passages = "\n\n".join(
-        PASSAGE_TEMPLATE.format(
-            n=i, title=h.passage.title or "untitled", date=h.passage.date or "unknown", text=_fence_safe(h.passage.text)
+        template.format(
+            n=i, title=h.passage.title or "untitled", date=h.passage.date or "unknown", text=_fence_safe(text)
         )
-        for i, h in enumerate(hits, start=1)
+        for i, (h, text) in enumerate(zip(hits, texts), start=1)
     )
-    user = ANSWER_PROMPT.format(passages=passages, question=question.strip(), no_answer=NO_ANSWER_PHRASE)
+    prompt = SMALL_ANSWER_PROMPT if small_model else ANSWER_PROMPT
+    user = prompt.format(passages=passages, question=question.strip(), no_answer=NO_ANSWER_PHRASE)
     return [
         {"role": "system", "content": SMALL_SYSTEM_PROMPT if small_model else SYSTEM_PROMPT},
         {"role": "user", "content": user},
     ]
+
+
+def small_model_passages(
+    hits: list[Hit], cands: list[Candidate], n_passages: int, n_sentences: int
+) -> tuple[list[Hit], list[str]]:
+    """The top `n_passages` hits that have sentences, each cut to its `n_sentences` best-scoring
+    sentences (kept in reading order): a small model on CPU reads ~85 prompt tokens/s and loses
+    the question in long context, so it gets the evidence, not the whole chunk."""
+    by_hit: dict[int, list[Candidate]] = {}
+    words: dict[int, int] = {}
+    for c in cands:  # cands are best first
+        chosen_here = by_hit.setdefault(c.span.hit_index, [])
+        n_words = len(c.span.text.split())
+        if len(chosen_here) >= n_sentences or (chosen_here and words[c.span.hit_index] + n_words > SMALL_PASSAGE_MAX_WORDS):
+            continue
+        chosen_here.append(c)
+        words[c.span.hit_index] = words.get(c.span.hit_index, 0) + n_words
+    chosen, texts = [], []
+    for i in sorted(by_hit)[:n_passages]:
+        spans = sorted((c.span for c in by_hit[i]), key=lambda s: s.start)
+        chosen.append(hits[i])
+        texts.append(" ".join(s.text for s in spans))
+    return chosen, texts
 
 
 def parse_cited_sentences(text: str, n_passages: int) -> tuple[list[CitedSentence], list[int]]:
@@ -142,7 +189,14 @@ class LLMAnswerer:
         if refuse:
             yield self.extractive.refusal(question, hits, reason, best, mode="llm")
             return
-        messages = build_messages(question, hits, small_model=self.settings.local_llm)
+        small = self.settings.local_llm
+        if small:
+            s = self.settings
+            hits_sent, texts = small_model_passages(hits, cands, s.small_model_passages, s.small_model_sentences)
+            messages = build_messages(question, hits_sent, small_model=True, texts=texts)
+        else:
+            hits_sent = hits
+            messages = build_messages(question, hits)
         parts: list[str] = []
         try:
             if stream:
@@ -156,7 +210,8 @@ class LLMAnswerer:
             return
         text = "".join(parts).strip()
         llm_ms = (time.perf_counter() - started) * 1000
-        result = self.verify(question, text, hits, articles)
+        # Numbers in the reply refer to the passages sent, which for a small model are a subset.
+        result = self.verify(question, text, hits_sent, articles)
         result.timings_ms["llm"] = round(llm_ms, 1)
         yield result
 
@@ -167,12 +222,15 @@ class LLMAnswerer:
     # ------------------------------------------------------------ endpoint
 
     def _request(self, messages: list[dict[str, str]], stream: bool):  # noqa: ANN202 (openai's union type)
+        small = self.settings.local_llm
+        extra = {"stop": list(SMALL_STOP)} if small else {}  # a small model runs on into a new "Question:"
         return self.client.chat.completions.create(
             model=self.settings.llm_model,
             messages=messages,  # type: ignore[arg-type]
             temperature=self.settings.llm_temperature,
-            max_tokens=self.settings.llm_max_tokens,
+            max_tokens=self.settings.local_llm_max_tokens if small else self.settings.llm_max_tokens,
             stream=stream,
+            **extra,
         )
 
     def _complete(self, messages: list[dict[str, str]]) -> str:
@@ -202,9 +260,12 @@ class LLMAnswerer:
         # One batched verification: every (sentence, candidate quote) pair of every cited passage.
         pairs: list[tuple[str, str]] = []
         options: list[list[tuple[int, list[tuple[int, int, int]]]]] = []  # per sentence: (n, [(pair idx, start, end)])
+        # Small models often forget the [n] marker; such a sentence may still stand on the one
+        # passage that verifies best (it must pass the same check), instead of being dropped.
+        attribute = self.settings.local_llm
         for sent in parsed:
             per_n = []
-            for n in sent.citations:
+            for n in sent.citations or (range(1, len(hits) + 1) if attribute else []):
                 spans = []
                 for start, end in self._support_spans(hits[n - 1], articles):
                     spans.append((len(pairs), start, end))
@@ -215,13 +276,14 @@ class LLMAnswerer:
         numbering = CitationNumbering()
         kept: list[AnswerSentence] = []
         dropped = 0
+        attributed = 0
         for sent, per_n in zip(parsed, options):
             numbers = []
-            for n, spans in per_n:
-                best = _best_span(spans, verdicts)
-                if best is None:
-                    continue
-                idx, start, end = best
+            found = [(n, best) for n, spans in per_n if (best := _best_span(spans, verdicts)) is not None]
+            if found and not sent.citations:
+                found = [max(found, key=lambda f: verdicts[f[1][0]].similarity)]
+                attributed += 1
+            for n, (idx, start, end) in found:
                 hit = hits[n - 1]
                 article = articles(hit.passage.doc_id)
                 assert article is not None  # _support_spans found spans in it
@@ -235,6 +297,8 @@ class LLMAnswerer:
             "dropped_sentences": dropped,
             "invalid_citation_numbers": len(invalid),
         }
+        if attribute:
+            meta["attributed_sentences"] = attributed
         if not kept:
             fb = self._fallback(question, hits, articles, "The model's answer could not be verified against the passages.")
             fb.meta.update(meta)

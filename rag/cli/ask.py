@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from rag.models import Answer
+from rag.models import Answer, SearchFilters
+from rag.settings import Settings
 
 
 def render(answer: Answer) -> str:
@@ -44,29 +45,49 @@ def register(app: typer.Typer) -> None:
         source: Annotated[Optional[str], typer.Option(help="Only sources matching this glob")] = None,
         mode: Annotated[Optional[str], typer.Option(help="auto | extractive | llm | hybrid")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the structured answer as JSON")] = False,
+        local_llm: Annotated[bool, typer.Option(
+            "--local-llm", help="Start the bundled llama.cpp model for this question (stopped afterwards)")] = False,
         collection: CollectionOpt = None,
         index_dir: IndexDirOpt = None,
     ) -> None:
         """Answer from the indexed documents only; every sentence cites a verified passage."""
-        from rag.answer.assistant import Assistant
         from rag.cli.common import parse_filters
-        from rag.store.collection import CollectionNotFound
 
         if not question.strip():
             fail("The question is empty. Ask something, e.g. rag ask \"Who chaired the meeting?\"")
         settings = make_settings(collection, index_dir)
         filters = parse_filters(since, until, source)
-        try:
-            assistant = Assistant(settings)
-        except CollectionNotFound as e:
-            fail(str(e))
-        try:
-            answer = assistant.ask(question, k=k, filters=filters, mode=mode)
-        except ValueError as e:
-            fail(str(e))
-        finally:
-            assistant.close()
+        if local_llm or settings.local_llm:
+            from rag.answer.local_llm import local_llm_session
+            from rag.answer.local_server import LocalLLMStartError, LocalLLMUnavailable
+
+            try:
+                # port 0: a one-shot question must not collide with a `rag serve --local-llm` running
+                with local_llm_session(settings, port=0) as local:
+                    answer = _ask(local, question, k, filters, mode)
+            except (LocalLLMUnavailable, LocalLLMStartError) as e:
+                fail(str(e))
+        else:
+            answer = _ask(settings, question, k, filters, mode)
         if as_json:
             sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         else:
             sys.stdout.write(render(answer))
+
+
+def _ask(settings: Settings, question: str, k: Optional[int], filters: Optional[SearchFilters],
+         mode: Optional[str]) -> Answer:
+    from rag.answer.assistant import Assistant
+    from rag.cli.main import fail
+    from rag.store.collection import CollectionNotFound
+
+    try:
+        assistant = Assistant(settings)
+    except CollectionNotFound as e:
+        fail(str(e))
+    try:
+        return assistant.ask(question, k=k, filters=filters, mode=mode)
+    except ValueError as e:
+        fail(str(e))
+    finally:
+        assistant.close()

@@ -11,7 +11,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from rag.cli.main import CollectionOpt, IndexDirOpt, err, make_settings  # noqa: PLC0415 - avoid a cycle
+    from rag.cli.main import CollectionOpt, IndexDirOpt, err, fail, make_settings  # noqa: PLC0415 - avoid a cycle
 
     @app.command()
     def serve(
@@ -20,6 +20,9 @@ def register(app: typer.Typer) -> None:
         collection: CollectionOpt = None,
         index_dir: IndexDirOpt = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+        local_llm: Annotated[Optional[bool], typer.Option(
+            "--local-llm/--no-local-llm",
+            help="Start the bundled llama.cpp model (SmolLM2-135M) on 127.0.0.1 and answer with it (RAG_LOCAL_LLM)")] = None,
     ) -> None:
         """Serve the HTTP API (/docs) and the chat page (/)."""
         import uvicorn  # noqa: PLC0415 - heavy, only for this command
@@ -33,6 +36,22 @@ def register(app: typer.Typer) -> None:
         if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
             err.print("[yellow]Listening beyond localhost without RAG_API_KEYS: anyone who can reach the port "
                       "can query and change the index.[/]", highlight=False)
-        err.print(f"Chat page: http://{settings.host}:{settings.port}/   API docs: /docs", highlight=False)
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+        if local_llm is not None:
+            settings = settings.model_copy(update={"local_llm": local_llm})
+        if not settings.local_llm:
+            err.print(f"Chat page: http://{settings.host}:{settings.port}/   API docs: /docs", highlight=False)
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+            return
+        from rag.answer.local_llm import local_llm_session  # noqa: PLC0415
+        from rag.answer.local_server import LocalLLMStartError, LocalLLMUnavailable  # noqa: PLC0415
+
+        err.print(f"Starting the local model on 127.0.0.1:{settings.local_llm_port} …", highlight=False)
+        try:
+            # The model server lives exactly as long as the API: stopped when uvicorn returns or raises.
+            with local_llm_session(settings) as local:
+                err.print(f"Local model ready at {local.llm_base_url} (answer mode auto = {local.auto_mode}). "
+                          f"Chat page: http://{settings.host}:{settings.port}/   API docs: /docs", highlight=False)
+                uvicorn.run(create_app(local), host=local.host, port=local.port, log_level=log_level)
+        except (LocalLLMUnavailable, LocalLLMStartError) as e:
+            fail(str(e))
 
