@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     local_llm_max_tokens: int = Field(
         80, ge=16, description="Token budget of a local model's answer (small models ramble past 2-3 sentences)"
     )
+    local_llm_auto_mode: str = Field(
+        "extractive",
+        pattern="^(extractive|llm|hybrid)$",
+        description="What answer_mode=auto uses with the bundled local model (`--local-llm`); chosen by measurement "
+        "(README, 'Answer modes with the local model'): the 135M model lowers accuracy, so llm/hybrid are opt-in",
+    )
     small_model_passages: int = Field(
         3, ge=1, description="Passages sent to a small (local) model; it reads ~85 prompt tokens/s on CPU"
     )

@@ -43,6 +43,7 @@ def local_llm_settings(settings: Settings, server: LocalLLMServer) -> Settings:
             "llm_model": server.model_alias,
             "llm_api_key": LOCAL_API_KEY,
             "local_llm": True,
+            "auto_mode": settings.local_llm_auto_mode,  # measured for this model, unlike a remote endpoint's
             "llm_temperature": 0.0,  # reproducible answers; a 135M model only gets worse with sampling
             "llm_timeout_s": settings.local_llm_timeout_s,
             "llm_max_retries": 0,  # a CPU-bound server that timed out once will time out again
