@@ -145,8 +145,60 @@ def term_in_text(term: str, normalized_text: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(term)}(?:'s|s|es)?(?!\w)", normalized_text) is not None
 
 
+# Words after a number that carry no unit or noun of their own: nothing to bind the number to.
+_NOT_A_UNIT = frozenset(
+    "a an the and or of in on at to from for by with than as is are was were be been has have had "
+    "will would to per percent % and/or million billion thousand hundred times year years".split()
+)
+_TOKEN_RE = re.compile(r"\d[\d.,]*%?|[^\W\d_][\w'\-]*")
+UNIT_WINDOW = 10  # words of context compared on each side of a number
+
+
+def _unit_stem(word: str) -> str:
+    return word.casefold().removesuffix("'s")[:5]
+
+
+def unbound_numbers(sentence: str, span: str) -> list[str]:
+    """Numbers of the sentence whose following words share nothing with the words around the
+    same number in the span.
+
+    Catches a real number attached to the wrong thing ("1,215 floors" cited to a span about
+    "1,215 new first-office stores"), which a plain "the number occurs" check lets through, while
+    a paraphrase keeps some word of its context ("95 undergraduates will graduate" ~ "95 students
+    will graduate").
+    """
+    def content(words: list[str]) -> set[str]:
+        return {_unit_stem(w) for w in words if not w[0].isdigit() and w.casefold() not in _NOT_A_UNIT}
+
+    def tokens(text: str) -> list[str]:
+        return _TOKEN_RE.findall(_PERCENT_RE.sub("%", unicodedata.normalize("NFKC", strip_markers(text))))
+
+    sent, spn = tokens(sentence), tokens(span)
+    out = []
+    for i, tok in enumerate(sent):
+        if not tok[0].isdigit() or tok.endswith("%"):
+            continue
+        after = sent[i + 1 : i + 1 + UNIT_WINDOW]
+        if after and (after[0].casefold() in MONTHS or after[0][0].isupper()):
+            continue  # a date ("17 July") or a name follows: not a counted thing
+        mine = content(after)
+        number = _norm_number(tok.rstrip(".,"))
+        around = [
+            spn[max(0, j - UNIT_WINDOW) : j + 1 + UNIT_WINDOW]
+            for j, t in enumerate(spn)
+            if t[0].isdigit() and _norm_number(t.rstrip(".,")) == number
+        ]
+        if not mine or not around:
+            continue  # nothing to bind, or the number itself is missing (reported elsewhere)
+        theirs = set().union(*(content(w) for w in around))
+        if not any(a.startswith(b) or b.startswith(a) for a in mine for b in theirs):
+            out.append(f"{number} {after[0].casefold()}")
+    return out
+
+
 def missing_terms(sentence: str, span: str) -> list[str]:
-    """Key terms of `sentence` that do not occur in `span`, sorted for stable output."""
+    """Key terms of `sentence` that do not occur in `span` (and numbers bound to another noun there),
+    sorted for stable output."""
     norm_span = normalize_for_match(span)
     span_numbers = extract_numbers(norm_span)
     missing = []
@@ -157,4 +209,4 @@ def missing_terms(sentence: str, span: str) -> list[str]:
             ok = term_in_text(t, norm_span)
         if not ok:
             missing.append(t)
-    return sorted(missing)
+    return sorted(missing + unbound_numbers(sentence, span))

@@ -62,7 +62,18 @@ def test_rejects_wrong_name(verifier):
 def test_rejects_unrelated_sentence_sharing_the_number(verifier):
     v = verifier.check("The humanoid robot has 1,215 moving parts.", SPAN)
     assert not v.ok
-    assert v.missing_terms == [] and v.similarity < 0.45
+    # Two independent reasons: far in meaning, and the number counts something else in the span.
+    assert v.missing_terms == ["1215 moving"] and v.similarity < 0.45
+
+
+def test_number_bound_to_the_wrong_noun_is_rejected(verifier):
+    v = verifier.check("The Arc'teryx Museum store in Shanghai opened last year with 1,215 floors.", SPAN)
+    assert not v.ok and "1215 floors" in v.missing_terms
+
+
+def test_paraphrased_number_context_is_accepted(verifier):
+    v = verifier.check("95 home economics undergraduates will graduate in July.", "95 students will graduate in July.")
+    assert v.missing_terms == []
 
 
 def test_empty_span_is_never_support(verifier):
