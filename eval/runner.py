@@ -174,7 +174,7 @@ def _progress(console: Console, enabled: bool) -> Progress:
 
 
 def _check_sources(snapshot: Any, prepared: PreparedCorpus, collection_dir: Path) -> None:
-    roots = [str(p) for p in prepared.paths]
+    roots = [os.path.abspath(p) for p in prepared.paths]  # sources are stored as absolute paths
     foreign = [d.source for d in snapshot.documents() if not any(d.source.startswith(r) for r in roots)]
     if foreign:
         raise DatasetError(
