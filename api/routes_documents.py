@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.errors import ApiError
-from api.schemas import DeleteResult, DocumentDetail, DocumentList, DocumentSummary, TextDocumentIn, UploadResult
+from api.schemas import DeleteResult, DocumentDetail, DocumentList, TextDocumentIn, UploadResult
 from api.state import AppState, get_state
 from rag.pipeline.indexer import delete_document, index_paths
 from rag.store.manifest import IncompatibleIndex
@@ -45,11 +45,6 @@ def safe_name(filename: str) -> str:
     return base[:120]
 
 
-def _summaries(docs: list[Any]) -> list[DocumentSummary]:
-    return [DocumentSummary(doc_id=d.doc_id, source=d.source, title=d.title, date=d.date, chunks=d.chunks,
-                            chars=d.chars) for d in docs]
-
-
 @router.get("/v1/documents", response_model=DocumentList, summary="Indexed documents")
 def list_documents(
     state: Annotated[AppState, Depends(get_state)],
@@ -57,7 +52,7 @@ def list_documents(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> DocumentList:
     docs = state.assistant().snapshot.documents()
-    return DocumentList(total=len(docs), offset=offset, documents=_summaries(docs[offset : offset + limit]))
+    return DocumentList(total=len(docs), offset=offset, documents=docs[offset : offset + limit])
 
 
 def _not_found(doc_id: str) -> ApiError:
@@ -160,7 +155,7 @@ def _save_and_index(state: AppState, files: list[tuple[str, bytes]]) -> UploadRe
     sources = {os.path.abspath(p) for p in paths}
     docs = [d for d in snapshot.documents() if d.source in sources]
     return UploadResult(
-        files=[p.name for p in paths if os.path.abspath(p) not in failed], documents=_summaries(docs),
+        files=[p.name for p in paths if os.path.abspath(p) not in failed], documents=docs,
         documents_added=report.documents_added, documents_removed=report.documents_removed,
         documents_unchanged=report.documents_unchanged, chunks_added=report.chunks_added, problems=bad,
         generation=snapshot.generation,

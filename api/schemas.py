@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from rag.models import Hit, SearchFilters
+from rag.models import DocumentInfo, Hit, SearchFilters
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_HISTORY_TURNS = 50
@@ -79,13 +79,7 @@ class SearchResponse(BaseModel):
     hits: list[Hit]
 
 
-class DocumentSummary(BaseModel):
-    doc_id: str
-    source: str
-    title: str
-    date: str | None
-    chunks: int
-    chars: int
+DocumentSummary = DocumentInfo  # the store's own listing record, served as is
 
 
 class DocumentList(BaseModel):

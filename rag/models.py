@@ -86,6 +86,20 @@ class Chunk:
         return sha256_hex(self.doc_id, str(self.start), str(self.end))
 
 
+# ---------------------------------------------------------------- store
+
+
+class DocumentInfo(BaseModel):
+    """One stored document as listings show it (CLI, API)."""
+
+    doc_id: str
+    source: str
+    title: str
+    date: str | None
+    chunks: int
+    chars: int
+
+
 # ---------------------------------------------------------------- retrieve
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rag.models import Article, Chunk, Passage, SearchFilters
+from rag.models import Article, Chunk, DocumentInfo, Passage, SearchFilters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,16 +51,6 @@ _PASSAGE_SELECT = """
 SELECT c.row_id, c.chunk_id, c.doc_id, c.text, c.start, c.end, d.title, d.date, d.source, d.page_start, d.page_end
 FROM chunks c JOIN documents d ON d.doc_id = c.doc_id
 """
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    doc_id: str
-    source: str
-    title: str
-    date: str | None
-    chunks: int
-    chars: int
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -187,7 +176,7 @@ def documents(conn: sqlite3.Connection) -> list[DocumentInfo]:
         "SELECT d.doc_id, d.source, d.title, d.date, COUNT(c.row_id), LENGTH(d.text) FROM documents d "
         "LEFT JOIN chunks c ON c.doc_id = d.doc_id GROUP BY d.doc_id ORDER BY d.source, d.span_start"
     ).fetchall()
-    return [DocumentInfo(*r) for r in rows]
+    return [DocumentInfo(doc_id=r[0], source=r[1], title=r[2], date=r[3], chunks=r[4], chars=r[5]) for r in rows]
 
 
 def row_ids_where(conn: sqlite3.Connection, filters: SearchFilters) -> np.ndarray:

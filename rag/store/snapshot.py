@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.models import Article, Passage, SearchFilters
+from rag.models import Article, DocumentInfo, Passage, SearchFilters
 from rag.store import database as db
 from rag.store.bm25 import BM25Index
 from rag.store.manifest import Manifest
@@ -56,7 +56,7 @@ class Snapshot:
         with self._lock:
             return db.article(self._conn, doc_id)
 
-    def documents(self) -> list[db.DocumentInfo]:
+    def documents(self) -> list[DocumentInfo]:
         with self._lock:
             return db.documents(self._conn)
 

@@ -7,19 +7,13 @@ import pytest
 from rag.answer.extractive import ExtractiveAnswerer, clause_spans
 from rag.answer.prompts import NO_ANSWER_PHRASE
 from rag.cite.verify import CitationVerifier
-from tests.answer.sample_hits import assert_citation_exact, hits_containing, open_snapshot, retrieve
+from tests.answer.sample_hits import assert_citation_exact, hits_containing, retrieve
 
 DEV01 = (
     "How many new first-office stores opened in Shanghai last year, according to the mayor's May 2024 "
     "research on promoting consumption?"
 )
 
-
-@pytest.fixture(scope="module")
-def snapshot(sample_settings):
-    snap = open_snapshot(sample_settings)
-    yield snap
-    snap.close()
 
 
 @pytest.fixture(scope="module")

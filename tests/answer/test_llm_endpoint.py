@@ -16,7 +16,7 @@ import pytest
 from rag.answer.llm import LLMAnswerer
 from rag.cite.verify import CitationVerifier
 from rag.models import Answer
-from tests.answer.sample_hits import assert_citation_exact, open_snapshot, retrieve
+from tests.answer.sample_hits import assert_citation_exact, retrieve
 
 DEV01 = "How many new first-office stores opened in Shanghai last year?"
 REPLY = "Shanghai opened 1,215 new first-office stores last year [1]. Nobody counted the others [7]."
@@ -67,12 +67,6 @@ class FakeEndpoint:
         self.server.shutdown()
         self.server.server_close()
 
-
-@pytest.fixture(scope="module")
-def snapshot(sample_settings):
-    snap = open_snapshot(sample_settings)
-    yield snap
-    snap.close()
 
 
 def _answerer(settings, embedder, url: str) -> LLMAnswerer:  # noqa: ANN001

@@ -14,17 +14,11 @@ import pytest
 
 from rag.answer.llm import LLMAnswerer
 from rag.cite.verify import CitationVerifier
-from tests.answer.sample_hits import assert_citation_exact, hits_containing, open_snapshot
+from tests.answer.sample_hits import assert_citation_exact, hits_containing
 
 DATA = Path(__file__).parent / "data" / "completions.jsonl"
 RECORDS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
 
-
-@pytest.fixture(scope="module")
-def snapshot(sample_settings):
-    snap = open_snapshot(sample_settings)
-    yield snap
-    snap.close()
 
 
 @pytest.fixture(scope="module")

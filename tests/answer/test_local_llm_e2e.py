@@ -26,7 +26,7 @@ from rag.cite.terms import extract_key_terms
 from rag.cite.verify import CitationVerifier
 from rag.models import Answer
 from rag.settings import Settings
-from tests.answer.sample_hits import assert_citation_exact, hits_containing, open_snapshot, retrieve
+from tests.answer.sample_hits import assert_citation_exact, hits_containing, retrieve
 from tests.conftest import seeds
 
 pytestmark = [
@@ -80,12 +80,6 @@ def answerer(local: tuple[LocalLLMServer, Settings], embedder) -> LLMAnswerer:  
     _, settings = local
     return LLMAnswerer(settings, CitationVerifier(embedder, settings.verify_min_similarity))
 
-
-@pytest.fixture(scope="module")
-def snapshot(sample_settings: Settings):  # noqa: ANN201
-    snap = open_snapshot(sample_settings)
-    yield snap
-    snap.close()
 
 
 def assert_grounded(answer: Answer, snapshot) -> None:  # noqa: ANN001

@@ -1,0 +1,13 @@
+"""Fixtures shared by the answer tests (the session index and model come from tests/conftest.py)."""
+
+import pytest
+
+from tests.answer.sample_hits import open_snapshot
+
+
+@pytest.fixture(scope="module")
+def snapshot(sample_settings):
+    """A read snapshot of the session's sample index, one per test module."""
+    snap = open_snapshot(sample_settings)
+    yield snap
+    snap.close()
