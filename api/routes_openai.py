@@ -22,11 +22,11 @@ from api.errors import ApiError, error_body, log
 from api.routes_query import check_question
 from api.schemas import MAX_HISTORY_TURNS, FiltersIn
 from api.state import AppState, get_state
-from rag.models import Answer
+from rag.models import Answer, AnswerMode, AskRequest, ChatTurn
 
 router = APIRouter(tags=["openai"])
 MODEL_ID = "rag"
-MODES = {"rag": None, "rag-extractive": "extractive", "rag-llm": "llm", "rag-hybrid": "hybrid"}
+MODES = {"rag": None, "rag-extractive": AnswerMode.EXTRACTIVE, "rag-llm": AnswerMode.LLM, "rag-hybrid": AnswerMode.HYBRID}
 
 
 class ContentPart(BaseModel):
@@ -69,11 +69,11 @@ def sources_text(answer: Answer) -> str:
     return ""
 
 
-def _split(req: ChatRequest) -> tuple[str, list[dict[str, str]]]:
+def _split(req: ChatRequest) -> tuple[str, list[ChatTurn]]:
     last = req.messages[-1]
     if last.role != "user" or not last.text().strip():
         raise ApiError(422, "invalid_request", "The last message must be a non-empty user message holding the question.")
-    history = [{"role": m.role, "content": m.text()} for m in req.messages[:-1] if m.role in ("user", "assistant")]
+    history = [ChatTurn(role=m.role, content=m.text()) for m in req.messages[:-1] if m.role in ("user", "assistant")]
     return last.text().strip(), history
 
 
@@ -101,9 +101,10 @@ def chat_completions(req: ChatRequest, state: Annotated[AppState, Depends(get_st
         raise ApiError(404, "model_not_found", f"Unknown model {req.model!r}; use one of {', '.join(MODES)}.")
     assistant = state.assistant()
     filters = req.filters.to_search_filters() if req.filters else None
-    mode, cid, created = MODES[req.model], f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    request = AskRequest(question=question, k=req.k, filters=filters, history=history, mode=MODES[req.model])
     if not req.stream:
-        answer = assistant.ask(question, req.k, filters, history, mode)
+        answer = assistant.ask(request)
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": req.model,
             "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
@@ -115,7 +116,7 @@ def chat_completions(req: ChatRequest, state: Annotated[AppState, Depends(get_st
     async def events() -> AsyncIterator[str]:
         yield _chunk(cid, created, req.model, {"role": "assistant", "content": ""})
         try:
-            async for item in iterate_in_threadpool(assistant.stream(question, req.k, filters, history, mode)):
+            async for item in iterate_in_threadpool(assistant.stream(request)):
                 if isinstance(item, Answer):
                     tail = sources_text(item)
                     if tail:

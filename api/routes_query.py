@@ -16,7 +16,8 @@ from api.errors import ApiError, error_body, log
 from api.schemas import MAX_K, AskRequest, FiltersIn, SearchResponse
 from api.state import AppState, get_state
 from rag.answer.assistant import Assistant
-from rag.models import Answer, SearchFilters
+from rag.models import Answer
+from rag.models import AskRequest as AskRecord
 
 router = APIRouter(tags=["answers"])
 SSE_PING_S = 15  # keeps proxies from closing a stream while the answer is being worked out
@@ -46,15 +47,14 @@ def answer_events(answer: Answer) -> list[ServerSentEvent]:
     return events
 
 
-async def stream_answer(assistant: Assistant, req: AskRequest, filters: SearchFilters | None,
-                        history: list[dict[str, str]]) -> AsyncIterator[ServerSentEvent]:
+async def stream_answer(assistant: Assistant, request: AskRecord) -> AsyncIterator[ServerSentEvent]:
     """`delta` events as text is produced, `sentence` events with verified citations, a final `answer`.
 
     The Assistant is synchronous (embedding, answering): each step runs in the threadpool so the
     event loop keeps serving other requests. Failures after the stream started become an `error` event.
     """
     try:
-        items = assistant.stream(req.question, req.k, filters, history, req.mode)
+        items = assistant.stream(request)
         async for item in iterate_in_threadpool(items):
             if isinstance(item, Answer):
                 for event in answer_events(item):
@@ -67,10 +67,6 @@ async def stream_answer(assistant: Assistant, req: AskRequest, filters: SearchFi
         yield ServerSentEvent(event="error", data=json.dumps(body))
 
 
-def history_dicts(req: AskRequest) -> list[dict[str, str]]:
-    return [{"role": t.role, "content": t.content} for t in req.history if t.role != "system"]
-
-
 @router.post(
     "/v1/ask",
     response_model=Answer,
@@ -81,11 +77,10 @@ def history_dicts(req: AskRequest) -> list[dict[str, str]]:
 def ask(req: AskRequest, state: Annotated[AppState, Depends(get_state)]) -> Any:
     check_question(req.question, state)
     assistant = state.assistant()
-    filters = req.filters.to_search_filters() if req.filters else None
-    history = history_dicts(req)
+    request = req.to_request()
     if req.stream:
-        return EventSourceResponse(stream_answer(assistant, req, filters, history), ping=SSE_PING_S)
-    return assistant.ask(req.question, req.k, filters, history, req.mode)
+        return EventSourceResponse(stream_answer(assistant, request), ping=SSE_PING_S)
+    return assistant.ask(request)
 
 
 @router.get("/v1/search", response_model=SearchResponse, summary="Ranked passages with scores and metadata")

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from rag.models import DocumentInfo, Hit, SearchFilters
+from rag.models import AnswerMode, ChatTurn, DocumentInfo, Hit, SearchFilters
+from rag.models import AskRequest as AskRecord
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_HISTORY_TURNS = 50
@@ -62,6 +63,18 @@ class AskRequest(BaseModel):
     filters: FiltersIn | None = None
     mode: Literal["auto", "extractive", "llm", "hybrid"] | None = Field(None, description="Answering mode")
     stream: bool = Field(False, description="Stream server-sent events instead of one JSON answer")
+    explain: bool = Field(False, description="Attach the explain trace: passages, scored candidates, refusal margin")
+
+    def to_request(self) -> AskRecord:
+        """The request record the Assistant takes (shared with the CLI, MCP and eval)."""
+        return AskRecord(
+            question=self.question,
+            k=self.k,
+            filters=self.filters.to_search_filters() if self.filters else None,
+            history=[ChatTurn(role=t.role, content=t.content) for t in self.history if t.role != "system"],
+            mode=AnswerMode(self.mode) if self.mode else None,
+            explain=self.explain,
+        )
 
     @field_validator("question")
     @classmethod

@@ -23,7 +23,7 @@ from eval.adapters import DatasetError, EvalQuestion, EvalSet, load_beir, load_r
 from eval.corpus import PreparedCorpus, prepare_corpus_file, prepare_rgb, safe_name
 from eval.scoring import RETRIEVED_SHOWN, aggregate, score_answer, score_retrieval
 from rag.embed.embedder import Embedder
-from rag.models import Answer
+from rag.models import Answer, AnswerMode, AskRequest
 from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -277,7 +277,7 @@ def _one(opts: EvalOptions, q: EvalQuestion, prepared: PreparedCorpus, retriever
         if assistant is None:
             rec["timings_ms"] = {"search": search_ms, **{f"search.{k}": v for k, v in result.timings_ms.items()}}
             return rec
-        ans = assistant.ask(q.text, filters=filters, mode=opts.mode)
+        ans = assistant.ask(AskRequest(question=q.text, filters=filters, mode=AnswerMode(opts.mode) if opts.mode else None))
         rec.update(_answer_record(ans))
         rec["scores"] = score_answer(opts.dataset, q, ans, {h.passage.chunk_id: h.passage.text for h in hits})
         timings = dict(ans.timings_ms)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def sha256_hex(*parts: str) -> str:
@@ -141,6 +143,88 @@ class SearchFilters(BaseModel):
     automatic: bool = Field(default=False, description="True when the filter was read from the question itself")
 
 
+# ---------------------------------------------------------------- ask (the request record)
+
+
+class AnswerMode(str, Enum):
+    """Who composes the answer. `auto` = llm/hybrid when an endpoint is configured, else extractive."""
+
+    AUTO = "auto"
+    EXTRACTIVE = "extractive"
+    LLM = "llm"
+    HYBRID = "hybrid"
+
+
+class ChatTurn(BaseModel):
+    """One earlier turn of a conversation; a follow-up question is rewritten with them."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class AskRequest(BaseModel):
+    """One question as every front end hands it to `Assistant.ask`/`stream`: the CLI, the HTTP API, the
+    MCP server and the eval harness build this record and nothing else (no positional five-argument calls)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str = Field(description="The question as the user wrote it")
+    k: int | None = Field(None, ge=1, le=100, description="Passages to read; None = Settings.k")
+    filters: SearchFilters | None = Field(None, description="Explicit filters; None lets the question set dates")
+    history: list[ChatTurn] = Field(default_factory=list, description="Earlier turns, oldest first")
+    mode: AnswerMode | None = Field(None, description="Who composes; None = Settings.answer_mode")
+    explain: bool = Field(False, description="Attach an ExplainTrace (passages, candidates, refusal margin)")
+
+
+# ---------------------------------------------------------------- explain (what each stage decided)
+
+
+class PassageTrace(BaseModel):
+    """A retrieved passage as the retrieval stage ranked it."""
+
+    rank: int = Field(description="1-based rank in the retrieved list")
+    chunk_id: str
+    doc_id: str
+    title: str
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+
+
+class CandidateTrace(BaseModel):
+    """A sentence candidate as the evidence scorer saw it."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    passage_rank: int = Field(description="1-based rank of the passage it came from")
+    score: float = Field(description="Evidence model probability that this sentence answers the question")
+    features: dict[str, float] = Field(default_factory=dict, description="Feature name -> value fed to the model")
+
+
+class RefusalTrace(BaseModel):
+    refused: bool
+    reason: str = ""
+    best_score: float | None = Field(None, description="Best candidate's evidence score")
+    threshold: float = Field(description="Refuse when best_score is below this")
+    margin: float | None = Field(None, description="best_score - threshold (negative = refused)")
+
+
+class ExplainTrace(BaseModel):
+    """Filled by each stage of the question flow as it runs, so an operator can tell a retrieval miss
+    from a scoring miss from a refusal threshold."""
+
+    rewritten_question: str | None = None
+    passages: list[PassageTrace] = Field(default_factory=list)
+    candidates: list[CandidateTrace] = Field(default_factory=list, description="Top candidates, best first")
+    refusal: RefusalTrace | None = None
+    composer: str | None = Field(None, description="Which composer wrote the answer")
+    model: str | None = Field(None, description="Evidence model file and its recorded cross-validated score")
+
+
 # ---------------------------------------------------------------- answer and cite
 
 
@@ -167,6 +251,21 @@ class AnswerSentence(BaseModel):
     supported: bool = True
 
 
+class AnswerDiagnostics(BaseModel):
+    """Counts and scores of how the answer was made (typed; was a free-form meta dict)."""
+
+    support: float | None = Field(None, description="Evidence score of the best sentence candidate")
+    refusal_reason: str | None = None
+    sentences: int = Field(0, description="Answer sentences composed")
+    lead_clause_trimmed: bool = Field(False, description="The lead sentence was cut to its answering clause")
+    unverified_citations: int = 0
+    llm_sentences: int | None = Field(None, description="Sentences the LLM wrote (LLM modes only)")
+    dropped_sentences: int = Field(0, description="LLM sentences removed: no passage supports them")
+    invalid_citation_numbers: int = Field(0, description="[n] markers outside the passages sent")
+    attributed_sentences: int = Field(0, description="Unmarked LLM sentences attributed to their best passage")
+    replaced_sentences: int = Field(0, description="Hybrid: extractive sentences added for dropped ones")
+
+
 class Answer(BaseModel):
     question: str
     answer: str = Field(description="Answer text with [n] markers")
@@ -178,5 +277,6 @@ class Answer(BaseModel):
     filters: SearchFilters = Field(default_factory=SearchFilters)
     rewritten_question: str | None = None
     notes: list[str] = Field(default_factory=list, description="What the system did that the user should know")
-    meta: dict[str, float | int | str] = Field(default_factory=dict)
+    diagnostics: AnswerDiagnostics = Field(default_factory=lambda: AnswerDiagnostics())
+    explain: ExplainTrace | None = Field(None, description="Set when the request asked for explain")
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -35,7 +35,7 @@ from rag.answer.hybrid import HybridAnswerer
 from rag.answer.llm import LLMAnswerer
 from rag.answer.local_llm import local_llm_settings, start_local_llm
 from rag.embed.embedder import Embedder
-from rag.models import Answer
+from rag.models import Answer, AnswerMode, AskRequest
 from rag.pipeline.indexer import index_paths
 from rag.settings import Settings
 
@@ -71,14 +71,14 @@ def _record(q: EvalQuestion, ans: Answer, dataset: str, passages: dict[str, str]
     return {
         "qid": q.qid, "question": q.text, "unanswerable": q.is_unanswerable, "gold_answers": list(q.answers),
         "answer": ans.answer, "refused": ans.refused, "mode": ans.mode, "notes": ans.notes,
-        "meta": dict(ans.meta), "scores": score_answer(dataset, q, ans, passages), "timings_ms": {"total": total_ms},
+        "meta": ans.diagnostics.model_dump(), "scores": score_answer(dataset, q, ans, passages), "timings_ms": {"total": total_ms},
     }
 
 
 def summarise(dataset: str, records: list[dict[str, Any]]) -> dict[str, Any]:
     a = aggregate(dataset, records)["answer"]
-    llm_sent = sum(int(r["meta"].get("llm_sentences", 0)) for r in records)
-    dropped = sum(int(r["meta"].get("dropped_sentences", 0)) for r in records)
+    llm_sent = sum(int(r["meta"].get("llm_sentences") or 0) for r in records)
+    dropped = sum(int(r["meta"].get("dropped_sentences") or 0) for r in records)
     return {
         "answer_accuracy": a["accuracy"],
         "refusal_accuracy": statistics.mean(float(r["refused"] == r["unanswerable"]) for r in records),
@@ -118,7 +118,7 @@ def run(dataset: str, limit: int | None, base: Settings) -> dict[str, Any]:
                 for mode in MODES:
                     before = len(transport.recorded)
                     t0 = time.perf_counter()
-                    ans = assistant.ask(q.text, filters=filters, mode=mode)
+                    ans = assistant.ask(AskRequest(question=q.text, filters=filters, mode=AnswerMode(mode)))
                     ms = (time.perf_counter() - t0) * 1000
                     if mode == "llm":
                         live_ms = transport.live_ms(before)

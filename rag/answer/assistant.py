@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.embed.embedder import Embedder
-from rag.models import Answer, Article, SearchFilters
+from rag.models import Answer, Article, AskRequest, ChatTurn, SearchFilters
 from rag.retrieve.hybrid import HybridRetriever, SearchResult
 from rag.retrieve.rerank import CrossEncoderReranker
 from rag.settings import Settings
@@ -59,34 +59,23 @@ class Assistant:
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
         return self.retriever().search(query, k, filters)
 
-    def ask(
-        self,
-        question: str,
-        k: int | None = None,
-        filters: SearchFilters | None = None,
-        history: list[dict[str, str]] | None = None,
-        mode: str | None = None,
-    ) -> Answer:
-        *_, final = self.stream(question, k, filters, history, mode)
+    def ask(self, request: AskRequest | str) -> Answer:
+        """The final verified Answer for one request (a plain string is a request with defaults)."""
+        *_, final = self.stream(request)
         assert isinstance(final, Answer)
         return final
 
-    def stream(
-        self,
-        question: str,
-        k: int | None = None,
-        filters: SearchFilters | None = None,
-        history: list[dict[str, str]] | None = None,
-        mode: str | None = None,
-    ) -> Iterator[str | Answer]:
+    def stream(self, request: AskRequest | str) -> Iterator[str | Answer]:
         """Yield answer text as it is produced, then the final verified Answer (always last)."""
+        req = AskRequest(question=request) if isinstance(request, str) else request
         t0 = time.perf_counter()
-        rewritten = self.rewrite(question, history)
+        rewritten = self.rewrite(req.question, req.history)
         snapshot = self.snapshot
         retriever = HybridRetriever(snapshot, self.embedder, self.settings, self.reranker)
-        result = retriever.search(rewritten, k, filters)
+        result = retriever.search(rewritten, req.k, req.filters)
         t_retrieve = (time.perf_counter() - t0) * 1000
-        answerer = self.answerers.pick(mode or self.settings.answer_mode)
+        mode = req.mode.value if req.mode is not None else self.settings.answer_mode
+        answerer = self.answerers.pick(mode)
         final: Answer | None = None
         for item in answerer.stream(rewritten, result.hits, snapshot.article):
             if isinstance(item, Answer):
@@ -96,10 +85,11 @@ class Assistant:
         assert final is not None, "answerers always end with an Answer"
         final = final.model_copy(
             update={
-                "question": question,
-                "rewritten_question": rewritten if rewritten != question else None,
+                "question": req.question,
+                "rewritten_question": rewritten if rewritten != req.question else None,
                 "filters": result.filters,
                 "notes": [*result.notes, *final.notes],
+                "explain": final.explain if req.explain else None,
                 "timings_ms": {
                     **final.timings_ms,
                     **result.timings_ms,
@@ -110,12 +100,13 @@ class Assistant:
         )
         yield final
 
-    def rewrite(self, question: str, history: list[dict[str, str]] | None) -> str:
+    def rewrite(self, question: str, history: list[ChatTurn]) -> str:
         if not history:
             return question
         from rag.answer.rewrite import rewrite_question  # noqa: PLC0415
 
-        return rewrite_question(question, history, self.answerers.llm_client(), model=self.settings.llm_model)
+        turns = [{"role": t.role, "content": t.content} for t in history]
+        return rewrite_question(question, turns, self.answerers.llm_client(), model=self.settings.llm_model)
 
     def close(self) -> None:
         with self._lock:

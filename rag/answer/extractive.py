@@ -23,7 +23,7 @@ from rag.answer.evidence import EvidenceScorer, TextEncoder, answer_type
 from rag.answer.prompts import NO_ANSWER_PHRASE
 from rag.answer.refusal import RefusalPolicy
 from rag.cite.verify import CitationVerifier
-from rag.models import Answer, AnswerSentence, Article, Hit
+from rag.models import Answer, AnswerDiagnostics, AnswerSentence, Article, Hit
 from rag.settings import Settings
 
 # Follow-up sentences must score within this of the best one to be worth the reader's time.
@@ -119,9 +119,7 @@ class ExtractiveAnswerer:
         yield ans
 
     def refusal(self, question: str, hits: list[Hit], reason: str, best: float | None, mode: str = "extractive") -> Answer:
-        meta: dict[str, float | int | str] = {"refusal_reason": reason}
-        if best is not None:
-            meta["best_support"] = round(best, 4)
+        diagnostics = AnswerDiagnostics(refusal_reason=reason, support=None if best is None else round(best, 4))
         return Answer(
             question=question,
             answer=f"{NO_ANSWER_PHRASE} The closest passages are listed below." if hits else NO_ANSWER_PHRASE,
@@ -129,7 +127,7 @@ class ExtractiveAnswerer:
             mode=mode,
             closest=hits[:CLOSEST_SHOWN],
             notes=[reason],
-            meta=meta,
+            diagnostics=diagnostics,
         )
 
     def _select(self, question: str, cands: list[Candidate]) -> list[Candidate]:
@@ -239,10 +237,10 @@ class ExtractiveAnswerer:
             mode="extractive",
             sentences=sentences,
             citations=numbering.citations,
-            meta={
-                "best_support": round(chosen[0].score, 4),
-                "sentences": len(chosen),
-                "lead_clause_trimmed": int(trimmed),
-                "unverified_citations": sum(not v.ok for v in verdicts),
-            },
+            diagnostics=AnswerDiagnostics(
+                support=round(chosen[0].score, 4),
+                sentences=len(chosen),
+                lead_clause_trimmed=trimmed,
+                unverified_citations=sum(not v.ok for v in verdicts),
+            ),
         )

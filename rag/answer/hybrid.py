@@ -39,9 +39,10 @@ def merge_replacements(llm: Answer, extractive: Answer, wanted: int) -> Answer:
             numbers.append(n)
         sentences.append(AnswerSentence(text=sent.text, citations=numbers, supported=True))
         added += 1
-    meta = {**llm.meta, "replaced_sentences": added}
+    diagnostics = llm.diagnostics.model_copy(update={"replaced_sentences": added})
     return llm.model_copy(
-        update={"sentences": sentences, "citations": citations, "answer": _render(sentences), "mode": "hybrid", "meta": meta}
+        update={"sentences": sentences, "citations": citations, "answer": _render(sentences), "mode": "hybrid",
+                "diagnostics": diagnostics}
     )
 
 
@@ -66,7 +67,7 @@ class HybridAnswerer:
         if final.refused or final.mode == "fallback":
             yield final  # refusal by evidence, or already the extractive answer with a note saying why
             return
-        dropped = int(final.meta.get("dropped_sentences", 0))
+        dropped = final.diagnostics.dropped_sentences
         if not dropped:
             yield final.model_copy(update={"mode": "hybrid"})
             return

@@ -38,7 +38,7 @@ from rag.answer.prompts import (
 )
 from rag.cite.terms import strip_markers
 from rag.cite.verify import CitationVerifier, Verdict
-from rag.models import Answer, AnswerSentence, Hit
+from rag.models import Answer, AnswerDiagnostics, AnswerSentence, Hit
 from rag.settings import Settings
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -292,16 +292,11 @@ class LLMAnswerer:
                 kept.append(AnswerSentence(text=sent.text, citations=numbers, supported=True))
             else:
                 dropped += 1
-        meta: dict[str, float | int | str] = {
-            "llm_sentences": len(parsed),
-            "dropped_sentences": dropped,
-            "invalid_citation_numbers": len(invalid),
-        }
-        if attribute:
-            meta["attributed_sentences"] = attributed
+        counts = {"llm_sentences": len(parsed), "dropped_sentences": dropped, "invalid_citation_numbers": len(invalid),
+                  "attributed_sentences": attributed}
         if not kept:
             fb = self._fallback(question, hits, articles, "The model's answer could not be verified against the passages.")
-            fb.meta.update(meta)
+            fb.diagnostics = fb.diagnostics.model_copy(update=counts)
             return fb
         notes = []
         if dropped:
@@ -314,7 +309,7 @@ class LLMAnswerer:
             sentences=kept,
             citations=numbering.citations,
             notes=notes,
-            meta=meta,
+            diagnostics=AnswerDiagnostics(sentences=len(kept), **counts),
         )
 
     def _support_spans(self, hit: Hit, articles: ArticleLookup) -> list[tuple[int, int]]:

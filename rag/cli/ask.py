@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from rag.models import Answer, SearchFilters
+from rag.models import Answer, AnswerMode, AskRequest, ExplainTrace, SearchFilters
 from rag.settings import Settings
 
 
@@ -30,7 +30,37 @@ def render(answer: Answer) -> str:
             lines.append(f"  [{c.n}] {c.title or '(untitled)'} — {c.date or 'undated'} — {c.source}{page} "
                          f"chars {c.start}-{c.end} ({check})")
             lines.append(f"      \"{c.quote}\"")
+    if answer.explain is not None:
+        lines += ["", *render_explain(answer.explain)]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def render_explain(trace: ExplainTrace) -> list[str]:
+    """The stage-by-stage trace: a retrieval miss, a scoring miss and a refusal look different here."""
+    lines = ["Explain:"]
+    if trace.rewritten_question:
+        lines.append(f"  rewritten question: {trace.rewritten_question}")
+    lines.append("  retrieved passages (rank, score, dense, bm25):")
+    for p in trace.passages:
+        dense = "-" if p.dense_score is None else f"{p.dense_score:.3f}"
+        bm25 = "-" if p.bm25_score is None else f"{p.bm25_score:.2f}"
+        lines.append(f"    {p.rank}. {p.score:.4f}  {dense}  {bm25}  {p.title[:70]}")
+    lines.append("  top sentence candidates (model score, passage rank, features):")
+    for c in trace.candidates:
+        feats = " ".join(f"{k}={v:.2f}" for k, v in c.features.items())
+        lines.append(f"    {c.score:.3f}  p{c.passage_rank}  {c.text[:100]}")
+        lines.append(f"           {feats}")
+    if trace.refusal is not None:
+        r = trace.refusal
+        best = "-" if r.best_score is None else f"{r.best_score:.3f}"
+        margin = "-" if r.margin is None else f"{r.margin:+.3f}"
+        lines.append(f"  refusal: {'REFUSED' if r.refused else 'answered'} (best {best}, threshold {r.threshold:.3f}, "
+                     f"margin {margin}) {r.reason}")
+    if trace.composer:
+        lines.append(f"  composer: {trace.composer}")
+    if trace.model:
+        lines.append(f"  evidence model: {trace.model}")
+    return lines
 
 
 def register(app: typer.Typer) -> None:
@@ -45,6 +75,8 @@ def register(app: typer.Typer) -> None:
         source: Annotated[Optional[str], typer.Option(help="Only sources matching this glob")] = None,
         mode: Annotated[Optional[str], typer.Option(help="auto | extractive | llm | hybrid")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the structured answer as JSON")] = False,
+        explain: Annotated[bool, typer.Option(
+            "--explain", help="Show which stage decided: passages, scored sentence candidates, refusal margin")] = False,
         local_llm: Annotated[bool, typer.Option(
             "--local-llm", help="Start the bundled llama.cpp model for this question (stopped afterwards)")] = False,
         collection: CollectionOpt = None,
@@ -64,11 +96,11 @@ def register(app: typer.Typer) -> None:
             try:
                 # port 0: a one-shot question must not collide with a `rag serve --local-llm` running
                 with local_llm_session(settings, port=0) as local:
-                    answer = _ask(local, question, k, filters, mode)
+                    answer = _ask(local, question, k, filters, mode, explain)
             except (LocalLLMUnavailable, LocalLLMStartError) as e:
                 fail(str(e))
         else:
-            answer = _ask(settings, question, k, filters, mode)
+            answer = _ask(settings, question, k, filters, mode, explain)
         if as_json:
             sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         else:
@@ -76,7 +108,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _ask(settings: Settings, question: str, k: Optional[int], filters: Optional[SearchFilters],
-         mode: Optional[str]) -> Answer:
+         mode: Optional[str], explain: bool = False) -> Answer:
     from rag.answer.assistant import Assistant
     from rag.cli.main import fail
     from rag.store.collection import CollectionNotFound
@@ -86,7 +118,9 @@ def _ask(settings: Settings, question: str, k: Optional[int], filters: Optional[
     except CollectionNotFound as e:
         fail(str(e))
     try:
-        return assistant.ask(question, k=k, filters=filters, mode=mode)
+        request = AskRequest(question=question, k=k, filters=filters, mode=AnswerMode(mode) if mode else None,
+                             explain=explain)
+        return assistant.ask(request)
     except ValueError as e:
         fail(str(e))
     finally:

@@ -67,7 +67,7 @@ def test_long_lead_sentence_is_trimmed_to_an_exact_clause(answerer, snapshot, em
     ans = answerer.answer(q, hits, snapshot.article)
     lead = ans.citations[0]
     assert "Gong Zheng" in ans.sentences[0].text
-    assert ans.meta["lead_clause_trimmed"] == 1
+    assert ans.diagnostics.lead_clause_trimmed
     assert_citation_exact(lead, snapshot.article(lead.doc_id))
     sentence_of_clause = snapshot.article(lead.doc_id).text[lead.start : lead.end + 200]
     assert len(lead.quote.split()) <= 45 and sentence_of_clause.startswith(lead.quote)

@@ -85,7 +85,7 @@ def test_answer_from_endpoint_is_verified(sample_settings, embedder, snapshot):
     assert sent["model"] == "test-model" and sent["temperature"] == 0 and not sent.get("stream")
     assert "[1] (title:" in sent["messages"][1]["content"] and sent["messages"][0]["role"] == "system"
     assert ans.mode == "llm" and not ans.refused
-    assert ans.meta["invalid_citation_numbers"] == 1 and ans.meta["dropped_sentences"] == 1
+    assert ans.diagnostics.invalid_citation_numbers == 1 and ans.diagnostics.dropped_sentences == 1
     assert ans.answer == "Shanghai opened 1,215 new first-office stores last year. [1]"
     assert_citation_exact(ans.citations[0], snapshot.article(ans.citations[0].doc_id))
 

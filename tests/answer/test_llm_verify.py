@@ -34,8 +34,8 @@ def test_completion_verification(record, llm, snapshot, embedder):
     expect = record["expect"]
     assert ans.mode == expect["mode"]
     if "dropped" in expect:
-        assert ans.meta["dropped_sentences"] == expect["dropped"]
-        assert ans.meta["invalid_citation_numbers"] == expect["invalid"]
+        assert ans.diagnostics.dropped_sentences == expect["dropped"]
+        assert ans.diagnostics.invalid_citation_numbers == expect["invalid"]
     if expect.get("refused"):  # the model said so, or the fallback found the evidence too weak
         assert ans.refused and ans.closest and not ans.citations
         return

@@ -24,7 +24,7 @@ from rag.answer.local_llm import local_llm_session, local_llm_settings, start_lo
 from rag.answer.local_server import LocalLLMServer, free_port
 from rag.cite.terms import extract_key_terms
 from rag.cite.verify import CitationVerifier
-from rag.models import Answer
+from rag.models import Answer, AnswerMode, AskRequest
 from rag.settings import Settings
 from tests.answer.sample_hits import assert_citation_exact, hits_containing, retrieve
 from tests.conftest import seeds
@@ -111,7 +111,7 @@ def test_non_streaming_call_through_the_answerer(answerer: LLMAnswerer, snapshot
     hits = retrieve(snapshot, embedder, sample_settings, q)
     answer = answerer.answer(q, hits, snapshot.article)
     assert answer.mode in ("llm", "fallback")
-    assert int(answer.meta.get("llm_sentences", 0)) >= 1, "the model wrote nothing"
+    assert int(answer.diagnostics.llm_sentences or 0) >= 1, "the model wrote nothing"
     assert_grounded(answer, snapshot)
 
 
@@ -123,7 +123,7 @@ def test_streaming_call_yields_text_then_a_verified_answer(answerer: LLMAnswerer
     deltas, final = items[:-1], items[-1]
     assert len(deltas) >= 2 and all(isinstance(d, str) for d in deltas), "the reply did not arrive in pieces"
     assert isinstance(final, Answer)
-    assert final.meta["llm_sentences"] >= 1
+    assert (final.diagnostics.llm_sentences or 0) >= 1
     assert_grounded(final, snapshot)
 
 
@@ -134,7 +134,7 @@ def test_three_seed_answers_carry_verified_citations(local: tuple[LocalLLMServer
     _, settings = local
     assistant = Assistant(settings, embedder=embedder)
     try:
-        answers = [assistant.ask(s["question"], mode="llm") for s in seeds() if s["id"] in SEED_IDS]
+        answers = [assistant.ask(AskRequest(question=s["question"], mode=AnswerMode.LLM)) for s in seeds() if s["id"] in SEED_IDS]
     finally:
         assistant.close()
     assert len(answers) == 3
@@ -162,8 +162,8 @@ def test_invented_number_is_caught_and_never_shown(local: tuple[LocalLLMServer, 
     assert invented, f"the model did not guess a number this time, so nothing is tested: {raw!r}"
     shown = " ".join(s.text for s in final.sentences)
     assert not any(t in extract_key_terms(shown) for t in invented), (raw, final.answer)
-    assert final.meta["dropped_sentences"] >= 1
-    assert final.mode == "fallback" or final.meta["llm_sentences"] > final.meta["dropped_sentences"]
+    assert final.diagnostics.dropped_sentences >= 1
+    assert final.mode == "fallback" or (final.diagnostics.llm_sentences or 0) > final.diagnostics.dropped_sentences
     if not final.refused:
         assert_grounded(final, snapshot)  # what is shown instead stands on verified quotes
 
