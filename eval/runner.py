@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from eval.adapters import DatasetError, EvalQuestion, EvalSet, load_beir, load_rgb, load_seeds, load_squad2
+from eval.adapters.beir import DEFAULT_BEIR_SPLIT
 from eval.corpus import PreparedCorpus, prepare_corpus_file, prepare_rgb, safe_name
 from eval.scoring import RETRIEVED_SHOWN, aggregate, score_answer, score_retrieval
 from rag.embed.embedder import Embedder
@@ -28,7 +29,7 @@ from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = ("seeds", "beir", "squad2", "rgb")
-DEFAULT_SPLIT = {"seeds": "dev", "beir": "test", "squad2": "dev", "rgb": "en_fact"}
+DEFAULT_SPLIT = {"seeds": "dev", "beir": DEFAULT_BEIR_SPLIT, "squad2": "dev", "rgb": "en_fact"}
 MODES = ("auto", "extractive", "llm", "hybrid")
 SECRET_SETTINGS = {"llm_api_key", "api_keys"}
 
@@ -105,10 +106,12 @@ def collection_name(opts: EvalOptions, evalset: EvalSet) -> str:
 
     The corpus name is part of it because indexing a different corpus into the same collection
     would add to it, not replace it (the indexer only removes documents of files it is given).
+    BEIR leaves the split out: every split (and split file) shares the one corpus, so the tuning
+    and report parts of SciFact reuse one index.
     """
-    name = f"eval-{opts.dataset}-{split_of(opts)}"
     if opts.dataset == "beir":
-        name += f"-{evalset.name}" + (f"-c{opts.corpus_limit}" if opts.corpus_limit else "")
+        return safe_name(f"eval-beir-{evalset.name}" + (f"-c{opts.corpus_limit}" if opts.corpus_limit else ""))
+    name = f"eval-{opts.dataset}-{split_of(opts)}"
     if opts.dataset == "seeds" and opts.corpus is not None and opts.corpus.resolve() != (REPO / "data" / "sample"):
         name += f"-{opts.corpus.resolve().name}"
     return safe_name(name)

@@ -8,6 +8,7 @@ dropped, so figures on a slice are not comparable with published ones.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from eval.adapters.base import (
@@ -20,7 +21,10 @@ from eval.adapters.base import (
     iter_jsonl,
     require_file,
 )
+from eval.splits import QRELS_MARK, read_split_file
 
+# The shared SciFact copy holds train qrels only (test qrels are held back for independent checks).
+DEFAULT_BEIR_SPLIT = "train"
 LAYOUT = "a BEIR folder holding corpus.jsonl, queries.jsonl and qrels/<split>.tsv"
 
 
@@ -71,18 +75,39 @@ def read_corpus(path: Path, limit: int | None = None) -> EvalCorpus:
     return EvalCorpus(name=path.parent.name, documents=tuple(docs))
 
 
-def load_beir(path: str | Path, split: str = "test", corpus_limit: int | None = None) -> EvalSet:
-    """Read a BEIR dataset folder; questions are the queries with relevant qrels in `split`."""
+def is_split_file(split: str) -> bool:
+    """A `--split` value naming a file of query ids (has a path separator or ends in .txt)."""
+    return "/" in split or os.sep in split or split.endswith(".txt")
+
+
+def _resolve_split(root: Path, split: str) -> tuple[str, list[str] | None]:
+    """(qrels split name, the query ids a split file keeps or None for the whole qrels split)."""
+    if not is_split_file(split):
+        return split, None
+    ids, qrels = read_split_file(Path(split))
+    if qrels is None:
+        raise DatasetError(f"split file {split} does not say which qrels its ids come from: "
+                           f"add a line '{QRELS_MARK} train' (or the qrels/<name>.tsv it belongs to)")
+    return qrels, ids
+
+
+def load_beir(path: str | Path, split: str = DEFAULT_BEIR_SPLIT, corpus_limit: int | None = None) -> EvalSet:
+    """Read a BEIR dataset folder; questions are the queries with relevant qrels in `split`.
+
+    `split` is a qrels split name (qrels/<split>.tsv) or a file of query ids (eval/splits.py):
+    then only those ids are kept, in the file's order, and each must have relevant qrels.
+    """
     root = Path(path)
     if not root.is_dir():
         raise DatasetError(f"{root} is not a folder: expected {LAYOUT}")
     if corpus_limit is not None and corpus_limit < 1:
         raise DatasetError(f"corpus_limit must be >= 1, got {corpus_limit}")
-    qrels_path = root / "qrels" / f"{split}.tsv"
+    qrels_split, wanted = _resolve_split(root, split)
+    qrels_path = root / "qrels" / f"{qrels_split}.tsv"
     if not qrels_path.is_file():
         have = sorted(p.stem for p in (root / "qrels").glob("*.tsv"))
         raise DatasetError(
-            f"no qrels for split {split!r} at {qrels_path}: expected {LAYOUT}; "
+            f"no qrels for split {qrels_split!r} at {qrels_path}: expected {LAYOUT}; "
             f"splits present: {', '.join(have) or 'none'}"
         )
     qrels = read_qrels(qrels_path)
@@ -100,6 +125,14 @@ def load_beir(path: str | Path, split: str = "test", corpus_limit: int | None = 
     for lineno, obj in iter_jsonl(qpath, "a BEIR queries.jsonl (_id, text per line)"):
         where = f"{qpath}:{lineno}"
         texts[str(field_of(obj, "_id", (str, int), where))] = field_of(obj, "text", str, where)
+    if wanted is not None:
+        unknown = [q for q in wanted if not any(g > 0 for g in qrels.get(q, {}).values()) or q not in texts]
+        if unknown:
+            raise DatasetError(
+                f"split file {split} names {len(unknown)} query id(s) without relevant qrels in {qrels_path} "
+                f"or without text in queries.jsonl (e.g. {unknown[:3]}): the file belongs to another dataset"
+            )
+        qrels = {q: qrels[q] for q in wanted if q in qrels}
     questions: list[EvalQuestion] = []
     for qid, rel in qrels.items():
         relevant = {d: g for d, g in rel.items() if g > 0 and d in doc_ids}

@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         dataset: Annotated[Optional[str], typer.Option(help="seeds | beir | squad2 | rgb")] = None,
         path: Annotated[Optional[Path], typer.Option(help="Dataset file or folder")] = None,
-        split: Annotated[Optional[str], typer.Option(help="Split (seeds: dev, beir: test, squad2: dev, rgb: en_fact)")] = None,
+        split: Annotated[Optional[str], typer.Option(
+            help="Split (seeds: dev, beir: train, squad2: dev, rgb: en_fact); beir also takes a file of query ids, "
+                 "e.g. eval/data/scifact_report.txt")] = None,
         output: Annotated[Path, typer.Option(help="Folder that receives the results folder")] = Path("eval/results"),
         limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions")] = None,
         mode: Annotated[Optional[str], typer.Option(help="Answer mode: auto | extractive | llm | hybrid")] = None,

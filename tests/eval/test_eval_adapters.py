@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from eval.adapters import DatasetError, load_beir, load_rgb, load_seeds, load_squad2
+from eval.splits import TUNE_SIZE, read_split_file, split_ids
 
 EVAL = Path(__file__).resolve().parents[2].parent / "shared" / "eval"
+SPLITS = Path(__file__).resolve().parents[2] / "eval" / "data"
 
 
 def head(path: Path, n: int) -> list[str]:
@@ -78,7 +80,7 @@ def beir_slice(tmp_path: Path) -> Path:
     kept = [r for r in qrels[1:] if r.split("\t")[1] in ids]
     root = tmp_path / "scifact"
     write(root / "corpus.jsonl", corpus)
-    # SciFact's train query texts are not in the shared copy; these stand in for them.
+    # Synthetic query texts keep the slice independent of queries.jsonl.
     qids = sorted({r.split("\t")[0] for r in kept})
     # one graded and one zero-grade row on top of the real ones
     first = sorted(ids)[:2]
@@ -113,10 +115,45 @@ def test_beir_corpus_limit_drops_queries(beir_slice: Path) -> None:
     assert all(set(q.relevant) <= ids for q in small.questions)
 
 
-def test_beir_real_shared_copy_has_no_scorable_train_query() -> None:
-    """The shared SciFact copy pairs train qrels with test queries: the adapter says so."""
-    with pytest.raises(DatasetError, match="0 in both"):
-        load_beir(EVAL / "scifact", "train", corpus_limit=200)
+def test_beir_real_shared_copy_scores_train_and_the_committed_parts_split_it() -> None:
+    """All 809 SciFact train queries are scorable; tune and report parts are disjoint and cover them."""
+    train = load_beir(EVAL / "scifact", "train")
+    assert len(train.questions) == 809
+    tune = load_beir(EVAL / "scifact", str(SPLITS / "scifact_tune.txt"))
+    report = load_beir(EVAL / "scifact", str(SPLITS / "scifact_report.txt"))
+    t, r = {q.qid for q in tune.questions}, {q.qid for q in report.questions}
+    assert (len(t), len(r)) == (600, 209) and not t & r and t | r == {q.qid for q in train.questions}
+    by_id = {q.qid: q for q in train.questions}
+    assert all(q.relevant == by_id[q.qid].relevant and q.text == by_id[q.qid].text for q in report.questions)
+    # the committed files are what eval.splits makes: re-drawing gives the same parts
+    assert split_ids(by_id, TUNE_SIZE) == (read_split_file(SPLITS / "scifact_tune.txt")[0],
+                                           read_split_file(SPLITS / "scifact_report.txt")[0])
+
+
+def test_beir_split_file_errors(beir_slice: Path, tmp_path: Path) -> None:
+    f = tmp_path / "ids.txt"
+    with pytest.raises(DatasetError, match="not found"):
+        load_beir(beir_slice, str(f))
+    f.write_text("# nothing here\n")
+    with pytest.raises(DatasetError, match="holds no query ids"):
+        load_beir(beir_slice, str(f))
+    f.write_text("g1\n")
+    with pytest.raises(DatasetError, match="# qrels: train"):
+        load_beir(beir_slice, str(f))
+    f.write_text("# qrels: train\ng1\ng1\n")
+    with pytest.raises(DatasetError, match="appears twice"):
+        load_beir(beir_slice, str(f))
+    f.write_text("# qrels: train\ng1 g2\n")
+    with pytest.raises(DatasetError, match="one query id per line"):
+        load_beir(beir_slice, str(f))
+    f.write_text("# qrels: train\ng1\ng2\nnope\n")  # g2 has only a grade-0 row
+    with pytest.raises(DatasetError, match="2 query id\\(s\\) without relevant qrels"):
+        load_beir(beir_slice, str(f))
+    f.write_text("# qrels: dev\ng1\n")
+    with pytest.raises(DatasetError, match="splits present: train"):
+        load_beir(beir_slice, str(f))
+    f.write_text("# qrels: train\ng1\n")
+    assert [q.qid for q in load_beir(beir_slice, str(f)).questions] == ["g1"]
 
 
 def test_beir_errors(beir_slice: Path, tmp_path: Path) -> None:
