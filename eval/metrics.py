@@ -14,6 +14,12 @@ nDCG@k follows BEIR / pytrec_eval (trec_eval's `ndcg_cut`), not the exponential-
     IDCG@k = the same sum over the qrels grades sorted descending, cut at k
     nDCG@k = DCG@k / IDCG@k
 With binary qrels (SciFact) both variants agree; with graded ones they differ.
+
+Checked against pytrec_eval (trec_eval's C code) to 1e-6 on a real BM25 run over SciFact, binary
+and graded qrels: tests/eval/test_metrics_vs_pytrec_eval.py. We keep our own functions rather than
+calling pytrec_eval because the peer venvs import this module with the standard library only, and
+pytrec_eval scores a whole run at once (numpy, a C extension, ties broken by doc id), not one
+ranked list per question as the runner records them.
 """
 
 from __future__ import annotations
