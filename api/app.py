@@ -22,13 +22,13 @@ from api import routes_documents, routes_openai, routes_query
 from api.errors import install_error_handlers
 from api.security import BodySizeLimit, Guard, RateLimiter, parse_keys
 from api.state import AppState, get_state
-from rag.embed.embedder import Embedder
+from rag.embed.protocols import DocumentEncoder
 from rag.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings, embedder: Embedder | None = None, load_on_startup: bool = True) -> FastAPI:
+def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load_on_startup: bool = True) -> FastAPI:
     """An app serving one collection. `embedder` lets tests share one loaded model."""
     state = AppState(settings=settings, embedder=embedder)
 

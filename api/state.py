@@ -9,7 +9,8 @@ from fastapi import Request
 
 from api.errors import ApiError
 from rag.answer.assistant import Assistant
-from rag.embed.embedder import Embedder
+from rag.embed.protocols import DocumentEncoder
+from rag.store.manifest import IncompatibleIndex
 from rag.settings import Settings
 from rag.store.collection import Collection, CollectionNotFound
 
@@ -17,7 +18,7 @@ from rag.store.collection import Collection, CollectionNotFound
 @dataclass
 class AppState:
     settings: Settings
-    embedder: Embedder | None = None
+    embedder: DocumentEncoder | None = None
     _assistant: Assistant | None = None
     _load_error: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -33,9 +34,9 @@ class AppState:
         with self._lock:
             if self._assistant is None:
                 try:
-                    self._assistant = Assistant(self.settings, embedder=self.embedder)
+                    self._assistant = Assistant(self.settings, embedder=self.embedder, role="server")
                     self._load_error = None
-                except CollectionNotFound as e:
+                except (CollectionNotFound, IncompatibleIndex) as e:
                     self._load_error = str(e)
             return self._assistant
 

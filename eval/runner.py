@@ -23,7 +23,7 @@ from eval.adapters import DatasetError, EvalQuestion, EvalSet, load_beir, load_r
 from eval.adapters.beir import DEFAULT_BEIR_SPLIT
 from eval.corpus import PreparedCorpus, prepare_corpus_file, prepare_rgb, safe_name
 from eval.scoring import RETRIEVED_SHOWN, aggregate, score_answer, score_retrieval
-from rag.embed.embedder import Embedder
+from rag.embed.protocols import DocumentEncoder
 from rag.models import Answer, AnswerMode, AskRequest
 from rag.settings import Settings
 
@@ -197,7 +197,7 @@ def _answer_record(ans: Answer) -> dict[str, Any]:
     }
 
 
-def run_evaluation(opts: EvalOptions, settings: Settings, embedder: Embedder | None = None,
+def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEncoder | None = None,
                    console: Console | None = None) -> EvalRun:
     """Index, ask, score and write `<output>/<timestamp>-<dataset>-<config>/`; return the run."""
     from eval.plots import write_plots  # noqa: PLC0415 - matplotlib only when a run happens
@@ -214,7 +214,10 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: Embedder | N
     settings = settings.model_copy(update={"collection": prepared.collection})
     if opts.mode is not None:
         settings = settings.model_copy(update={"answer_mode": opts.mode})
-    embedder = embedder or Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+    if embedder is None:
+        from rag.embed.factory import make_encoder  # noqa: PLC0415 - loads a model
+
+        embedder = make_encoder(settings, "document")
 
     console.print(f"Indexing {opts.dataset} corpus into {settings.collection_dir}", highlight=False)
     report = index_paths(prepared.paths, settings, progress=opts.progress, embedder=embedder)

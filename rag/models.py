@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -91,6 +92,21 @@ class Chunk:
 # ---------------------------------------------------------------- store
 
 
+@dataclass(frozen=True)
+class ChunkSentences:
+    """The sentences of one stored chunk with their vectors, as `Snapshot.sentences` returns them.
+
+    spans[i] = (start, end) in the article's text, exactly the spans `split_chunk_sentences` gives
+    (so article.text[start:end] is the sentence); vectors[i] is that sentence's unit vector
+    (float32, shape (len(spans), dim)), made at index time by the collection's own encoder.
+    """
+
+    row_id: int
+    doc_id: str
+    spans: list[tuple[int, int]]
+    vectors: np.ndarray
+
+
 class DocumentInfo(BaseModel):
     """One stored document as listings show it (CLI, API)."""
 
@@ -111,6 +127,9 @@ class Passage(BaseModel):
     chunk_id: str
     doc_id: str
     text: str
+    row_id: int | None = Field(
+        None, exclude=True, description="Store row id of the chunk (Snapshot.sentences key); not serialised"
+    )
     start: int = Field(description="Offset of the chunk in its article's text")
     end: int
     title: str = ""

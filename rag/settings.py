@@ -34,6 +34,27 @@ class Settings(BaseSettings):
     embed_precision: str = Field(
         "auto", description="auto | fp32 | bf16. auto = bf16 autocast where the CPU has native bf16 (2.7x faster)"
     )
+    embed_backend: str = Field(
+        "auto",
+        pattern="^(auto|torch|onnx)$",
+        description="auto | torch | onnx. auto = torch for indexing, ONNX Runtime for one-shot questions (no torch "
+        "import), the faster of the two measured at start for `rag serve` (rag/embed/factory.py)",
+    )
+    embed_quantization: str = Field(
+        "none",
+        pattern="^(none|int8)$",
+        description="none | int8. int8 = a dynamically quantised ONNX model for a NEW collection (its own vector "
+        "family: queried with the same int8 model, never mixed with fp32 vectors)",
+    )
+    onnx_threads: int | None = Field(None, ge=1, description="ONNX Runtime intra-op threads; unset = min(cores, 4)")
+    encoder_dir: Path | None = Field(
+        None, description="Where ONNX exports of the embedding model live; unset = <index_dir>/.encoders"
+    )
+    sentence_vectors: bool = Field(
+        True,
+        description="Embed every chunk sentence at index time so answers score candidates by lookup "
+        "(Snapshot.sentences) instead of encoding them per question",
+    )
 
     # ---- chunking
     chunk_tokens: int = Field(

@@ -31,9 +31,9 @@ def seeds() -> list[dict]:
 
 @pytest.fixture(scope="session")
 def embedder():
-    from rag.embed.embedder import Embedder
+    from rag.embed.torch_encoder import TorchEncoder
 
-    return Embedder()
+    return TorchEncoder()
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +57,22 @@ def assistant(sample_settings, embedder):
     a = Assistant(sample_settings, embedder=embedder)
     yield a
     a.close()
+
+
+@pytest.fixture(scope="session")
+def onnx_encoder_dir(tmp_path_factory) -> Path:
+    """One ONNX export of the packaged model per session (about 5 s), shared by every test that needs it."""
+    from rag.embed.onnx_export import export_onnx
+    from rag.settings import DEFAULT_MODEL
+
+    folder = tmp_path_factory.mktemp("encoders")
+    export_onnx(DEFAULT_MODEL, folder, "fp32")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def onnx_encoder(onnx_encoder_dir):
+    from rag.embed.factory import onnx_encoder
+    from rag.settings import DEFAULT_MODEL, Settings
+
+    return onnx_encoder(Settings(encoder_dir=onnx_encoder_dir), DEFAULT_MODEL, "fp32", export=False)

@@ -48,12 +48,12 @@ def prepare(data: str, work: Path, limit: int | None) -> tuple[Path, str]:
 def run_ours(folder: Path, split: str, work: Path) -> list[dict[str, Any]]:
     """Our pipeline on a fresh index (ingest timed), then fused and dense-only retrieval."""
     from eval.runner import EvalOptions, run_evaluation  # noqa: PLC0415
-    from rag.embed.embedder import Embedder  # noqa: PLC0415
+    from rag.embed.factory import make_encoder  # noqa: PLC0415
     from rag.settings import Settings  # noqa: PLC0415
 
     settings = Settings(index_dir=work / "index")
     t = time.perf_counter()
-    embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+    embedder = make_encoder(settings, "document")
     load_s = time.perf_counter() - t
     rows = []
     for name, update in (("ours (hybrid)", {}), ("ours (dense only)", {"bm25_weight": 0.0})):

@@ -34,7 +34,7 @@ class EncoderShape:
 def encoder_shape(model_name: str) -> EncoderShape:
     from transformers import AutoConfig  # noqa: PLC0415
 
-    from rag.embed.embedder import resolve_model_path  # noqa: PLC0415
+    from rag.embed.paths import resolve_model_path  # noqa: PLC0415
 
     cfg = AutoConfig.from_pretrained(resolve_model_path(model_name))
     return EncoderShape(cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers)

@@ -124,12 +124,12 @@ def main() -> None:
         ap.error("--repeats must be at least 1")
     import torch  # noqa: PLC0415
 
-    from rag.embed.embedder import Embedder  # noqa: PLC0415
+    from rag.embed.factory import make_encoder  # noqa: PLC0415
     from rag.settings import Settings  # noqa: PLC0415
 
     settings = Settings()
     t = time.perf_counter()
-    embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+    embedder = make_encoder(settings, "document")
     model_load_s = time.perf_counter() - t
     threads = torch.get_num_threads()
     gflops = gemm_gflops(threads)

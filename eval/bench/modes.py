@@ -34,7 +34,7 @@ from rag.answer.assistant import Assistant
 from rag.answer.hybrid import HybridAnswerer
 from rag.answer.llm import LLMAnswerer
 from rag.answer.local_llm import local_llm_settings, start_local_llm
-from rag.embed.embedder import Embedder
+from rag.embed.factory import make_encoder
 from rag.models import Answer, AnswerMode, AskRequest
 from rag.pipeline.indexer import index_paths
 from rag.settings import Settings
@@ -96,7 +96,7 @@ def run(dataset: str, limit: int | None, base: Settings) -> dict[str, Any]:
     questions = evalset.questions[:limit] if limit else evalset.questions
     prepared = prepare(opts, evalset, kinds, questions, base)
     settings = base.model_copy(update={"collection": prepared.collection})
-    embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+    embedder = make_encoder(settings, "document")
     index_paths(prepared.paths, settings, progress=False, embedder=embedder)
 
     records: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}

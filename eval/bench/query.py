@@ -50,13 +50,13 @@ def stage_summary(timings: list[dict[str, float]]) -> dict[str, dict[str, float]
 
 
 def warm_search(settings: Any, queries: list[str]) -> dict[str, Any]:
-    from rag.embed.embedder import Embedder  # noqa: PLC0415
+    from rag.embed.factory import make_encoder  # noqa: PLC0415
     from rag.retrieve.hybrid import HybridRetriever  # noqa: PLC0415
     from rag.store.collection import Collection  # noqa: PLC0415
 
     snap = Collection(settings.collection_dir).open_snapshot()
     try:
-        retriever = HybridRetriever(snap, Embedder(snap.manifest.model, settings.device), settings)
+        retriever = HybridRetriever(snap, make_encoder(settings, "server", snap.manifest), settings)
         for q in queries[:WARMUP]:
             retriever.search(q)
         total, stages = [], []

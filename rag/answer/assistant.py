@@ -12,7 +12,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.embed.embedder import Embedder
+from rag.embed.factory import Role
+from rag.embed.protocols import QueryEncoder
 from rag.models import Answer, Article, AskRequest, ChatTurn, SearchFilters
 from rag.retrieve.hybrid import HybridRetriever, SearchResult
 from rag.retrieve.rerank import CrossEncoderReranker
@@ -22,16 +23,18 @@ from rag.store.snapshot import Snapshot
 
 
 class Assistant:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: QueryEncoder | None = None, role: Role = "query") -> None:
         self.settings = settings
         self.collection = Collection(settings.collection_dir)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._snapshot = self.collection.open_snapshot()  # fails early with advice when there is no index
-        model = self._snapshot.manifest.model  # queries use the model that built the index
-        self.embedder = embedder or Embedder(
-            model, settings.device, settings.embed_batch_size, settings.embed_precision
-        )
+        if embedder is None:
+            from rag.embed.factory import make_encoder  # noqa: PLC0415 - loads a model
+
+            # Queries use the encoder family that built the index (its manifest), whatever the settings say.
+            embedder = make_encoder(settings, role, self._snapshot.manifest)
+        self.embedder = embedder
         self.reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
         from rag.answer.modes import build_answerers  # noqa: PLC0415 - keeps import order clean for the CLI
 

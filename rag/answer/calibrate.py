@@ -27,7 +27,8 @@ import numpy as np
 
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.cite.verify import CitationVerifier
-from rag.embed.embedder import Embedder
+from rag.embed.factory import make_encoder
+from rag.embed.protocols import DocumentEncoder
 from rag.pipeline.indexer import index_paths
 from rag.retrieve.hybrid import HybridRetriever
 from rag.settings import Settings
@@ -56,7 +57,7 @@ def load_questions(dataset: str, limit: int | None) -> tuple[list[Path], list[di
     return paths, qs[:limit] if limit else qs
 
 
-def measure(dataset: str, limit: int | None, embedder: Embedder, settings: Settings, workdir: Path) -> list[Row]:
+def measure(dataset: str, limit: int | None, embedder: DocumentEncoder, settings: Settings, workdir: Path) -> list[Row]:
     """Index the dataset's corpus into a scratch collection and score every question as the product would."""
     paths, questions = load_questions(dataset, limit)
     s = settings.model_copy(update={"index_dir": workdir, "collection": dataset})
@@ -150,7 +151,7 @@ def main() -> None:
     if args.rows:
         rows = [Row(**r) for r in json.loads(args.rows.read_text())]
     else:
-        embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+        embedder = make_encoder(settings, "document")
         with tempfile.TemporaryDirectory() as tmp:
             for name, limit in (("seeds", None), ("squad2", args.squad_limit)):
                 got = measure(name, limit, embedder, settings, Path(tmp))

@@ -17,7 +17,7 @@ from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.hybrid import HybridAnswerer
 from rag.answer.llm import LLMAnswerer
 from rag.cite.verify import CitationVerifier
-from rag.embed.embedder import Embedder
+from rag.embed.protocols import QueryEncoder
 from rag.models import Answer, Hit
 from rag.settings import Settings
 
@@ -29,7 +29,7 @@ class StreamingAnswerer(Protocol):
 
 
 class Answerers:
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, embedder: QueryEncoder) -> None:
         self.settings = settings
         self.verifier = CitationVerifier(embedder, settings.verify_min_similarity)
         self.extractive = ExtractiveAnswerer(embedder, self.verifier, settings)
@@ -54,5 +54,5 @@ class Answerers:
         return self.llm.client if self.llm else None
 
 
-def build_answerers(settings: Settings, embedder: Embedder) -> Answerers:
+def build_answerers(settings: Settings, embedder: QueryEncoder) -> Answerers:
     return Answerers(settings, embedder)

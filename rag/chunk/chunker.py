@@ -48,8 +48,8 @@ class Chunker:
     """Packs whole sentences into chunks of at most `chunk_tokens` model tokens, with overlap.
 
     `count_tokens_batch` must count word pieces with special tokens, exactly as the embedding model
-    does (`Embedder.count_tokens_batch`); `max_tokens` is the model's hard input limit
-    (`Embedder.max_tokens`). A `chunk_tokens` above `max_tokens` is clamped to it.
+    does (`TokenCounter.count_tokens_batch`, rag/embed/protocols.py); `max_tokens` is the model's hard input limit
+    (`TokenCounter.max_tokens`). A `chunk_tokens` above `max_tokens` is clamped to it.
     """
 
     def __init__(

@@ -125,3 +125,18 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             spans.append((seg_start, seg_end))
         start = cut
     return spans
+
+
+def split_chunk_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentences of a chunk as answers quote them: split_sentences, trimmed of surrounding
+    whitespace, empties dropped. Index time stores a vector for each (Snapshot.sentences), so this
+    must stay identical to what `rag.answer.citations.split_sentence_spans` gives (tested)."""
+    out = []
+    for s, e in split_sentences(text):
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out

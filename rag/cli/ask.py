@@ -112,10 +112,11 @@ def _ask(settings: Settings, question: str, k: Optional[int], filters: Optional[
     from rag.answer.assistant import Assistant
     from rag.cli.main import fail
     from rag.store.collection import CollectionNotFound
+    from rag.store.manifest import IncompatibleIndex
 
     try:
         assistant = Assistant(settings)
-    except CollectionNotFound as e:
+    except (CollectionNotFound, IncompatibleIndex) as e:
         fail(str(e))
     try:
         request = AskRequest(question=question, k=k, filters=filters, mode=AnswerMode(mode) if mode else None,

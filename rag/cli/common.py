@@ -8,12 +8,12 @@ from contextlib import contextmanager
 
 import typer
 
-from rag.embed.embedder import Embedder
 from rag.models import SearchFilters
 from rag.retrieve.hybrid import HybridRetriever
 from rag.retrieve.rerank import CrossEncoderReranker
 from rag.settings import Settings
 from rag.store.collection import Collection, CollectionNotFound
+from rag.store.manifest import IncompatibleIndex
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -36,10 +36,12 @@ def open_retriever(settings: Settings) -> Iterator[HybridRetriever]:
     collection = Collection(settings.collection_dir)
     try:
         snapshot = collection.open_snapshot()
-    except CollectionNotFound as e:
+    except (CollectionNotFound, IncompatibleIndex) as e:
         fail(str(e))
-    # Queries must be embedded by the model that built the index, whatever the current setting says.
-    embedder = Embedder(snapshot.manifest.model, settings.device, settings.embed_batch_size, settings.embed_precision)
+    from rag.embed.factory import make_encoder  # noqa: PLC0415 - loads a model
+
+    # Queries are embedded by the collection's own encoder family (its manifest), whatever the settings say.
+    embedder = make_encoder(settings, "query", snapshot.manifest)
     reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
     try:
         yield HybridRetriever(snapshot, embedder, settings, reranker)

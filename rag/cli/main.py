@@ -75,6 +75,22 @@ def index(
     )
     if m is None or m.chunks == 0:
         fail("Nothing was indexed: no readable documents in the given paths.", code=2)
+    _export_query_encoder(settings, m.model)
+
+
+def _export_query_encoder(settings: Settings, model: str) -> None:
+    """Once per model: the ONNX file that lets `rag ask` / `rag search` start without torch."""
+    from rag.embed.factory import encoder_dir, ensure_exported, has_onnx
+
+    if settings.embed_backend == "torch" or has_onnx(settings, model, "fp32"):
+        return
+    try:
+        path = ensure_exported(settings, model)
+    except Exception as e:  # noqa: BLE001 - questions still work through torch; say why it is slower
+        err.print(f"[yellow]Could not export the ONNX query encoder to {encoder_dir(settings)}[/] ({e}); "
+                  "questions will load torch instead (slower start).", highlight=False)
+        return
+    err.print(f"[dim]Query encoder exported to {path} (questions start without torch).[/]", highlight=False)
 
 
 @app.command()

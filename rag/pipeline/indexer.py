@@ -17,12 +17,13 @@ import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from rag.chunk.chunker import Chunker
-from rag.embed.embedder import Embedder
+from rag.chunk.sentences import split_chunk_sentences
+from rag.embed.protocols import DocumentEncoder
 from rag.ingest.discover import load_paths
 from rag.models import Article, Chunk, LoadProblem
 from rag.settings import Settings
 from rag.store.collection import Collection, CollectionWriter
-from rag.store.manifest import Manifest
+from rag.store.manifest import IncompatibleIndex, Manifest
 
 EMBED_BATCH_GROUP = 512  # texts per progress step; encode() still batches by settings.embed_batch_size
 
@@ -37,6 +38,8 @@ class IndexReport:
     chunks_added: int = 0
     chunks_embedded: int = 0
     chunks_from_cache: int = 0
+    sentences_added: int = 0
+    sentences_embedded: int = 0
     problems: list[LoadProblem] = field(default_factory=list)
     manifest: Manifest | None = None
     seconds: dict[str, float] = field(default_factory=dict)
@@ -83,19 +86,36 @@ def _progress(enabled: bool) -> Progress:
 
 
 def embed_missing(
-    embedder: Embedder, texts_by_key: dict[str, str], progress: bool
+    embedder: DocumentEncoder, texts_by_key: dict[str, str], progress: bool, what: str = "chunks"
 ) -> dict[str, np.ndarray]:
     """Embed texts longest-first in groups so the progress bar moves and padding stays small."""
     keys = sorted(texts_by_key, key=lambda k: len(texts_by_key[k]), reverse=True)
     out: dict[str, np.ndarray] = {}
     with _progress(progress) as bar:
-        task = bar.add_task("Embedding chunks", total=len(keys))
+        task = bar.add_task(f"Embedding {what}", total=len(keys))
         for i in range(0, len(keys), EMBED_BATCH_GROUP):
             part = keys[i : i + EMBED_BATCH_GROUP]
             vecs = embedder.encode([texts_by_key[k] for k in part])
             out.update(zip(part, vecs))
             bar.advance(task, len(part))
     return out
+
+
+def chunk_sentences(embedder: DocumentEncoder, chunks: list[Chunk]) -> tuple[dict[str, list[tuple[int, int, str]]], dict[str, str]]:
+    """Each chunk's sentences as (article start, article end, cache key), and the text of every key.
+
+    Sentences are embedded alone (no title prefix): that is how answers compare them to a question.
+    """
+    rows: dict[str, list[tuple[int, int, str]]] = {}
+    texts: dict[str, str] = {}
+    for c in chunks:
+        out = []
+        for s, e in split_chunk_sentences(c.text):
+            key = embedder.cache_key(c.text[s:e])
+            texts[key] = c.text[s:e]
+            out.append((c.start + s, c.start + e, key))
+        rows[c.chunk_id] = out
+    return rows, texts
 
 
 def _choose_vector_kind(settings: Settings, n_chunks: int) -> str:
@@ -110,7 +130,7 @@ def index_paths(
     *,
     rebuild: bool = False,
     progress: bool = False,
-    embedder: Embedder | None = None,
+    embedder: DocumentEncoder | None = None,
 ) -> IndexReport:
     target = settings.collection_dir
     if rebuild:
@@ -125,12 +145,18 @@ def index_paths(
     collection = Collection(target)
     with collection.writer() as writer:
         current = writer.current_manifest()
-        if current is not None:
-            current.check_compatible(settings)  # refuse before loading a model or touching anything
-        embedder = embedder or Embedder(
-            settings.embedding_model, settings.device, settings.embed_batch_size, settings.embed_precision
-        )
-        manifest = current or Manifest.for_settings(settings, embedder.dim, embedder.precision)
+        if current is not None:  # refuse before loading a model or touching anything
+            current.check_compatible(settings, collection.rebuild_command())
+        if embedder is None:
+            from rag.embed.factory import make_encoder  # noqa: PLC0415 - loads a model: only when needed
+
+            embedder = make_encoder(settings, "document", current)
+        if current is not None and embedder.identity.compat_key != current.encoder_key:
+            raise IncompatibleIndex(
+                f"{embedder.identity.describe()} makes vectors of another kind than this collection's "
+                f"({current.encoder_key}); use a matching encoder or `{collection.rebuild_command()}`."
+            )
+        manifest = current or Manifest.for_settings(settings, embedder.dim, identity=embedder.identity)
         _apply_changes(writer, loaded.articles, loaded.problems, paths, settings, embedder, manifest, report, progress)
     report.seconds["total"] = time.perf_counter() - t0
     return report
@@ -142,7 +168,7 @@ def _apply_changes(
     problems: list[LoadProblem],
     paths: list[Path],
     settings: Settings,
-    embedder: Embedder,
+    embedder: DocumentEncoder,
     manifest: Manifest,
     report: IndexReport,
     progress: bool,
@@ -184,13 +210,26 @@ def _apply_changes(
     report.chunks_embedded = len(missing)
     report.chunks_from_cache = len(chunks) - len(missing)
 
+    sentences: dict[str, list[tuple[int, int, str]]] | None = None
+    if manifest.sentence_vectors:
+        t = time.perf_counter()
+        sentences, sentence_texts = chunk_sentences(embedder, chunks)
+        known = set(new_vectors) | set(writer.cached_vectors(sorted(set(sentence_texts) - set(new_vectors)), embedder.dim))
+        todo = {k: v for k, v in sentence_texts.items() if k not in known}
+        new_vectors.update(embed_missing(embedder, todo, progress, "sentences"))
+        report.seconds["embed_sentences"] = time.perf_counter() - t
+        report.sentences_added = sum(len(v) for v in sentences.values())
+        report.sentences_embedded = len(todo)
+
     if not remove and not new_articles and writer.generation:
         report.manifest = writer.current_manifest()
         return  # nothing changed: no new generation
     t = time.perf_counter()
     add = [(a, by_doc.get(a.doc_id, []), [keys[c.chunk_id] for c in by_doc.get(a.doc_id, [])]) for a in new_articles]
     total_chunks = (manifest.chunks if writer.generation else 0) + len(chunks)
-    report.manifest = writer.commit(manifest, remove, add, new_vectors, _choose_vector_kind(settings, total_chunks))
+    report.manifest = writer.commit(
+        manifest, remove, add, new_vectors, _choose_vector_kind(settings, total_chunks), sentences=sentences
+    )
     report.seconds["store"] = time.perf_counter() - t
     report.documents_added, report.documents_removed, report.chunks_added = len(new_articles), len(remove), len(chunks)
 
@@ -211,7 +250,9 @@ def delete_document(settings: Settings, doc_id: str) -> Manifest:
         return writer.commit(manifest, matches, [], {}, manifest.vector_index)
 
 
-def _rebuild(paths: list[Path], settings: Settings, *, progress: bool, embedder: Embedder | None) -> IndexReport:
+def _rebuild(
+    paths: list[Path], settings: Settings, *, progress: bool, embedder: DocumentEncoder | None
+) -> IndexReport:
     """Build a fresh collection beside the old one, then swap folders: the old stays usable until then."""
     target = settings.collection_dir
     staging = target.with_name(target.name + ".rebuild")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.embed.embedder import Embedder
+from rag.embed.protocols import QueryEncoder
 from rag.models import Hit, SearchFilters
 from rag.retrieve.dates import date_filter_from_question
 from rag.retrieve.fusion import rrf
@@ -44,7 +44,7 @@ class HybridRetriever:
     def __init__(
         self,
         snapshot: Snapshot,
-        embedder: Embedder,
+        embedder: QueryEncoder,
         settings: Settings,
         reranker: CrossEncoderReranker | None = None,
     ) -> None:

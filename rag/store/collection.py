@@ -1,7 +1,8 @@
 """A collection on disk: one SQLite database plus one folder per committed generation.
 
 Crash safety, step by step (a process killed at any point leaves the previous index loadable):
-1. a write transaction changes documents/chunks in SQLite (not yet visible to anyone);
+1. a write transaction changes documents/chunks/sentences (and their cached vectors) in SQLite
+   (not yet visible to anyone);
 2. the new generation's FAISS + BM25 + manifest files are written into `gen-N.tmp/`, fsynced,
    and the folder renamed to `gen-N/` (atomic);
 3. `generation = N` is written in the same SQLite transaction, which then commits.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 import shutil
 import sqlite3
 import time
@@ -28,7 +30,7 @@ from rag.models import Article, Chunk
 from rag.store import database as db
 from rag.store.bm25 import BM25Index
 from rag.store.faults import crash_point
-from rag.store.manifest import Manifest, load_manifest, save_manifest
+from rag.store.manifest import FORMAT_VERSION, Manifest, load_manifest, save_manifest
 from rag.store.snapshot import Snapshot
 from rag.store.vectors import FaissVectorIndex
 
@@ -68,6 +70,23 @@ class Collection:
             conn.close()
         return int(row[0]) if row else 0
 
+    def rebuild_command(self) -> str:
+        """The exact `rag index ... --rebuild` that rebuilds this collection from its sources."""
+        roots: list[str] = []
+        if self.db_path.exists():
+            conn = sqlite3.connect(str(self.db_path), timeout=30)
+            try:
+                roots = sorted({r[0] for r in conn.execute("SELECT DISTINCT source FROM documents")})
+            except sqlite3.OperationalError:
+                roots = []
+            finally:
+                conn.close()
+        root = os.path.commonpath(roots) if roots else "PATH"
+        if len(roots) == 1 and root == roots[0]:
+            root = os.path.dirname(root) or root  # one file: index its folder, as it most likely was
+        return f"rag index {shlex.quote(root)} --collection {shlex.quote(self.path.name)} " \
+               f"--index-dir {shlex.quote(str(self.path.parent))} --rebuild"
+
     def manifest(self) -> Manifest | None:
         gen = self.generation()
         return load_manifest(_gen_dir(self.path, gen) / MANIFEST_FILE) if gen else None
@@ -85,6 +104,9 @@ class Collection:
                 gen = int(db.get_state(conn, "generation") or 0)
                 folder = _gen_dir(self.path, gen)
                 manifest = load_manifest(folder / MANIFEST_FILE)
+                if manifest.format_version != FORMAT_VERSION:
+                    conn.close()
+                    manifest.check_format(self.rebuild_command())
                 vectors = FaissVectorIndex.load(folder / "vectors.faiss", manifest.vector_index)
                 bm25 = BM25Index.load(folder / "bm25")
                 return Snapshot(self.path, conn, gen, manifest, vectors, bm25)
@@ -148,12 +170,17 @@ class CollectionWriter:
         add: list[tuple[Article, list[Chunk], list[str]]],
         new_vectors: dict[str, np.ndarray],
         vector_kind: str,
+        sentences: dict[str, list[tuple[int, int, str]]] | None = None,
     ) -> Manifest:
         """Apply removals and additions in one transaction and publish them as generation N+1.
 
         `add` holds (article, its chunks, the embedding key of each chunk); every key must be in
-        the embedding cache or in `new_vectors`.
+        the embedding cache or in `new_vectors`. `sentences` maps a chunk id to its sentences
+        (article start, article end, embedding key), keys again in the cache or `new_vectors`;
+        they are written with their chunk and deleted with it.
         """
+        if manifest.sentence_vectors and sentences is None and any(chunks for _, chunks, _ in add):
+            raise ValueError("this collection stores sentence vectors: commit() needs `sentences` for added chunks")
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -164,8 +191,11 @@ class CollectionWriter:
             for article, chunks, keys in add:
                 db.insert_article(conn, article)
                 for chunk, key in zip(chunks, keys):
-                    added_rows.append(db.insert_chunk(conn, chunk, key))
+                    row_id = db.insert_chunk(conn, chunk, key)
+                    added_rows.append(row_id)
                     added_keys.append(key)
+                    if sentences is not None:
+                        db.insert_sentences(conn, row_id, sentences[chunk.chunk_id])
             crash_point("after_sqlite_changes")
             row_ids, bm25_texts, emb_keys = db.all_chunk_rows(conn)
             vectors = self._next_vectors(manifest, vector_kind, removed_rows, added_rows, added_keys, row_ids, emb_keys)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.models import Article, Chunk, DocumentInfo, Passage, SearchFilters
+from rag.models import Article, Chunk, ChunkSentences, DocumentInfo, Passage, SearchFilters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,6 +45,17 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+-- The sentences of each chunk (exact article spans, as answers quote them) and the embedding-cache
+-- key of each sentence's vector: written in the chunk's own transaction, so every generation's
+-- chunks and sentence vectors agree (format 2).
+CREATE TABLE IF NOT EXISTS sentences (
+    row_id INTEGER NOT NULL REFERENCES chunks(row_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    emb_key TEXT NOT NULL,
+    PRIMARY KEY (row_id, ordinal)
+) WITHOUT ROWID;
 """
 
 _PASSAGE_SELECT = """
@@ -106,11 +117,20 @@ def insert_chunk(conn: sqlite3.Connection, chunk: Chunk, emb_key: str) -> int:
     return int(cur.lastrowid or 0)
 
 
+def insert_sentences(conn: sqlite3.Connection, row_id: int, sentences: list[tuple[int, int, str]]) -> None:
+    """(article start, article end, embedding key) of each sentence of one chunk, in order."""
+    conn.executemany(
+        "INSERT INTO sentences(row_id, ordinal, start, end, emb_key) VALUES (?,?,?,?,?)",
+        [(row_id, i, s, e, k) for i, (s, e, k) in enumerate(sentences)],
+    )
+
+
 def delete_documents(conn: sqlite3.Connection, doc_ids: list[str]) -> np.ndarray:
-    """Delete documents and their chunks; return the removed chunk row ids (to drop from FAISS)."""
+    """Delete documents, their chunks and the chunks' sentences; return the removed chunk row ids."""
     removed: list[int] = []
     for doc_id in doc_ids:
         removed += [r for (r,) in conn.execute("SELECT row_id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        conn.execute("DELETE FROM sentences WHERE row_id IN (SELECT row_id FROM chunks WHERE doc_id = ?)", (doc_id,))
         conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
     return np.array(removed, dtype=np.int64)
@@ -151,7 +171,7 @@ def passages(conn: sqlite3.Connection, row_ids: list[int]) -> dict[int, Passage]
         marks = ",".join("?" * len(part))
         for r in conn.execute(f"{_PASSAGE_SELECT} WHERE c.row_id IN ({marks})", part):
             out[r[0]] = Passage(
-                chunk_id=r[1], doc_id=r[2], text=r[3], start=r[4], end=r[5], title=r[6], date=r[7],
+                row_id=r[0], chunk_id=r[1], doc_id=r[2], text=r[3], start=r[4], end=r[5], title=r[6], date=r[7],
                 source=r[8], page_start=r[9], page_end=r[10],
             )
     return out
@@ -200,3 +220,52 @@ def row_ids_where(conn: sqlite3.Connection, filters: SearchFilters) -> np.ndarra
         f"SELECT c.row_id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE {where}", params
     ).fetchall()
     return np.array([r[0] for r in rows], dtype=np.int64)
+
+
+def sentences(conn: sqlite3.Connection, row_ids: list[int], dim: int) -> dict[int, ChunkSentences]:
+    """Stored sentences of the given chunks with their vectors; chunks without sentence rows are absent."""
+    found: dict[int, tuple[str, list[tuple[int, int]], list[bytes]]] = {}
+    for i in range(0, len(row_ids), 500):
+        part = [int(r) for r in row_ids[i : i + 500]]
+        marks = ",".join("?" * len(part))
+        rows = conn.execute(
+            "SELECT s.row_id, c.doc_id, s.start, s.end, e.vector FROM sentences s "
+            "JOIN chunks c ON c.row_id = s.row_id LEFT JOIN embeddings e ON e.key = s.emb_key "
+            f"WHERE s.row_id IN ({marks}) ORDER BY s.row_id, s.ordinal",
+            part,
+        )
+        for row_id, doc_id, start, end, blob in rows:
+            if blob is None or len(blob) != 4 * dim:
+                raise LookupError(f"sentence vector of chunk {row_id} at {start}:{end} is missing; "
+                                  "the collection is damaged: rebuild it with `rag index PATH --rebuild`")
+            entry = found.setdefault(row_id, (doc_id, [], []))
+            entry[1].append((start, end))
+            entry[2].append(blob)
+    return {
+        r: ChunkSentences(row_id=r, doc_id=d, spans=spans,
+                          vectors=np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(spans), dim))
+        for r, (d, spans, blobs) in found.items()
+    }
+
+
+def sentence_problems(conn: sqlite3.Connection, dim: int) -> list[str]:
+    """Chunks without sentence rows, and sentence rows without a vector (empty when sound)."""
+    problems = []
+    bare = conn.execute(
+        "SELECT COUNT(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM sentences s WHERE s.row_id = c.row_id)"
+    ).fetchone()[0]
+    if bare:
+        problems.append(f"{bare} chunks have no sentence rows")
+    orphans = conn.execute(
+        "SELECT COUNT(*) FROM sentences s WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.row_id = s.row_id)"
+    ).fetchone()[0]
+    if orphans:
+        problems.append(f"{orphans} sentence rows belong to no chunk")
+    missing = conn.execute(
+        "SELECT COUNT(*) FROM sentences s LEFT JOIN embeddings e ON e.key = s.emb_key "
+        "WHERE e.vector IS NULL OR LENGTH(e.vector) != ?",
+        (4 * dim,),
+    ).fetchone()[0]
+    if missing:
+        problems.append(f"{missing} sentence rows have no vector of dimension {dim}")
+    return problems

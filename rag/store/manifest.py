@@ -9,9 +9,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from rag.embed.protocols import FAMILY_FP, FAMILY_INT8, EncoderIdentity, compat_key
 from rag.settings import Settings
 
-FORMAT_VERSION = 1
+# 2: encoder identity + compatibility key; sentence rows with vectors (rag/store/database.py).
+FORMAT_VERSION = 2
 
 
 class IncompatibleIndex(RuntimeError):
@@ -27,16 +29,29 @@ class Manifest(BaseModel):
     title_prefix: bool
     fingerprint: str = Field(description="Hash of model and chunking parameters")
     vector_index: str = Field("flat", description="flat (exact inner product) or hnsw")
-    precision: str = Field("fp32", description="Embedding arithmetic (fp32, or bf16 autocast: same vectors to 1e-4)")
+    precision: str = Field("fp32", description="Embedding arithmetic (fp32, bf16 autocast: same vectors to 1e-4; int8)")
+    encoder_backend: str = Field("torch", description="Runtime that built the vectors: torch or onnx")
+    encoder_family: str = Field(
+        FAMILY_FP, description="Vector family: 'fp' (fp32/bf16/ONNX fp32, interchangeable) or 'int8' (its own)"
+    )
+    encoder_key: str = Field("", description="Compatibility key: queries must come from an encoder with this key")
+    sentence_vectors: bool = Field(False, description="Every chunk's sentences are stored with their vectors")
     generation: int = 0
     documents: int = 0
     chunks: int = 0
     updated_at: str = ""
 
     @classmethod
-    def for_settings(cls, settings: Settings, dim: int, precision: str = "fp32") -> Manifest:
+    def for_settings(
+        cls, settings: Settings, dim: int, precision: str = "fp32", identity: EncoderIdentity | None = None
+    ) -> Manifest:
+        identity = identity or EncoderIdentity(settings.embedding_model, "torch", precision)
         return cls(
-            precision=precision,
+            precision=identity.precision,
+            encoder_backend=identity.backend,
+            encoder_family=identity.family,
+            encoder_key=identity.compat_key,
+            sentence_vectors=settings.sentence_vectors,
             model=settings.embedding_model,
             dim=dim,
             chunk_tokens=settings.chunk_tokens,
@@ -45,11 +60,23 @@ class Manifest(BaseModel):
             fingerprint=settings.chunking_fingerprint(),
         )
 
-    def check_compatible(self, settings: Settings) -> None:
+    def check_format(self, rebuild_command: str = "rag index PATH --rebuild") -> None:
+        """Refuse a layout this program cannot read, naming the exact command that rebuilds it."""
         if self.format_version != FORMAT_VERSION:
             raise IncompatibleIndex(
-                f"This index has format version {self.format_version}; this program writes {FORMAT_VERSION}. "
-                "Re-run `rag index PATH --rebuild` to rebuild it."
+                f"This index has format version {self.format_version}; this program reads and writes "
+                f"{FORMAT_VERSION} (encoder identity, sentence vectors). Rebuild it once: `{rebuild_command}`"
+            )
+
+    def check_compatible(self, settings: Settings, rebuild_command: str = "rag index PATH --rebuild") -> None:
+        """Refuse to add vectors made with other settings than the collection's (writers call this)."""
+        self.check_format(rebuild_command)
+        family = FAMILY_INT8 if settings.embed_quantization == "int8" else FAMILY_FP
+        if family != self.encoder_family or self.encoder_key != compat_key(self.model, self.encoder_family):
+            raise IncompatibleIndex(
+                f"This collection holds {self.encoder_family!r} vectors ({self.encoder_key}); you asked for "
+                f"{family!r} (RAG_EMBED_QUANTIZATION={settings.embed_quantization}). Vectors of different "
+                f"families are never mixed: use the original setting, another --collection, or `{rebuild_command}`."
             )
         if self.fingerprint != settings.chunking_fingerprint():
             raise IncompatibleIndex(
@@ -58,7 +85,7 @@ class Manifest(BaseModel):
                 f"title_prefix={self.title_prefix}; you asked for model={settings.embedding_model!r}, "
                 f"chunk_tokens={settings.chunk_tokens}, overlap={settings.chunk_overlap_tokens}, "
                 f"title_prefix={settings.title_prefix}. Vectors from different settings are never mixed: "
-                "use the original settings, another --collection, or `rag index PATH --rebuild` to re-embed everything."
+                f"use the original settings, another --collection, or `{rebuild_command}` to re-embed everything."
             )
 
     def stamped(self, **update: object) -> Manifest:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.models import Article, DocumentInfo, Passage, SearchFilters
+from rag.models import Article, ChunkSentences, DocumentInfo, Passage, SearchFilters
 from rag.store import database as db
 from rag.store.bm25 import BM25Index
 from rag.store.manifest import Manifest
@@ -52,6 +52,24 @@ class Snapshot:
             raise KeyError(f"No chunk with row id {row_id} in generation {self.generation}")
         return found[row_id]
 
+    @property
+    def has_sentence_vectors(self) -> bool:
+        """True when every chunk's sentences were embedded at index time (settings.sentence_vectors)."""
+        return self.manifest.sentence_vectors
+
+    def sentences(self, row_ids: list[int]) -> dict[int, ChunkSentences]:
+        """Sentences of these chunks (exact article spans) with their index-time vectors, by row id.
+
+        Use `Passage.row_id` of a hit as the key. Spans are those `split_chunk_sentences` gives for
+        the chunk text, offset to the article; vectors are unit vectors from this collection's
+        encoder, so `vectors @ query_vector` is the cosine. A chunk absent from the result has no
+        stored sentences (collection built with sentence_vectors off): encode its sentences yourself.
+        """
+        if not self.manifest.sentence_vectors or not row_ids:
+            return {}
+        with self._lock:
+            return db.sentences(self._conn, list(row_ids), self.manifest.dim)
+
     def article(self, doc_id: str) -> Article | None:
         with self._lock:
             return db.article(self._conn, doc_id)
@@ -85,6 +103,9 @@ class Snapshot:
             problems.append("FAISS ids differ from SQLite chunk ids")
         if set(self.bm25.row_ids.tolist()) != row_ids:
             problems.append("BM25 row ids differ from SQLite chunk ids")
+        if self.manifest.sentence_vectors:
+            with self._lock:
+                problems += db.sentence_problems(self._conn, self.manifest.dim)
         return problems
 
     def __del__(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from rag.chunk.chunker import MIN_BODY_TOKENS, Chunker, embedding_input
 from rag.chunk.sentences import split_sentences
-from rag.embed.embedder import Embedder
+from rag.embed.protocols import TokenCounter as Embedder
 from rag.models import Article, Chunk
 
 

@@ -1,0 +1,103 @@
+"""One place that turns settings (and a collection's manifest) into an encoder.
+
+    make_encoder(settings, "document")            # indexing: bulk chunks and sentences, token counting
+    make_encoder(settings, "query", manifest)     # one-shot CLI questions: ONNX when exported (no torch)
+    make_encoder(settings, "server", manifest)    # long-running server: the faster backend, measured here
+
+With a manifest, the model and vector family come from the collection, never from the current
+settings: a collection is always queried by vectors of the kind it was built with.
+`settings.embed_backend` (auto | torch | onnx) forces a backend; auto is what the table in the
+README measured: torch for fp indexing, ONNX for one-shot questions, measured for the server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from rag.embed.protocols import FAMILY_FP, FAMILY_INT8, DocumentEncoder, QueryEncoder
+from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.store.manifest import Manifest
+
+Role = Literal["document", "query", "server"]
+BACKENDS = ("auto", "torch", "onnx")
+
+
+class EncoderUnavailable(RuntimeError):
+    """The collection's encoder cannot be made here (e.g. its ONNX file is missing and torch is absent)."""
+
+
+def encoder_dir(settings: Settings) -> Path:
+    """Where ONNX exports live: RAG_ENCODER_DIR, else `<index_dir>/.encoders`."""
+    return Path(settings.encoder_dir) if settings.encoder_dir else settings.index_dir / ".encoders"
+
+
+def settings_family(settings: Settings) -> str:
+    return FAMILY_INT8 if settings.embed_quantization == "int8" else FAMILY_FP
+
+
+def make_encoder(settings: Settings, role: Role, manifest: Manifest | None = None) -> DocumentEncoder:
+    """An encoder for `role`; the model and family come from `manifest` when one is given."""
+    if settings.embed_backend not in BACKENDS:
+        raise ValueError(f"Unknown embed_backend {settings.embed_backend!r}: use one of {', '.join(BACKENDS)}.")
+    model = manifest.model if manifest is not None else settings.embedding_model
+    family = manifest.encoder_family if manifest is not None else settings_family(settings)
+    backend = settings.embed_backend
+    if family == FAMILY_INT8:
+        return onnx_encoder(settings, model, "int8", export=True)  # torch has no int8 path here
+    if role == "document":
+        return torch_encoder(settings, model) if backend != "onnx" else onnx_encoder(settings, model, "fp32", True)
+    if backend == "torch":
+        return torch_encoder(settings, model)
+    if backend == "onnx":
+        return onnx_encoder(settings, model, "fp32", export=True)
+    if not has_onnx(settings, model, "fp32"):
+        return torch_encoder(settings, model)  # not exported yet (`rag index` exports it): correct, slower start
+    if role == "query":
+        return onnx_encoder(settings, model, "fp32", export=False)
+    from rag.embed.measured import MeasuredEncoder  # noqa: PLC0415
+
+    return MeasuredEncoder.start(onnx_encoder(settings, model, "fp32", export=False), lambda: torch_encoder(settings, model))
+
+
+def torch_encoder(settings: Settings, model: str) -> DocumentEncoder:
+    from rag.embed.torch_encoder import TorchEncoder  # noqa: PLC0415 - torch only when asked for
+
+    return TorchEncoder(model, settings.device, settings.embed_batch_size, settings.embed_precision)
+
+
+def has_onnx(settings: Settings, model: str, precision: str) -> bool:
+    from rag.embed.onnx_export import onnx_file  # noqa: PLC0415
+
+    try:
+        return onnx_file(encoder_dir(settings), model, precision).exists()
+    except FileNotFoundError:
+        return False
+
+
+def onnx_encoder(settings: Settings, model: str, precision: str, export: bool) -> DocumentEncoder:
+    from rag.embed.onnx_encoder import OnnxEncoder  # noqa: PLC0415
+    from rag.embed.onnx_export import export_onnx, onnx_file  # noqa: PLC0415
+    from rag.embed.paths import resolve_model_path  # noqa: PLC0415
+
+    path = onnx_file(encoder_dir(settings), model, precision)
+    if not path.exists():
+        if not export:
+            raise EncoderUnavailable(f"No ONNX export of {model!r} ({precision}) at {path}; run `rag index` once.")
+        path = export_onnx(model, encoder_dir(settings), precision)
+    return OnnxEncoder(model, path, resolve_model_path(model), precision=precision,
+                       batch_size=settings.embed_batch_size, threads=settings.onnx_threads)
+
+
+def ensure_exported(settings: Settings, model: str | None = None) -> Path | None:
+    """Make the fp32 ONNX file of the model if it is missing (needs torch; about 5 s, once).
+
+    `rag index` calls this so that later one-shot questions never import torch. Returns the path,
+    or None when the model cannot be exported (reported by the caller, never fatal: queries fall
+    back to torch).
+    """
+    from rag.embed.onnx_export import export_onnx  # noqa: PLC0415
+
+    return export_onnx(model or settings.embedding_model, encoder_dir(settings), "fp32")

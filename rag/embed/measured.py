@@ -1,0 +1,111 @@
+"""MeasuredEncoder: a long-running server's encoder, the faster of two backends on this machine.
+
+Which backend encodes one short question faster depends on the CPU, the thread count and the load
+(ONNX Runtime won on some machines, torch on others), so the server measures instead of assuming:
+it serves with the first encoder (ONNX: ready in a fraction of a second), loads the second one in
+a background thread, times both on the same short questions, interleaved so that load hits both
+alike, and switches to the second only when its median is lower. `report` says what was measured.
+Both encoders are of one vector family (same compat key), so a switch never changes results beyond
+the 1e-4 cosine the family allows.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from rag.embed.protocols import DocumentEncoder, EncoderIdentity
+
+# Typical one-line questions; the first few calls of each backend are warm-up and not timed.
+PROBES = [
+    "Who chaired the quarterly work meeting?",
+    "How many new first-office stores opened last year?",
+    "When will the exhibition open to the public?",
+    "Which companies signed the cooperation agreement?",
+    "What does the new policy say about housing subsidies for young talent?",
+    "Where is the humanoid robot innovation center?",
+]
+WARMUP_ROUNDS = 2
+TIMED_ROUNDS = 5
+
+
+def median_latency_ms(encoders: list[DocumentEncoder], rounds: int = TIMED_ROUNDS) -> list[float]:
+    """Median per-question latency of each encoder, measured interleaved."""
+    times: list[list[float]] = [[] for _ in encoders]
+    for r in range(WARMUP_ROUNDS + rounds):
+        for q in PROBES:
+            for i, enc in enumerate(encoders):
+                t = time.perf_counter()
+                enc.encode_query(q)
+                if r >= WARMUP_ROUNDS:
+                    times[i].append((time.perf_counter() - t) * 1000)
+    return [statistics.median(t) for t in times]
+
+
+class MeasuredEncoder:
+    def __init__(self, first: DocumentEncoder) -> None:
+        self._current = first
+        self.dim = first.dim
+        self.report: dict[str, object] = {"serving": first.identity.backend, "measured": False}
+        self._done = threading.Event()
+
+    @classmethod
+    def start(cls, first: DocumentEncoder, make_second: Callable[[], DocumentEncoder]) -> MeasuredEncoder:
+        enc = cls(first)
+        threading.Thread(target=enc._measure, args=(make_second,), name="encoder-measure", daemon=True).start()
+        return enc
+
+    def _measure(self, make_second: Callable[[], DocumentEncoder]) -> None:
+        try:
+            second = make_second()
+            first = self._current
+            if second.identity.compat_key != first.identity.compat_key:
+                raise RuntimeError(f"{second.identity} and {first.identity} make incompatible vectors")
+            a, b = median_latency_ms([first, second])
+            self.report = {
+                "measured": True,
+                f"{first.identity.backend}_ms": round(a, 2),
+                f"{second.identity.backend}_ms": round(b, 2),
+                "serving": (second if b < a else first).identity.backend,
+            }
+            if b < a:
+                self._current = second  # one attribute store: requests see the old or the new encoder
+        except Exception as e:  # noqa: BLE001 - the first encoder keeps serving; say why
+            self.report = {**self.report, "error": f"{type(e).__name__}: {e}"}
+        finally:
+            self._done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the measurement is over (tests, benchmarks)."""
+        return self._done.wait(timeout)
+
+    @property
+    def current(self) -> DocumentEncoder:
+        return self._current
+
+    @property
+    def identity(self) -> EncoderIdentity:
+        return self._current.identity
+
+    @property
+    def max_tokens(self) -> int:
+        return self._current.max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return self._current.count_tokens(text)
+
+    def count_tokens_batch(self, texts: list[str]) -> list[int]:
+        return self._current.count_tokens_batch(texts)
+
+    def cache_key(self, text: str) -> str:
+        return self._current.cache_key(text)
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self._current.encode(texts, show_progress)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._current.encode_query(text)

@@ -1,0 +1,128 @@
+"""OnnxEncoder: the same weights in ONNX Runtime, tokenised by `tokenizers`; no torch, no transformers.
+
+Starts in ~0.15 s (import onnxruntime + tokenizers, load the graph) instead of torch's seconds,
+which is what a one-shot `rag ask` waits for. The graph (made by `onnx_export.export_onnx`) takes
+input_ids / attention_mask / token_type_ids and returns mean-pooled, L2-normalised vectors; a graph
+that returns token states instead (e.g. a third-party int8 file) is pooled here the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from rag.embed.protocols import FAMILY_FP, FAMILY_INT8, EncoderIdentity
+
+DEFAULT_MAX_TOKENS = 256
+
+
+def _max_seq_length(model_dir: str) -> int:
+    cfg = Path(model_dir) / "sentence_bert_config.json"
+    if cfg.exists():
+        return int(json.loads(cfg.read_text()).get("max_seq_length", DEFAULT_MAX_TOKENS))
+    return DEFAULT_MAX_TOKENS
+
+
+def session_options(threads: int | None, spinning: bool):  # noqa: ANN201 - onnxruntime type, imported lazily
+    """Session options for latency on a shared CPU.
+
+    Full graph optimisation fuses attention, GELU and layer norm; the optimised graph is cached
+    beside the model by the export. Thread spinning (busy-waiting between ops) is off by default:
+    on a 2-core machine shared with other processes, spinning threads steal the cores the next op needs.
+    """
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    so.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    so.log_severity_level = 3
+    return so
+
+
+class OnnxEncoder:
+    """QueryEncoder + DocumentEncoder over an ONNX file of a sentence-transformers model."""
+
+    def __init__(
+        self,
+        model_name: str,
+        onnx_path: Path,
+        model_dir: str,
+        *,
+        precision: str = "fp32",
+        batch_size: int = 64,
+        threads: int | None = None,
+        spinning: bool = False,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        if precision not in ("fp32", "int8"):
+            raise ValueError(f"OnnxEncoder precision must be fp32 or int8, got {precision!r}")
+        self.model_name = model_name
+        self.onnx_path = Path(onnx_path)
+        self.batch_size = batch_size
+        self.identity = EncoderIdentity(model_name, "onnx", precision, FAMILY_INT8 if precision == "int8" else FAMILY_FP)
+        self._max_tokens = _max_seq_length(model_dir)
+        self._counter = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        self._tokenizer.enable_truncation(self._max_tokens)
+        self._tokenizer.no_padding()  # padded per batch in _run, to the batch's longest input
+        self._session = ort.InferenceSession(
+            str(self.onnx_path), session_options(threads, spinning), providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self.dim: int = int(self._run([[101, 102]])[0].shape[-1])
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._counter.encode(text).ids)
+
+    def count_tokens_batch(self, texts: list[str]) -> list[int]:
+        return [len(e.ids) for e in self._counter.encode_batch(texts)]
+
+    def cache_key(self, text: str) -> str:
+        return self.identity.cache_key(text)
+
+    def _run(self, ids: list[list[int]]) -> np.ndarray:
+        n = max(len(x) for x in ids)
+        input_ids = np.zeros((len(ids), n), dtype=np.int64)
+        mask = np.zeros((len(ids), n), dtype=np.int64)
+        for i, x in enumerate(ids):
+            input_ids[i, : len(x)] = x
+            mask[i, : len(x)] = 1
+        feed = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(input_ids)
+        out = self._session.run(None, feed)[0]
+        if out.ndim == 3:  # token states: mean-pool over real tokens, then normalise
+            m = mask[..., None].astype(np.float32)
+            out = (out * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+            out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return np.asarray(out, dtype=np.float32)
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        enc = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        # Longest first in batches: little padding, like sentence-transformers does.
+        order = sorted(range(len(enc)), key=lambda i: -len(enc[i]))
+        out = np.empty((len(enc), self.dim), dtype=np.float32)
+        for b in range(0, len(order), self.batch_size):
+            part = order[b : b + self.batch_size]
+            out[part] = self._run([enc[i] for i in part])
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._run([self._tokenizer.encode(text).ids])[0]

@@ -1,0 +1,88 @@
+"""The ONNX Runtime encoder against torch fp32 on real sample text: same vectors, same token counts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rag.chunk.chunker import Chunker
+from rag.chunk.sentences import split_chunk_sentences
+from rag.embed.factory import make_encoder
+from rag.embed.onnx_encoder import OnnxEncoder
+from rag.embed.protocols import FAMILY_INT8, DocumentEncoder, EncoderIdentity, QueryEncoder, TokenCounter
+from rag.embed.torch_encoder import TorchEncoder
+from rag.ingest.discover import load_paths
+from rag.settings import DEFAULT_MODEL, Settings
+from tests.conftest import SAMPLE, SEEDS
+
+MIN_COSINE = 0.9999
+
+
+@pytest.fixture(scope="module")
+def torch_fp32() -> TorchEncoder:
+    return TorchEncoder(precision="fp32")
+
+
+@pytest.fixture(scope="module")
+def sample_texts(embedder) -> list[str]:
+    """What the product embeds: chunk inputs (title prefix), their sentences, and real questions."""
+    articles = load_paths([SAMPLE]).articles
+    chunker = Chunker(embedder.count_tokens_batch, embedder.max_tokens)
+    by_id = {a.doc_id: a for a in articles}
+    chunks = chunker.chunk_many(articles)
+    inputs = [chunker.embedding_text(by_id[c.doc_id], c) for c in chunks]
+    sentences = [c.text[s:e] for c in chunks for s, e in split_chunk_sentences(c.text)]
+    questions = [json.loads(line)["question"] for line in SEEDS.read_text().splitlines() if line.strip()]
+    assert len(inputs) > 40 and len(sentences) > 150 and len(questions) >= 15
+    return inputs + sentences + questions
+
+
+def test_onnx_vectors_equal_torch_fp32(onnx_encoder: OnnxEncoder, torch_fp32: TorchEncoder, sample_texts):
+    a = onnx_encoder.encode(sample_texts)
+    b = torch_fp32.encode(sample_texts)
+    cos = np.sum(a * b, axis=1)
+    assert a.shape == b.shape == (len(sample_texts), 384) and a.dtype == np.float32
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert cos.min() >= MIN_COSINE, sample_texts[int(cos.argmin())]
+    # One at a time (the query path: no padding) gives the same vectors as a padded batch.
+    for text, vec in zip(sample_texts[-20:], a[-20:]):
+        assert float(onnx_encoder.encode_query(text) @ vec) >= MIN_COSINE
+
+
+def test_token_counts_equal_the_torch_tokenizer(onnx_encoder: OnnxEncoder, embedder, sample_texts):
+    long = " ".join(sample_texts[:5])  # over 256 word pieces: counting never truncates
+    texts = [*sample_texts, long, ""]
+    assert onnx_encoder.count_tokens_batch(texts) == embedder.count_tokens_batch(texts)
+    assert onnx_encoder.count_tokens(long) > onnx_encoder.max_tokens == embedder.max_tokens == 256
+
+
+def test_both_encoders_satisfy_the_protocols(onnx_encoder, embedder):
+    for enc in (onnx_encoder, embedder):
+        assert isinstance(enc, TokenCounter) and isinstance(enc, QueryEncoder) and isinstance(enc, DocumentEncoder)
+    # One vector family: a collection built by either may be queried by the other, with one cache.
+    assert onnx_encoder.identity.compat_key == embedder.identity.compat_key
+    assert onnx_encoder.cache_key("x") == embedder.cache_key("x")
+    int8 = EncoderIdentity(DEFAULT_MODEL, "onnx", "int8", FAMILY_INT8)
+    assert int8.compat_key != embedder.identity.compat_key and int8.cache_key("x") != embedder.cache_key("x")
+
+
+def test_factory_uses_onnx_for_questions_when_exported(onnx_encoder_dir, tmp_path):
+    exported = Settings(encoder_dir=onnx_encoder_dir)
+    assert isinstance(make_encoder(exported, "query"), OnnxEncoder)
+    assert isinstance(make_encoder(exported.model_copy(update={"embed_backend": "torch"}), "query"), TorchEncoder)
+    # Not exported (yet): questions still work, through torch.
+    assert isinstance(make_encoder(Settings(encoder_dir=tmp_path / "none"), "query"), TorchEncoder)
+    # Indexing defaults to torch (bulk bf16 where the CPU has it).
+    assert isinstance(make_encoder(exported, "document"), TorchEncoder)
+
+
+def test_server_measures_both_backends_and_keeps_the_faster(onnx_encoder_dir):
+    enc = make_encoder(Settings(encoder_dir=onnx_encoder_dir), "server")
+    assert enc.wait(timeout=120)
+    report = enc.report
+    assert report["measured"] is True, report
+    faster = "onnx" if report["onnx_ms"] <= report["torch_ms"] else "torch"
+    assert report["serving"] == enc.identity.backend == faster
+    assert enc.encode_query("Who chaired the meeting?").shape == (384,)
