@@ -104,18 +104,34 @@ def _export_fp32(model_dir: str, target: Path) -> None:
 
 
 def _quantize_int8(source: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of the MatMul weights (activations quantised per call): runs on
-    VNNI int8 dot products where the CPU has them."""
+    """Dynamic int8 quantisation (int8 dot products, VNNI where the CPU has it) of the weight MatMuls.
+
+    Measured on sample sentences and questions against torch fp32 (min cosine): every MatMul,
+    per-tensor scales 0.921; weight MatMuls per-channel 0.985; the same without the FFN
+    down-projections (1536 -> 384, whose GELU outputs carry the outliers) 0.993: that is what is
+    made here. Attention's activation x activation MatMuls stay fp32.
+    """
     import logging
 
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    graph = onnx.load(str(source)).graph
+    weights = {i.name: tuple(i.dims) for i in graph.initializer}
+    keep_fp32 = []
+    for node in graph.node:
+        if node.op_type != "MatMul":
+            continue
+        dims = [weights[i] for i in node.input if i in weights]
+        if not dims or (len(dims[0]) == 2 and dims[0][0] > dims[0][1]):  # activations, or a down-projection
+            keep_fp32.append(node.name)
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # the quantiser logs "consider pre-processing" advice at WARNING on the root logger
     tmp = target.with_name(target.name + ".tmp")
     try:
-        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
+                         per_channel=True, nodes_to_exclude=keep_fp32)
     finally:
         root.setLevel(level)
     _fsync_rename(tmp, target)
