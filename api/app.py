@@ -69,7 +69,7 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
         snap = assistant.snapshot
         return {"ready": True, "index": True, "model": True, "collection": settings.collection,
                 "generation": snap.generation, "documents": snap.manifest.documents, "chunks": snap.manifest.chunks,
-                "embedding_model": snap.manifest.model}
+                "embedding_model": snap.manifest.model, "encoder": _encoder_info(assistant.embedder)}
 
     @app.get("/", include_in_schema=False)
     def chat_page() -> FileResponse:
@@ -83,6 +83,13 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+def _encoder_info(encoder: Any) -> dict[str, Any]:
+    """Which backend encodes questions now and, for the server's measured encoder, what was measured."""
+    ident = encoder.identity
+    return {"backend": ident.backend, "precision": ident.precision, "compat_key": ident.compat_key,
+            **getattr(encoder, "report", {})}
 
 
 def app_from_env() -> FastAPI:
