@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install index serve chromium local-llm peers clean
+.PHONY: run test install index serve chromium local-llm scale-extras peers clean
 
 # torch goes in first and pinned: anything that depends on torch would otherwise pull a
 # multi-GB CUDA build. The stamp file makes the install re-run when pyproject.toml changes.
@@ -56,7 +56,13 @@ $(VENV)/.local-llm: $(VENV)/.installed
 	$(PY) -c 'from rag.answer.local_server import require_local_llm; print(require_local_llm())'
 	touch $@
 
-test: install chromium local-llm
+# The scale-out extras (Milvus Lite, Ray Data): the store contract and the Ray ingest run in make test.
+scale-extras: $(VENV)/.scale-extras
+$(VENV)/.scale-extras: $(VENV)/.installed
+	$(PIP) install -q -e '.[test,milvus,ray]'
+	touch $@
+
+test: install chromium local-llm scale-extras
 	$(VENV)/bin/pytest -q
 
 # Peer benchmarks (LlamaIndex, Haystack) run in their own virtualenvs, never in $(VENV).

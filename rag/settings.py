@@ -70,6 +70,18 @@ class Settings(BaseSettings):
         description="Above this many chunks the vector index switches from exact (flat IP) to HNSW",
     )
     vector_index: str = Field("auto", description="auto | flat | hnsw")
+    store: str = Field(
+        "local",
+        pattern="^(local|milvus)$",
+        description="Search backend: local (FAISS + bm25s files, the embedded default) or milvus (pip install "
+        "'rag[milvus]'; Milvus Lite file or server, see RAG_MILVUS_URI). Recorded in the manifest",
+    )
+    milvus_uri: str | None = Field(
+        None,
+        description="Milvus Lite file path (one process per file) or http://host:19530 for a Milvus server; "
+        "unset = <index_dir>/milvus.db (Lite)",
+    )
+    milvus_token: str | None = Field(None, description="Milvus server token (user:password or API key); unset for Lite")
 
     # ---- retrieval
     k: int = Field(5, ge=1, le=100, description="Passages returned by search / given to the answerer")

@@ -142,7 +142,7 @@ def index_paths(
     report.files, report.problems = len(loaded.files_seen), loaded.problems
     report.seconds["load"] = time.perf_counter() - t0
 
-    collection = Collection(target)
+    collection = Collection(target, settings)
     with collection.writer() as writer:
         current = writer.current_manifest()
         if current is not None:  # refuse before loading a model or touching anything
@@ -236,7 +236,7 @@ def _apply_changes(
 
 def delete_document(settings: Settings, doc_id: str) -> Manifest:
     """Remove one document (by id or unique id prefix) as a new generation."""
-    collection = Collection(settings.collection_dir)
+    collection = Collection(settings.collection_dir, settings)
     if not collection.exists():
         raise FileNotFoundError(f"No collection at {settings.collection_dir}; nothing to delete.")
     with collection.writer() as writer:
@@ -260,11 +260,16 @@ def _rebuild(
     staged = settings.model_copy(update={"collection": staging.name})
     report = index_paths(paths, staged, progress=progress, embedder=embedder)
     report.collection = settings.collection
+    old_collection = Collection(target, settings)
+    old_manifest = old_collection.manifest()
     old = target.with_name(target.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         target.rename(old)
     staging.rename(target)
+    if old_manifest is not None:
+        # A server-side backend keeps the old data outside the folder: drop it now nothing names it.
+        Collection(old, settings).backend(old_manifest).drop(old_manifest)
     shutil.rmtree(old, ignore_errors=True)
     return report
 

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: FAISS (dense) and BM25 candidate lists, filtered inside each search, fused by RRF.
+"""Hybrid retrieval: dense and BM25 candidate lists from the store backend, filtered inside each search, fused by RRF.
 
 Each hit keeps its dense cosine, BM25 score, ranks and fused score, so the answerer's refusal
 policy and the user can both see why a passage was chosen.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from rag.embed.protocols import QueryEncoder
 from rag.models import Hit, SearchFilters
@@ -70,14 +69,15 @@ class HybridRetriever:
         s, snap = self.settings, self.snapshot
         timings: dict[str, float] = {}
         t = time.perf_counter()
-        allowed = snap.row_ids_where(filters)
         qvec = self.embedder.encode_query(query)
         timings["embed_query"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        d_scores, d_ids = snap.vectors.search(qvec, s.dense_depth, allowed)
+        dense_hits = snap.index.dense(qvec, s.dense_depth, filters)
+        d_scores, d_ids = dense_hits.scores, dense_hits.ids
         timings["dense"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        b_scores, b_ids = snap.bm25.search(query, s.bm25_depth, allowed)
+        keyword_hits = snap.index.keyword(query, s.bm25_depth, filters)
+        b_scores, b_ids = keyword_hits.scores, keyword_hits.ids
         timings["bm25"] = (time.perf_counter() - t) * 1000
 
         fused = rrf([d_ids.tolist(), b_ids.tolist()], [s.dense_weight, s.bm25_weight], s.rrf_k)
@@ -88,7 +88,8 @@ class HybridRetriever:
         missing_dense = [i for i, _ in top if i not in dense]
         if missing_dense:
             # BM25-only candidates still get their cosine: the refusal policy reads it.
-            self._fill_dense(qvec, missing_dense, dense)
+            for i, sc in snap.index.dense_scores(qvec, missing_dense).items():
+                dense[i] = (sc, 0)  # rank 0: not among the dense candidates
         passages = snap.passages([i for i, _ in top])
         hits = [
             Hit(
@@ -108,8 +109,3 @@ class HybridRetriever:
             hits = self.reranker.rerank(query, hits)
             timings["rerank"] = (time.perf_counter() - t) * 1000
         return SearchResult(hits=hits[:k], filters=filters, timings_ms=timings)
-
-    def _fill_dense(self, qvec: np.ndarray, row_ids: list[int], dense: dict[int, tuple[float, int]]) -> None:
-        scores, ids = self.snapshot.vectors.search(qvec, len(row_ids), np.array(row_ids, dtype=np.int64))
-        for i, sc in zip(ids, scores):
-            dense[int(i)] = (float(sc), 0)  # rank 0: not among the dense candidates

@@ -15,10 +15,18 @@ import numpy as np
 import Stemmer
 
 ROW_IDS_FILE = "row_ids.npy"
+BM25_K1 = 1.5  # bm25s's defaults, stated so other backends (Milvus) score with the same parameters
+BM25_B = 0.75
 
 
 def _tokenize(texts: list[str], stemmer: Stemmer.Stemmer) -> list[list[str]]:
     return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+
+
+def keyword_terms(texts: list[str]) -> list[list[str]]:
+    """The terms BM25 indexes and queries with (English stop words out, Snowball stems): every
+    backend analyses text with this one function, so keyword search ranks the same on each."""
+    return _tokenize(texts, Stemmer.Stemmer("english"))
 
 
 class BM25Index:
@@ -32,7 +40,7 @@ class BM25Index:
         if not texts:
             return cls(None, np.zeros(0, dtype=np.int64))
         stemmer = Stemmer.Stemmer("english")
-        retriever = bm25s.BM25()
+        retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         retriever.index(_tokenize(texts, stemmer), show_progress=False)
         return cls(retriever, row_ids)
 

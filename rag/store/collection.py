@@ -1,15 +1,14 @@
-"""A collection on disk: one SQLite database plus one folder per committed generation.
+"""A collection: one SQLite database (the source of truth) plus a search backend (`backend.py`).
 
 Crash safety, step by step (a process killed at any point leaves the previous index loadable):
 1. a write transaction changes documents/chunks/sentences (and their cached vectors) in SQLite
    (not yet visible to anyone);
-2. the new generation's FAISS + BM25 + manifest files are written into `gen-N.tmp/`, fsynced,
-   and the folder renamed to `gen-N/` (atomic);
+2. the backend stages generation N: the local backend writes `gen-N.tmp/`, fsyncs and renames it
+   to `gen-N/` (atomic); Milvus writes rows tagged with generation N, which readers of N-1 filter out;
 3. `generation = N` is written in the same SQLite transaction, which then commits.
-Killed before 3: SQLite rolls back and `gen-N/` is an orphan, deleted by the next writer.
-Killed after 3: generation N is complete. Readers always load the generation SQLite names.
-The writer keeps the previous generation's folder, so a reader that is just opening it never
-finds it gone.
+Killed before 3: SQLite rolls back and the staged data is an orphan the next writer removes
+(`StoreBackend.recover`). Killed after 3: generation N is complete. Readers always open the
+generation SQLite names.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shlex
-import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -27,29 +25,26 @@ from pathlib import Path
 import numpy as np
 
 from rag.models import Article, Chunk
+from rag.settings import Settings
 from rag.store import database as db
-from rag.store.bm25 import BM25Index
+from rag.store.backend import ChangeSet, CollectionNotFound, IndexRow, StoreBackend
 from rag.store.faults import crash_point
-from rag.store.manifest import FORMAT_VERSION, Manifest, load_manifest, save_manifest
-from rag.store.snapshot import Snapshot
-from rag.store.vectors import FaissVectorIndex
+from rag.store.local import MANIFEST_FILE, gen_dir
+from rag.store.manifest import FORMAT_VERSION, Manifest, load_manifest
+from rag.store.registry import make_backend
+from rag.store.snapshot import Snapshot, SqliteLookup
 
 DB_FILE = "rag.sqlite"
-MANIFEST_FILE = "manifest.json"
 LOCK_FILE = ".write.lock"
 
 
-class CollectionNotFound(FileNotFoundError):
-    pass
-
-
-def _gen_dir(root: Path, gen: int) -> Path:
-    return root / f"gen-{gen:06d}"
-
-
 class Collection:
-    def __init__(self, path: Path) -> None:
+    """`settings` choose the backend of a new collection and where Milvus lives; an existing
+    collection's backend is the one its manifest names."""
+
+    def __init__(self, path: Path, settings: Settings | None = None) -> None:
         self.path = Path(path)
+        self.settings = settings
 
     @property
     def db_path(self) -> Path:
@@ -88,8 +83,16 @@ class Collection:
                f"--index-dir {shlex.quote(str(self.path.parent))} --rebuild"
 
     def manifest(self) -> Manifest | None:
-        gen = self.generation()
-        return load_manifest(_gen_dir(self.path, gen) / MANIFEST_FILE) if gen else None
+        if not self.exists():
+            return None
+        conn = db.connect(self.db_path)
+        try:
+            return _committed_manifest(self.path, conn)[1]
+        finally:
+            conn.close()
+
+    def backend(self, manifest: Manifest | None, uid: str | None = None) -> StoreBackend:
+        return make_backend(self.path, self.settings, manifest, uid)
 
     def open_snapshot(self, retries: int = 3) -> Snapshot:
         if not self.exists():
@@ -101,15 +104,14 @@ class Collection:
             conn = db.connect(self.db_path)
             conn.execute("BEGIN")  # held read transaction: this snapshot's consistent view
             try:
-                gen = int(db.get_state(conn, "generation") or 0)
-                folder = _gen_dir(self.path, gen)
-                manifest = load_manifest(folder / MANIFEST_FILE)
+                gen, manifest = _committed_manifest(self.path, conn)
+                assert manifest is not None
                 if manifest.format_version != FORMAT_VERSION:
                     conn.close()
                     manifest.check_format(self.rebuild_command())
-                vectors = FaissVectorIndex.load(folder / "vectors.faiss", manifest.vector_index)
-                bm25 = BM25Index.load(folder / "bm25")
-                return Snapshot(self.path, conn, gen, manifest, vectors, bm25)
+                snap = Snapshot(self.path, conn, gen, manifest)
+                snap.index = self.backend(manifest).open_index(gen, manifest, SqliteLookup(snap))
+                return snap
             except FileNotFoundError:
                 conn.close()  # a writer replaced this generation while we opened it: retry
                 if attempt == retries - 1:
@@ -130,32 +132,56 @@ class Collection:
                 ) from None
             conn = db.connect(self.db_path)
             try:
-                yield CollectionWriter(self.path, conn)
+                # A random id for this SQLite file, so a shared backend names its data the same way
+                # on every run, including one after a crash before the first commit.
+                conn.execute("INSERT OR IGNORE INTO state(key, value) VALUES ('uid', lower(hex(randomblob(8))))")
+                uid = db.get_state(conn, "uid")
+                manifest = _committed_manifest(self.path, conn)[1]
+                if manifest is not None and self.settings is not None:
+                    manifest.check_store(self.settings)
+                yield CollectionWriter(self.path, conn, self.backend(manifest, uid), manifest)
             finally:
                 conn.close()
+
+
+def _committed_manifest(root: Path, conn: sqlite3.Connection) -> tuple[int, Manifest | None]:
+    """The committed generation and its manifest. SQLite holds it (written in the commit's
+    transaction); collections from before it did are read from the local generation folder."""
+    gen = int(db.get_state(conn, "generation") or 0)
+    if not gen:
+        return 0, None
+    stored = db.get_state(conn, "manifest")
+    if stored:
+        return gen, Manifest.model_validate_json(stored)
+    return gen, load_manifest(gen_dir(root, gen) / MANIFEST_FILE)
+
+
+class SqliteRows:
+    """`RowSource` over the writer's open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, dim: int) -> None:
+        self.conn, self.dim = conn, dim
+
+    def all_rows(self) -> tuple[np.ndarray, list[str], list[str]]:
+        return db.all_chunk_rows(self.conn)
+
+    def vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
+        return db.cached_vectors(self.conn, keys, self.dim)
 
 
 class CollectionWriter:
     """Stages one change set (removals, additions) and commits it as a new generation."""
 
-    def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, root: Path, conn: sqlite3.Connection, backend: StoreBackend, manifest: Manifest | None) -> None:
         self.root = root
         self.conn = conn
+        self.backend = backend
         self.generation = int(db.get_state(conn, "generation") or 0)
-        self._remove_orphans()
-
-    def _remove_orphans(self) -> None:
-        """Folders of generations that never committed, or too old for any reader to still be opening."""
-        for folder in self.root.glob("gen-*"):
-            name = folder.name.removesuffix(".tmp")
-            gen = int(name.split("-")[1]) if name.split("-")[1].isdigit() else -1
-            if folder.name.endswith(".tmp") or gen > self.generation or gen < self.generation - 1:
-                shutil.rmtree(folder, ignore_errors=True)
+        self._manifest = manifest
+        backend.recover(self.generation, manifest)
 
     def current_manifest(self) -> Manifest | None:
-        if not self.generation:
-            return None
-        return load_manifest(_gen_dir(self.root, self.generation) / MANIFEST_FILE)
+        return self._manifest
 
     def doc_ids_by_source(self) -> dict[str, set[str]]:
         return db.doc_ids_by_source(self.conn)
@@ -186,73 +212,36 @@ class CollectionWriter:
         try:
             removed_rows = db.delete_documents(conn, remove_doc_ids)
             db.store_vectors(conn, list(new_vectors), np.array(list(new_vectors.values()), dtype=np.float32))
-            added_rows: list[int] = []
+            change = ChangeSet(removed=removed_rows)
             added_keys: list[str] = []
             for article, chunks, keys in add:
                 db.insert_article(conn, article)
                 for chunk, key in zip(chunks, keys):
                     row_id = db.insert_chunk(conn, chunk, key)
-                    added_rows.append(row_id)
+                    change.added.append(
+                        IndexRow(row_id, article.doc_id, f"{article.title}\n{chunk.text}", article.date, article.source)
+                    )
                     added_keys.append(key)
                     if sentences is not None:
                         db.insert_sentences(conn, row_id, sentences[chunk.chunk_id])
             crash_point("after_sqlite_changes")
-            row_ids, bm25_texts, emb_keys = db.all_chunk_rows(conn)
-            vectors = self._next_vectors(manifest, vector_kind, removed_rows, added_rows, added_keys, row_ids, emb_keys)
+            if added_keys:
+                cache = {**db.cached_vectors(conn, sorted(set(added_keys) - set(new_vectors)), manifest.dim), **new_vectors}
+                change.vectors = np.array([cache[k] for k in added_keys], dtype=np.float32)
             gen = self.generation + 1
             n_docs = int(conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
-            manifest = manifest.stamped(generation=gen, documents=n_docs, chunks=len(row_ids), vector_index=vector_kind)
-            self._write_generation(gen, manifest, vectors, BM25Index.build(row_ids, bm25_texts))
+            n_chunks = int(conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+            manifest = manifest.stamped(generation=gen, documents=n_docs, chunks=n_chunks, vector_index=vector_kind)
+            manifest = self.backend.stage(gen, manifest, change, SqliteRows(conn, manifest.dim))
             crash_point("after_generation_written")
             db.set_state(conn, "generation", str(gen))
+            db.set_state(conn, "manifest", manifest.model_dump_json())
             conn.execute("COMMIT")
             crash_point("after_commit")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         self.generation = gen
-        save_manifest(self.root / MANIFEST_FILE, manifest)  # convenience copy for people and tools
-        self._remove_orphans()
+        self._manifest = manifest
+        self.backend.published(gen, manifest)
         return manifest
-
-    def _next_vectors(
-        self,
-        manifest: Manifest,
-        kind: str,
-        removed_rows: np.ndarray,
-        added_rows: list[int],
-        added_keys: list[str],
-        row_ids: np.ndarray,
-        emb_keys: list[str],
-    ) -> FaissVectorIndex:
-        current = self.current_manifest()
-        if current is not None and current.vector_index == kind == "flat":
-            # Incremental: previous FAISS index minus removed rows plus added rows.
-            vectors = FaissVectorIndex.load(_gen_dir(self.root, self.generation) / "vectors.faiss", kind)
-            vectors.remove(removed_rows)
-            ids, keys = np.array(added_rows, dtype=np.int64), added_keys
-        else:
-            # HNSW cannot delete, and a kind switch needs all rows: rebuild from cached vectors (no re-embedding).
-            vectors = FaissVectorIndex.create(manifest.dim, kind)
-            ids, keys = row_ids, emb_keys
-        for i in range(0, len(keys), 20_000):
-            part = keys[i : i + 20_000]
-            cache = db.cached_vectors(self.conn, list(set(part)), manifest.dim)
-            vectors.add(ids[i : i + 20_000], np.array([cache[k] for k in part], dtype=np.float32))
-        return vectors
-
-    def _write_generation(self, gen: int, manifest: Manifest, vectors: FaissVectorIndex, bm25: BM25Index) -> None:
-        final = _gen_dir(self.root, gen)
-        tmp = final.with_name(final.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(final, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        vectors.save(tmp / "vectors.faiss")
-        crash_point("mid_generation_write")
-        bm25.save(tmp / "bm25")
-        save_manifest(tmp / MANIFEST_FILE, manifest)
-        for f in tmp.rglob("*"):
-            if f.is_file():  # data on disk before the rename makes the generation visible
-                with open(f, "rb") as fh:
-                    os.fsync(fh.fileno())
-        tmp.rename(final)

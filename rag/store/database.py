@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.models import Article, Chunk, ChunkSentences, DocumentInfo, Passage, SearchFilters
+from rag.store.filters import sqlite_glob
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -210,7 +211,7 @@ def row_ids_where(conn: sqlite3.Connection, filters: SearchFilters) -> np.ndarra
         params.append(filters.until[:10])
     if filters.source_glob:
         clauses.append("d.source GLOB ?")
-        params.append(filters.source_glob if "*" in filters.source_glob else f"*{filters.source_glob}*")
+        params.append(sqlite_glob(filters.source_glob))
     if clauses and filters.include_undated and (filters.since or filters.until):
         date_clauses = [c for c in clauses if "d.date" in c]
         other = [c for c in clauses if "d.date" not in c]
@@ -269,3 +270,20 @@ def sentence_problems(conn: sqlite3.Connection, dim: int) -> list[str]:
     if missing:
         problems.append(f"{missing} sentence rows have no vector of dimension {dim}")
     return problems
+
+
+def sources_matching(conn: sqlite3.Connection, glob: str) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT source FROM documents WHERE source GLOB ?", (glob,))]
+
+
+def chunk_rows(conn: sqlite3.Connection, row_ids: list[int]) -> list[tuple[int, str, str, str | None, str, str]]:
+    """(row id, doc id, keyword text, date, source, embedding key) of the given chunks."""
+    out = []
+    for i in range(0, len(row_ids), 500):
+        part = [int(r) for r in row_ids[i : i + 500]]
+        marks = ",".join("?" * len(part))
+        out += conn.execute(
+            "SELECT c.row_id, c.doc_id, d.title || '\n' || c.text, d.date, d.source, c.emb_key FROM chunks c "
+            f"JOIN documents d ON d.doc_id = c.doc_id WHERE c.row_id IN ({marks}) ORDER BY c.row_id", part
+        ).fetchall()
+    return out

@@ -36,6 +36,11 @@ class Manifest(BaseModel):
     )
     encoder_key: str = Field("", description="Compatibility key: queries must come from an encoder with this key")
     sentence_vectors: bool = Field(False, description="Every chunk's sentences are stored with their vectors")
+    store: str = Field("local", description="Search backend holding the vectors and keyword index (RAG_STORE)")
+    store_uri: str | None = Field(
+        None, description="Where that backend keeps the data (Milvus URI); None = its default beside the collection"
+    )
+    store_collection: str | None = Field(None, description="The backend's own name for this collection's data")
     generation: int = 0
     documents: int = 0
     chunks: int = 0
@@ -86,6 +91,13 @@ class Manifest(BaseModel):
                 f"chunk_tokens={settings.chunk_tokens}, overlap={settings.chunk_overlap_tokens}, "
                 f"title_prefix={settings.title_prefix}. Vectors from different settings are never mixed: "
                 f"use the original settings, another --collection, or `{rebuild_command}` to re-embed everything."
+            )
+
+    def check_store(self, settings: Settings) -> None:
+        if self.store != settings.store:
+            raise IncompatibleIndex(
+                f"This collection is stored in the {self.store!r} backend; you asked for RAG_STORE={settings.store!r}. "
+                f"Use RAG_STORE={self.store}, or move it with `RAG_STORE={settings.store} rag index PATH --rebuild`."
             )
 
     def stamped(self, **update: object) -> Manifest:

@@ -1,7 +1,8 @@
 """A read-only, consistent view of one committed generation of a collection.
 
 The snapshot holds an open SQLite read transaction, so chunk and article look-ups see exactly the
-data its FAISS and BM25 files were built from, even while a writer commits a newer generation.
+data its search index (`self.index`, a `SearchIndex` of the collection's backend) was built from,
+even while a writer commits a newer generation.
 Readers (the API server) open a new snapshot when `Collection.generation()` moves on.
 """
 
@@ -15,9 +16,8 @@ import numpy as np
 
 from rag.models import Article, ChunkSentences, DocumentInfo, Passage, SearchFilters
 from rag.store import database as db
-from rag.store.bm25 import BM25Index
+from rag.store.backend import SearchIndex
 from rag.store.manifest import Manifest
-from rag.store.vectors import FaissVectorIndex
 
 
 class Snapshot:
@@ -27,20 +27,17 @@ class Snapshot:
         conn: sqlite3.Connection,
         generation: int,
         manifest: Manifest,
-        vectors: FaissVectorIndex,
-        bm25: BM25Index,
     ) -> None:
         self.path = path
         self.generation = generation
         self.manifest = manifest
-        self.vectors = vectors
-        self.bm25 = bm25
+        self.index: SearchIndex  # set by Collection.open_snapshot (the backend needs this snapshot's lookup)
         self._conn = conn
         self._lock = threading.Lock()  # one sqlite3 connection shared by server threads
 
     @property
     def size(self) -> int:
-        return self.vectors.size
+        return self.index.size
 
     def passages(self, row_ids: list[int]) -> dict[int, Passage]:
         with self._lock:
@@ -92,23 +89,23 @@ class Snapshot:
             n_docs = int(self._conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
             row_ids = {r for (r,) in self._conn.execute("SELECT row_id FROM chunks")}
         problems = []
-        if self.vectors.size != n_chunks:
-            problems.append(f"FAISS holds {self.vectors.size} vectors but SQLite {n_chunks} chunks")
-        if self.bm25.size != n_chunks:
-            problems.append(f"BM25 holds {self.bm25.size} chunks but SQLite {n_chunks}")
+        if self.index.size != n_chunks:
+            problems.append(f"The {self.manifest.store} index holds {self.index.size} chunks but SQLite {n_chunks}")
         if (self.manifest.chunks, self.manifest.documents) != (n_chunks, n_docs):
             problems.append(f"manifest says {self.manifest.documents} docs/{self.manifest.chunks} chunks, "
                             f"SQLite has {n_docs}/{n_chunks}")
-        if set(self.vectors.ids().tolist()) != row_ids:
-            problems.append("FAISS ids differ from SQLite chunk ids")
-        if set(self.bm25.row_ids.tolist()) != row_ids:
-            problems.append("BM25 row ids differ from SQLite chunk ids")
+        if set(self.index.ids().tolist()) != row_ids:
+            problems.append(f"The {self.manifest.store} index's ids differ from SQLite chunk ids")
         if self.manifest.sentence_vectors:
             with self._lock:
                 problems += db.sentence_problems(self._conn, self.manifest.dim)
-        return problems
+        return problems + self.index.problems()
 
     def __del__(self) -> None:
+        try:
+            self.index.close()
+        except Exception:  # never opened, or interpreter shutdown
+            pass
         try:
             self._conn.close()
         except Exception:  # interpreter shutdown: nothing left to release
@@ -121,9 +118,28 @@ class Snapshot:
             except sqlite3.OperationalError:
                 pass
             self._conn.close()
+        if hasattr(self, "index"):
+            self.index.close()
 
     def __enter__(self) -> Snapshot:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SqliteLookup:
+    """`MetadataLookup` through a snapshot's read transaction."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+
+    def row_ids_where(self, filters: SearchFilters) -> np.ndarray:
+        snap = self._snapshot
+        with snap._lock:
+            return db.row_ids_where(snap._conn, filters)
+
+    def sources_matching(self, glob: str) -> list[str]:
+        snap = self._snapshot
+        with snap._lock:
+            return db.sources_matching(snap._conn, glob)

@@ -27,7 +27,7 @@ def _state(settings: Settings) -> tuple[int, int, int]:
     with Collection(settings.collection_dir).open_snapshot() as snap:
         assert snap.check() == [], snap.check()
         # Every stored passage is retrievable and readable.
-        some = snap.vectors.ids()[:5].tolist()
+        some = snap.index.ids()[:5].tolist()
         assert len(snap.passages(some)) == len(some)
         return snap.generation, len(snap.documents()), snap.size
 
