@@ -31,6 +31,9 @@ from rag.models import SearchFilters
 from rag.store.manifest import Manifest
 
 
+TIE_MARGIN = 16  # extra candidates fetched so a group of equal scores at the k-th place is cut by id, not by engine
+
+
 class CollectionNotFound(FileNotFoundError):
     """No committed index where one was expected; the message says how to build one."""
 
@@ -54,6 +57,12 @@ class Ranked:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def top(self, k: int) -> Ranked:
+        """Best k by score, equal scores by ascending id: engines break ties differently, and this
+        makes every backend return the same list for the same scores."""
+        order = np.lexsort((self.ids, -self.scores))[:k]
+        return Ranked(self.ids[order].astype(np.int64), self.scores[order].astype(np.float32))
 
 
 @dataclass(frozen=True)
@@ -122,11 +131,13 @@ class SearchIndex(Protocol):
         ...
 
     def dense(self, query: np.ndarray, k: int, filters: SearchFilters | None = None) -> Ranked:
-        """At most k chunks by inner product with the normalised query vector (= cosine)."""
+        """At most k chunks by inner product with the normalised query vector (= cosine), best first,
+        equal scores by ascending id."""
         ...
 
     def keyword(self, query: str, k: int, filters: SearchFilters | None = None) -> Ranked:
-        """At most k chunks by BM25 over keyword_text; only chunks sharing a term with the query.
+        """At most k chunks by BM25 over keyword_text; only chunks sharing a term with the query;
+        best first, equal scores by ascending id.
 
         Scores are on bm25s's scale (Lucene BM25, no (k1+1) factor) whatever the engine."""
         ...

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.models import SearchFilters
-from rag.store.backend import ChangeSet, MetadataLookup, Ranked, RowSource
+from rag.store.backend import TIE_MARGIN, ChangeSet, MetadataLookup, Ranked, RowSource
 from rag.store.bm25 import BM25Index
 from rag.store.faults import crash_point
 from rag.store.filters import filters_active
@@ -66,12 +66,12 @@ class LocalSearchIndex:
         return allowed
 
     def dense(self, query: np.ndarray, k: int, filters: SearchFilters | None = None) -> Ranked:
-        scores, ids = self.vectors.search(query, k, self._allowed(filters))
-        return Ranked(ids.astype(np.int64), scores.astype(np.float32))
+        scores, ids = self.vectors.search(query, k + TIE_MARGIN, self._allowed(filters))
+        return Ranked(ids.astype(np.int64), scores.astype(np.float32)).top(k)
 
     def keyword(self, query: str, k: int, filters: SearchFilters | None = None) -> Ranked:
-        scores, ids = self.bm25.search(query, k, self._allowed(filters))
-        return Ranked(ids.astype(np.int64), scores.astype(np.float32))
+        scores, ids = self.bm25.search(query, k + TIE_MARGIN, self._allowed(filters))
+        return Ranked(ids.astype(np.int64), scores.astype(np.float32)).top(k)
 
     def dense_scores(self, query: np.ndarray, ids: list[int]) -> dict[int, float]:
         if not ids:

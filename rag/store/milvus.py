@@ -38,7 +38,7 @@ from pymilvus.exceptions import MilvusException
 
 from rag.models import SearchFilters
 from rag.settings import Settings
-from rag.store.backend import ChangeSet, IndexRow, MetadataLookup, Ranked, RowSource, StoreUnavailable
+from rag.store.backend import TIE_MARGIN, ChangeSet, IndexRow, MetadataLookup, Ranked, RowSource, StoreUnavailable
 from rag.store.bm25 import BM25_B, BM25_K1, keyword_terms
 from rag.store.faults import crash_point
 from rag.store.filters import filters_active, sqlite_glob
@@ -193,17 +193,18 @@ class MilvusSearchIndex:
         expr = self._expr(filters)
         if expr is None or k <= 0 or self._size == 0:
             return Ranked.empty()
-        return self._search([np.asarray(query, dtype=np.float32)], "vector", k, expr, self._dense_params(k))
+        found = self._search([np.asarray(query, dtype=np.float32)], "vector", k + TIE_MARGIN, expr, self._dense_params(k))
+        return found.top(k)
 
     def keyword(self, query: str, k: int, filters: SearchFilters | None = None) -> Ranked:
         expr = self._expr(filters)
         terms = keyword_terms([query])[0]
         if expr is None or k <= 0 or self._size == 0 or not terms:
             return Ranked.empty()
-        found = self._search([" ".join(terms)], "sparse", k, expr, {"metric_type": "BM25"})
+        found = self._search([" ".join(terms)], "sparse", k + TIE_MARGIN, expr, {"metric_type": "BM25"})
         scores = np.abs(found.scores) / (BM25_K1 + 1)  # back to bm25s's scale (Lite negates the distance)
         keep = scores > 0
-        return Ranked(found.ids[keep], scores[keep].astype(np.float32))
+        return Ranked(found.ids[keep], scores[keep].astype(np.float32)).top(k)
 
     def dense_scores(self, query: np.ndarray, ids: list[int]) -> dict[int, float]:
         if not ids:
@@ -231,13 +232,14 @@ class MilvusBackend:
     def for_collection(
         cls, root: Path, settings: Settings | None, manifest: Manifest | None, uid: str | None = None
     ) -> MilvusBackend:
-        configured = (settings.milvus_uri if settings else None) or (manifest.store_uri if manifest else None)
+        settings = settings or Settings()  # a reader without settings still honours RAG_MILVUS_URI / _TOKEN
+        configured = settings.milvus_uri or (manifest.store_uri if manifest else None)
         uri = configured or str(Path(root).parent / DEFAULT_LITE_FILE)
         alias = _sanitize(Path(root).name.removesuffix(".rebuild"))
         physical = manifest.store_collection if manifest and manifest.store_collection else None
         if physical is None:
             physical = f"{alias}_{(uid or uuid.uuid4().hex)[:12]}"
-        return cls(uri, settings.milvus_token if settings else None, physical, alias, configured)
+        return cls(uri, settings.milvus_token, physical, alias, configured)
 
     @property
     def client(self) -> MilvusClient:
@@ -276,6 +278,10 @@ class MilvusBackend:
             assert change.vectors is not None
             part = change.added[i : i + BATCH]
             c.upsert(self.physical, [self._row(r, change.vectors[i + j], gen) for j, r in enumerate(part)])
+        # Seal what was written: on unsealed (growing) segments a filtered BM25 search computes its
+        # statistics over the filtered rows only, so scores would change with the filter (measured
+        # on Milvus Lite 3.2.2); sealed segments score with collection-wide statistics.
+        c.flush(self.physical)
         return manifest.model_copy(
             update={"store": self.name, "store_uri": self._configured_uri, "store_collection": self.physical}
         )
@@ -292,10 +298,9 @@ class MilvusBackend:
     def published(self, gen: int, manifest: Manifest) -> None:
         c = self.client
         c.delete(self.physical, filter=f"gen_removed <= {gen - 1}")
-        try:
+        current = None
+        if self.alias in c.list_aliases().get("aliases", []):
             current = c.describe_alias(self.alias).get("collection_name")
-        except MilvusException:
-            current = None
         if current is None:
             c.create_alias(self.physical, self.alias)
         elif current != self.physical:

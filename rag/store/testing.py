@@ -215,11 +215,16 @@ class StoreContractTests:
                 "glob matching nothing": (SearchFilters(source_glob="/nowhere/*"), set()),
                 "date and source": (SearchFilters(since="2023-01-01", source_glob="*keep*"), {t}),
             }
+            everything_dense = snap.index.dense(q, 100)
+            everything_kw = snap.index.keyword("robot", 100)
+            unfiltered = {"dense": dict(zip(everything_dense.ids.tolist(), everything_dense.scores.tolist())),
+                          "keyword": dict(zip(everything_kw.ids.tolist(), everything_kw.scores.tolist()))}
             for name, (filters, expected) in cases.items():
-                dense = set(chunk_ids(snap, snap.index.dense(q, 3, filters).ids))
-                keyword = set(chunk_ids(snap, snap.index.keyword("robot", 3, filters).ids))
-                assert dense == expected, f"dense, {name}"
-                assert keyword == expected, f"keyword, {name}"
+                for kind, found in (("dense", snap.index.dense(q, 3, filters)),
+                                    ("keyword", snap.index.keyword("robot", 3, filters))):
+                    assert set(chunk_ids(snap, found.ids)) == expected, f"{kind}, {name}"
+                    for i, score in zip(found.ids.tolist(), found.scores.tolist()):  # a filter never rescores
+                        assert score == pytest.approx(unfiltered[kind][i], rel=1e-4), f"{kind} score, {name}"
             # A filter passing 20 decoys still gets k of them, best first.
             old = SearchFilters(until="2023-12-31")
             assert len(snap.index.dense(q, 5, old)) == 5 and len(snap.index.keyword("robot", 5, old)) == 5

@@ -95,7 +95,7 @@ def test_refuses_to_mix_backends(sample_settings, embedder):
 
 class _NoSources:
     def sources_matching(self, glob: str) -> list[str]:
-        return [] if "nothing" in glob else ["/a/b_c.txt", '/a/"quoted".txt']
+        return [] if "no?thing" in glob else ["/a/b_c.txt", '/a/"quoted".txt']
 
     def row_ids_where(self, filters):  # noqa: ANN001, ANN201 - unused by the Milvus translation
         raise AssertionError("Milvus filters must not fall back to row ids")
@@ -108,7 +108,7 @@ def test_filter_translation():
     assert glob_to_like("*a_b*") is None and glob_to_like("*a?b*") is None and glob_to_like("*100%*") is None
     lookup = _NoSources()
     assert filter_expression(None, lookup) == ""
-    assert filter_expression(SearchFilters(source_glob="nothing"), lookup) is None
+    assert filter_expression(SearchFilters(source_glob="no?thing"), lookup) is None
     expr = filter_expression(SearchFilters(since="2024-05-01", until="2024-05-31T00:00", source_glob="b_c"), lookup)
     assert expr == ('(date != "" and date >= "2024-05-01" and day <= "2024-05-31") and '
                     'source in ["/a/b_c.txt", "/a/\\"quoted\\".txt"]')
