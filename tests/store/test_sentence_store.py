@@ -39,7 +39,7 @@ def _check_sentences(settings: Settings, embedder) -> int:  # noqa: ANN001
     with Collection(settings.collection_dir).open_snapshot() as snap:
         assert snap.check() == [], snap.check()
         assert snap.has_sentence_vectors and snap.manifest.format_version == FORMAT_VERSION
-        row_ids = snap.vectors.ids().tolist()
+        row_ids = snap.index.ids().tolist()
         passages = snap.passages(row_ids)
         stored = snap.sentences(row_ids)
         assert set(stored) == set(row_ids)
@@ -98,7 +98,7 @@ def test_collection_without_sentence_vectors_returns_none(tmp_path, embedder):
     assert report.sentences_added == 0
     with Collection(settings.collection_dir).open_snapshot() as snap:
         assert not snap.has_sentence_vectors and snap.check() == []
-        assert snap.sentences(snap.vectors.ids().tolist()) == {}
+        assert snap.sentences(snap.index.ids().tolist()) == {}
 
 
 def test_format_1_collection_is_refused_with_the_exact_rebuild_command(tmp_path, embedder):
