@@ -112,6 +112,8 @@ def test_format_1_collection_is_refused_with_the_exact_rebuild_command(tmp_path,
     for key in ("encoder_backend", "encoder_family", "encoder_key", "sentence_vectors"):
         data.pop(key)
     gen_manifest.write_text(json.dumps(data))
+    with sqlite3.connect(str(coll.db_path)) as conn:  # format 1 kept its manifest only in the folder
+        conn.execute("DELETE FROM state WHERE key = 'manifest'")
     command = f"rag index {corpus} --collection old --index-dir {settings.index_dir} --rebuild"
     with pytest.raises(IncompatibleIndex) as refused:
         coll.open_snapshot()
