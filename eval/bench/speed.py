@@ -136,9 +136,9 @@ def bare_loop(index_dir: Path, collection: str, questions: list[str], rounds: in
     from rag.store.collection import Collection
 
     with Collection(index_dir / collection).open_snapshot() as snap:
-        ids = snap.vectors.ids()
+        ids = snap.index.ids()
         texts_by_row = {r: f"{p.title}\n{p.text}" for r, p in snap.passages(ids.tolist()).items()}
-        vecs = np.vstack([snap.vectors._index.reconstruct(int(i)) for i in ids]).astype(np.float32)  # noqa: SLF001
+        vecs = np.vstack([snap.index.vectors._index.reconstruct(int(i)) for i in ids]).astype(np.float32)  # noqa: SLF001
     texts = [texts_by_row[int(i)] for i in ids]
     flat = faiss.IndexFlatIP(vecs.shape[1])
     flat.add(vecs)
