@@ -21,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from api import routes_documents, routes_openai, routes_query
 from api.errors import install_error_handlers
 from api.security import BodySizeLimit, Guard, RateLimiter, parse_keys
-from api.state import AppState, get_state
+from api.state import get_service, install_service_errors
 from rag.embed.protocols import DocumentEncoder
+from rag.service import RagService
 from rag.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -30,14 +31,14 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load_on_startup: bool = True) -> FastAPI:
     """An app serving one collection. `embedder` lets tests share one loaded model."""
-    state = AppState(settings=settings, embedder=embedder)
+    service = RagService(settings, embedder=embedder, role="server")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if load_on_startup:
-            await run_in_threadpool(state.try_load)  # load model + index before the first request
+            await run_in_threadpool(service.load)  # load model + index before the first request
         yield
-        state.close()
+        service.close()
 
     # FastAPIOffline serves the Swagger/ReDoc assets itself: /docs must work without internet.
     app = FastAPIOffline(
@@ -46,8 +47,9 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.rag = state
+    app.state.rag = service
     install_error_handlers(app)
+    install_service_errors(app)
     guard = Guard(parse_keys(settings.api_keys), RateLimiter(settings.rate_limit_per_minute))
     for router in (routes_query.router, routes_documents.router, routes_openai.router):
         app.include_router(router, dependencies=[Depends(guard)])
@@ -57,16 +59,15 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["health"], summary="Index and model loaded: ready to answer")
-    def readyz(st: Annotated[AppState, Depends(get_state)]) -> Any:
-        assistant = st.loaded or st.try_load()
-        if assistant is None:
+    def readyz(svc: Annotated[RagService, Depends(get_service)]) -> Any:
+        if not svc.load():
             return JSONResponse(
                 {"ready": False, "index": False, "model": False, "collection": settings.collection,
                  "error": {"code": "no_index", "message": f"No index for collection {settings.collection!r}: "
                            "add documents with POST /v1/documents or `rag index PATH`."}},
                 status_code=503,
             )
-        snap = assistant.snapshot
+        snap = svc.assistant().snapshot
         return {"ready": True, "index": True, "model": True, "collection": settings.collection,
                 "generation": snap.generation, "documents": snap.manifest.documents, "chunks": snap.manifest.chunks,
                 "embedding_model": snap.manifest.model, "encoder": _encoder_info(assistant.embedder)}

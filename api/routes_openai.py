@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool
 
 from api.errors import ApiError, error_body, log
-from api.routes_query import check_question
 from api.schemas import MAX_HISTORY_TURNS, FiltersIn
-from api.state import AppState, get_state
+from api.state import get_service
 from rag.models import Answer, AnswerMode, AskRequest, ChatTurn
+from rag.service import RagService
 
 router = APIRouter(tags=["openai"])
 MODEL_ID = "rag"
@@ -94,17 +94,15 @@ def models() -> dict[str, Any]:
 
 
 @router.post("/v1/chat/completions", summary="OpenAI-compatible chat completion (streaming too)")
-def chat_completions(req: ChatRequest, state: Annotated[AppState, Depends(get_state)]) -> Any:
+def chat_completions(req: ChatRequest, service: Annotated[RagService, Depends(get_service)]) -> Any:
     question, history = _split(req)
-    check_question(question, state)
     if req.model not in MODES:
         raise ApiError(404, "model_not_found", f"Unknown model {req.model!r}; use one of {', '.join(MODES)}.")
-    assistant = state.assistant()
     filters = req.filters.to_search_filters() if req.filters else None
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     request = AskRequest(question=question, k=req.k, filters=filters, history=history, mode=MODES[req.model])
     if not req.stream:
-        answer = assistant.ask(request)
+        answer = service.ask(request)
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": req.model,
             "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
@@ -113,10 +111,12 @@ def chat_completions(req: ChatRequest, state: Annotated[AppState, Depends(get_st
             **_extras(answer),
         }
 
+    items = service.stream(request)  # checks the input before streaming
+
     async def events() -> AsyncIterator[str]:
         yield _chunk(cid, created, req.model, {"role": "assistant", "content": ""})
         try:
-            async for item in iterate_in_threadpool(assistant.stream(request)):
+            async for item in iterate_in_threadpool(items):
                 if isinstance(item, Answer):
                     tail = sources_text(item)
                     if tail:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -12,22 +12,17 @@ from pydantic import ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import iterate_in_threadpool
 
-from api.errors import ApiError, error_body, log
+from api.errors import error_body, log
 from api.schemas import MAX_K, AskRequest, FiltersIn, SearchResponse
-from api.state import AppState, get_state
-from rag.answer.assistant import Assistant
+from api.state import get_service
 from rag.models import Answer
-from rag.models import AskRequest as AskRecord
+from rag.service import RagService
 
 router = APIRouter(tags=["answers"])
 SSE_PING_S = 15  # keeps proxies from closing a stream while the answer is being worked out
 
 
-def check_question(question: str, state: AppState) -> None:
-    limit = state.settings.max_question_chars
-    if len(question) > limit:
-        raise ApiError(422, "question_too_long",
-                       f"The question has {len(question)} characters; the limit is {limit}. Shorten it.")
+Service = Annotated[RagService, Depends(get_service)]
 
 
 def answer_events(answer: Answer) -> list[ServerSentEvent]:
@@ -47,14 +42,13 @@ def answer_events(answer: Answer) -> list[ServerSentEvent]:
     return events
 
 
-async def stream_answer(assistant: Assistant, request: AskRecord) -> AsyncIterator[ServerSentEvent]:
+async def stream_answer(items: Iterator[str | Answer]) -> AsyncIterator[ServerSentEvent]:
     """`delta` events as text is produced, `sentence` events with verified citations, a final `answer`.
 
     The Assistant is synchronous (embedding, answering): each step runs in the threadpool so the
     event loop keeps serving other requests. Failures after the stream started become an `error` event.
     """
     try:
-        items = assistant.stream(request)
         async for item in iterate_in_threadpool(items):
             if isinstance(item, Answer):
                 for event in answer_events(item):
@@ -74,31 +68,26 @@ async def stream_answer(assistant: Assistant, request: AskRecord) -> AsyncIterat
     responses={200: {"content": {"text/event-stream": {}},
                      "description": "Answer JSON, or with stream=true events: delta*, sentence*, answer (or error)"}},
 )
-def ask(req: AskRequest, state: Annotated[AppState, Depends(get_state)]) -> Any:
-    check_question(req.question, state)
-    assistant = state.assistant()
+def ask(req: AskRequest, service: Service) -> Any:
     request = req.to_request()
-    if req.stream:
-        return EventSourceResponse(stream_answer(assistant, request), ping=SSE_PING_S)
-    return assistant.ask(request)
+    if req.stream:  # stream() checks the input before the response starts: bad input is still a 4xx
+        return EventSourceResponse(stream_answer(service.stream(request)), ping=SSE_PING_S)
+    return service.ask(request)
 
 
 @router.get("/v1/search", response_model=SearchResponse, summary="Ranked passages with scores and metadata")
 def search(
-    state: Annotated[AppState, Depends(get_state)],
+    service: Service,
     q: Annotated[str, Query(min_length=1, description="What to look for")],
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 5,
     since: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
     until: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
     source: Annotated[str | None, Query(description="Glob on the source path")] = None,
 ) -> SearchResponse:
-    if not q.strip():
-        raise ApiError(422, "invalid_request", "q is empty; give the words to search for.")
-    check_question(q, state)
     try:
         filters = FiltersIn(since=since, until=until, source=source).to_search_filters()
     except ValidationError as e:
         raise RequestValidationError([{**err, "loc": ("query", *err["loc"])} for err in e.errors()]) from None
-    result = state.assistant().search(q.strip(), k, filters)
+    result = service.search(q, k, filters)
     return SearchResponse(query=q, filters=result.filters, notes=result.notes, timings_ms=result.timings_ms,
                           hits=result.hits)

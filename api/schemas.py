@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rag.ingest.dates import iso_day
 from rag.models import AnswerMode, ChatTurn, DocumentInfo, Hit, SearchFilters
 from rag.models import AskRequest as AskRecord
+from rag.service import ArticleView, DeleteResult, UploadResult  # noqa: F401 - the service's records, served as they are
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_HISTORY_TURNS = 50
 MAX_TURN_CHARS = 20_000
 MAX_K = 50
 
 
 def check_date(value: str | None, name: str) -> str | None:
-    if value in (None, ""):
-        return None
-    if not _ISO_DATE.match(value):
-        raise ValueError(f"{name} must be a date as YYYY-MM-DD, got {value!r}")
-    return value
+    return iso_day(value, name)
 
 
 class FiltersIn(BaseModel):
@@ -101,16 +97,7 @@ class DocumentList(BaseModel):
     documents: list[DocumentSummary]
 
 
-class DocumentDetail(BaseModel):
-    doc_id: str
-    title: str
-    date: str | None
-    source: str
-    text: str
-    tags: list[str] = Field(default_factory=list)
-    page_start: int | None = None
-    page_end: int | None = None
-    meta: dict[str, str] = Field(default_factory=dict)
+DocumentDetail = ArticleView
 
 
 class TextDocumentIn(BaseModel):
@@ -133,21 +120,3 @@ class TextDocumentIn(BaseModel):
         if not v.strip():
             raise ValueError("the text is empty")
         return v
-
-
-class UploadResult(BaseModel):
-    files: list[str] = Field(description="Saved file names under the collection's uploads/ folder")
-    documents: list[DocumentSummary] = Field(description="Documents now indexed from those files")
-    documents_added: int
-    documents_removed: int
-    documents_unchanged: int
-    chunks_added: int
-    problems: list[str]
-    generation: int
-
-
-class DeleteResult(BaseModel):
-    deleted: str
-    documents: int
-    chunks: int
-    generation: int

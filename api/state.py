@@ -1,65 +1,39 @@
-"""What one server process holds: settings, the long-lived Assistant, and the writer lock."""
+"""What one server process holds: one RagService (settings, the loaded model and index, the write lock).
+
+Routes get it with `Depends(get_service)`; service errors become JSON errors here, so routes stay
+one call each.
+"""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from fastapi import Request
+from api.errors import error_body
+from rag.service import RagService
+from rag.service.errors import NothingIndexed, ServiceError
 
-from api.errors import ApiError
-from rag.answer.assistant import Assistant
-from rag.embed.protocols import DocumentEncoder
-from rag.store.manifest import IncompatibleIndex
-from rag.settings import Settings
-from rag.store.collection import Collection, CollectionNotFound
-
-
-@dataclass
-class AppState:
-    settings: Settings
-    embedder: DocumentEncoder | None = None
-    _assistant: Assistant | None = None
-    _load_error: str | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    # One upload/delete at a time in this process; the collection's file lock covers other processes.
-    write_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def collection(self) -> Collection:
-        return Collection(self.settings.collection_dir)
-
-    def try_load(self) -> Assistant | None:
-        """Load the Assistant once the collection has an index; remember why it failed otherwise."""
-        with self._lock:
-            if self._assistant is None:
-                try:
-                    self._assistant = Assistant(self.settings, embedder=self.embedder, role="server")
-                    self._load_error = None
-                except (CollectionNotFound, IncompatibleIndex) as e:
-                    self._load_error = str(e)
-            return self._assistant
-
-    def assistant(self) -> Assistant:
-        a = self._assistant or self.try_load()
-        if a is None:
-            raise ApiError(
-                503, "no_index",
-                f"No index is loaded for collection {self.settings.collection!r} ({self._load_error}). "
-                "Add documents with POST /v1/documents or `rag index PATH`.",
-            )
-        return a
-
-    @property
-    def loaded(self) -> Assistant | None:
-        return self._assistant
-
-    def close(self) -> None:
-        with self._lock:
-            if self._assistant is not None:
-                self._assistant.close()
-                self._assistant = None
+# HTTP status for each service error code; anything else is a 422 (the caller's input).
+STATUS_BY_CODE = {
+    "no_index": 503,
+    "document_not_found": 404,
+    "index_busy": 409,
+    "incompatible_index": 409,
+    "unsupported_file_type": 415,
+    "payload_too_large": 413,
+}
 
 
-def get_state(request: Request) -> AppState:
+def get_service(request: Request) -> RagService:
     return request.app.state.rag
+
+
+def service_error_response(exc: ServiceError) -> JSONResponse:
+    extra = {"results": [r.model_dump(mode="json") for r in exc.results]} if isinstance(exc, NothingIndexed) else {}
+    return JSONResponse(error_body(exc.code, exc.message, **extra), status_code=STATUS_BY_CODE.get(exc.code, 422))
+
+
+def install_service_errors(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return service_error_response(exc)

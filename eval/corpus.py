@@ -10,12 +10,12 @@ own loader: the same code the indexer ran, so the ids agree by construction.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval.adapters.base import DatasetError, EvalCorpus, EvalQuestion, EvalSet
+from rag.files import atomic_write
 from rag.ingest.discover import load_paths
 from rag.models import SearchFilters
 
@@ -38,9 +38,7 @@ def _write_if_changed(path: Path, text: str) -> None:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, text)
 
 
 def corpus_jsonl(corpus: EvalCorpus) -> str:

@@ -7,12 +7,12 @@ renamed, so a folder never holds a half-written metrics.json.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from eval.corpus import safe_name
+from rag.files import atomic_write
 
 METRICS_FILE = "metrics.json"
 QUESTIONS_FILE = "questions.jsonl"
@@ -31,10 +31,7 @@ def results_folder(output: Path, dataset: str, config_name: str) -> Path:
     return folder
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+_atomic_write = atomic_write  # rag.files: the one write-to-temp-then-rename helper
 
 
 def write_run(folder: Path, config: dict[str, Any], metrics: dict[str, Any], records: list[dict[str, Any]]) -> None:

@@ -109,20 +109,13 @@ def register(app: typer.Typer) -> None:
 
 def _ask(settings: Settings, question: str, k: Optional[int], filters: Optional[SearchFilters],
          mode: Optional[str], explain: bool = False) -> Answer:
-    from rag.answer.assistant import Assistant
+    from rag.cli.common import open_service
     from rag.cli.main import fail
-    from rag.store.collection import CollectionNotFound
-    from rag.store.manifest import IncompatibleIndex
 
-    try:
-        assistant = Assistant(settings)
-    except (CollectionNotFound, IncompatibleIndex) as e:
-        fail(str(e))
     try:
         request = AskRequest(question=question, k=k, filters=filters, mode=AnswerMode(mode) if mode else None,
                              explain=explain)
-        return assistant.ask(request)
     except ValueError as e:
         fail(str(e))
-    finally:
-        assistant.close()
+    with open_service(settings) as service:
+        return service.ask(request)

@@ -1,49 +1,33 @@
-"""Helpers shared by CLI commands: opening a collection for reading, parsing filter flags."""
+"""Helpers shared by CLI commands: opening the service, filter flags, service errors as messages."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
 
 from rag.models import SearchFilters
-from rag.retrieve.hybrid import HybridRetriever
-from rag.retrieve.rerank import CrossEncoderReranker
+from rag.service import RagService, ServiceError, make_filters
 from rag.settings import Settings
-from rag.store.collection import Collection, CollectionNotFound
-from rag.store.manifest import IncompatibleIndex
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def parse_filters(since: str | None, until: str | None, source: str | None) -> SearchFilters | None:
-    for name, value in (("--since", since), ("--until", until)):
-        if value and not _ISO_DATE.match(value):
-            raise typer.BadParameter(f"{name} takes a date as YYYY-MM-DD, got {value!r}")
-    if since and until and since[:10] > until[:10]:
-        raise typer.BadParameter(f"--since {since} is after --until {until}")
-    if not (since or until or source):
-        return None
-    return SearchFilters(since=since, until=until, source_glob=source)
+    try:
+        return make_filters(since, until, source)
+    except ServiceError as e:
+        raise typer.BadParameter(e.message) from None
 
 
 @contextmanager
-def open_retriever(settings: Settings) -> Iterator[HybridRetriever]:
+def open_service(settings: Settings) -> Iterator[RagService]:
+    """The service for one command; a ServiceError ends the command with its message (exit 1)."""
     from rag.cli.main import fail
 
-    collection = Collection(settings.collection_dir)
+    service = RagService(settings)
     try:
-        snapshot = collection.open_snapshot()
-    except (CollectionNotFound, IncompatibleIndex) as e:
-        fail(str(e))
-    from rag.embed.factory import make_encoder  # noqa: PLC0415 - loads a model
-
-    # Queries are embedded by the collection's own encoder family (its manifest), whatever the settings say.
-    embedder = make_encoder(settings, "query", snapshot.manifest)
-    reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
-    try:
-        yield HybridRetriever(snapshot, embedder, settings, reranker)
+        yield service
+    except ServiceError as e:
+        fail(e.message)
     finally:
-        snapshot.close()
+        service.close()

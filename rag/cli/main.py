@@ -51,17 +51,11 @@ def index(
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
 ) -> None:
     """Index documents; a re-run does only the work the change needs."""
-    from rag.pipeline.indexer import index_paths
-    from rag.store.manifest import IncompatibleIndex
+    from rag.cli.common import open_service
 
     settings = make_settings(collection, index_dir)
-    for p in paths:
-        if not p.exists():
-            fail(f"{p} does not exist. Give files or folders of .txt, .md, .html, .pdf or .jsonl documents.")
-    try:
-        report = index_paths(paths, settings, rebuild=rebuild, progress=progress and sys.stderr.isatty())
-    except (IncompatibleIndex, RuntimeError, FileNotFoundError) as e:
-        fail(str(e))
+    with open_service(settings) as service:
+        report = service.index(paths, rebuild=rebuild, progress=progress and sys.stderr.isatty())
     for p in report.problems:
         err.print(f"[yellow]skipped[/] {p.source}: {p.message}", highlight=False)
     m = report.manifest
@@ -105,12 +99,12 @@ def search(
     index_dir: IndexDirOpt = None,
 ) -> None:
     """List the best passages with title, date, source and scores."""
-    from rag.cli.common import open_retriever, parse_filters
+    from rag.cli.common import open_service, parse_filters
 
     settings = make_settings(collection, index_dir)
     filters = parse_filters(since, until, source)
-    with open_retriever(settings) as retriever:
-        result = retriever.search(query, k, filters)
+    with open_service(settings) as service:
+        result = service.search(query, k, filters)
     if as_json:
         print(json.dumps({"query": query, "filters": result.filters.model_dump(), "notes": result.notes,
                           "hits": [h.model_dump() for h in result.hits]}, ensure_ascii=False, indent=2))
@@ -137,13 +131,11 @@ def delete(
     index_dir: IndexDirOpt = None,
 ) -> None:
     """Remove one document from the index (no rebuild)."""
-    from rag.pipeline.indexer import delete_document
+    from rag.cli.common import open_service
 
     settings = make_settings(collection, index_dir)
-    try:
-        m = delete_document(settings, doc_id)
-    except (KeyError, FileNotFoundError, RuntimeError) as e:
-        fail(str(e.args[0]) if e.args else str(e))
+    with open_service(settings) as service:
+        m = service.delete(doc_id, prefix=True)
     out.print(f"Deleted. {m.documents} documents, {m.chunks} chunks remain.")
 
 
@@ -151,15 +143,13 @@ def delete(
 def stats(collection: CollectionOpt = None, index_dir: IndexDirOpt = None,
           as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
     """Documents, chunks, model and size on disk of a collection."""
-    from rag.store.collection import Collection
+    from rag.cli.common import open_service
 
     settings = make_settings(collection, index_dir)
-    coll = Collection(settings.collection_dir)
-    m = coll.manifest() if coll.exists() else None
-    if m is None:
-        fail(f"No index at {settings.collection_dir}. Build one with `rag index PATH --collection {settings.collection}`.")
-    size = sum(f.stat().st_size for f in settings.collection_dir.rglob("*") if f.is_file())
-    data = {**m.model_dump(), "collection": settings.collection, "path": str(settings.collection_dir), "bytes_on_disk": size}
+    with open_service(settings) as service:
+        st = service.stats()
+    size = st.bytes_on_disk
+    data = {**st.manifest.model_dump(), "collection": st.collection, "path": st.path, "bytes_on_disk": size}
     if as_json:
         print(json.dumps(data, indent=2))
         return

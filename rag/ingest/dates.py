@@ -104,3 +104,23 @@ def parse_date(text: str) -> str | None:
             if found:
                 return found
     return None
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def iso_day(value: str | None, name: str = "date") -> str | None:
+    """A user-given day ('2024-03-03') checked strictly, or None when empty; ValueError says how to fix it.
+
+    The one check behind every date a user types (CLI --since/--until, API filters and uploads, MCP).
+    """
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        if not _ISO_DAY.match(value):
+            raise ValueError
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a date as YYYY-MM-DD (e.g. 2024-03-03), got {value!r}") from None
+    return value

@@ -30,7 +30,8 @@ LOADERS: dict[str, Loader] = {
     ".pdf": pdf.load,
     ".jsonl": jsonl.load,
 }
-SUPPORTED = ", ".join(sorted(LOADERS))
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(sorted(LOADERS))  # the one list of accepted file types
+SUPPORTED = ", ".join(SUPPORTED_SUFFIXES)
 
 
 def _hidden(name: str) -> bool:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from rag.embed.protocols import FAMILY_FP, FAMILY_INT8, EncoderIdentity, compat_key
+from rag.files import atomic_write
 from rag.settings import Settings
 
 # 2: encoder identity + compatibility key; sentence rows with vectors (rag/store/database.py).
@@ -105,13 +105,8 @@ class Manifest(BaseModel):
 
 
 def write_json_atomic(path: Path, data: str) -> None:
-    """Write to a temp file, fsync, then rename: a reader sees the old or the new file, never half of one."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """A reader sees the old or the new file, never half of one (rag.files.atomic_write)."""
+    atomic_write(path, data)
 
 
 def save_manifest(path: Path, manifest: Manifest) -> None:

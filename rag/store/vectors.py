@@ -7,12 +7,13 @@ not after truncation, so a narrow filter still gets k results when k exist.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Protocol
 
 import faiss
 import numpy as np
+
+from rag.files import atomic_path
 
 HNSW_M = 32  # graph degree: FAISS's usual default, good recall/speed balance for 384-d vectors
 HNSW_EF_CONSTRUCTION = 80
@@ -127,11 +128,8 @@ class FaissVectorIndex:
         return scores[0][keep], ids[0][keep]
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        faiss.write_index(self._index, str(tmp))
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            faiss.write_index(self._index, str(tmp))
 
     @classmethod
     def load(cls, path: Path, kind: str) -> FaissVectorIndex:

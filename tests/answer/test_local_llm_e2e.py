@@ -21,10 +21,11 @@ import pytest
 
 from rag.answer.llm import LLMAnswerer
 from rag.answer.local_llm import local_llm_session, local_llm_settings, start_local_llm
-from rag.answer.local_server import LocalLLMServer, free_port
+from rag.answer.local_server import LocalLLMServer
 from rag.cite.terms import extract_key_terms
 from rag.cite.verify import CitationVerifier
 from rag.models import Answer, AnswerMode, AskRequest
+from rag.net import free_port
 from rag.settings import Settings
 from tests.answer.sample_hits import assert_citation_exact, hits_containing, retrieve
 from tests.conftest import seeds

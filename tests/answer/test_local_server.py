@@ -18,9 +18,9 @@ from rag.answer.local_server import (
     LocalLLMStartError,
     LocalLLMUnavailable,
     default_model_path,
-    free_port,
     local_llm_available,
 )
+from rag.net import free_port
 
 # `make test` installs the local-llm extra, so these run in CI; skipping is only for a
 # developer venv made with plain `pip install -e .[test]`.

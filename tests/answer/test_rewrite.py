@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from api.testing import free_port
+from rag.net import free_port
 from rag.answer.rewrite import content_words, heuristic_rewrite, is_follow_up, rewrite_question
 
 PREV = "What agreement did MIIT sign with Shanghai?"

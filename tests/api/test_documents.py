@@ -94,3 +94,18 @@ def test_upload_too_large_is_413(client, api_settings):
     big = b"a" * (api_settings.max_body_bytes + 1)
     r = client.post("/v1/documents", files=[("files", ("big.txt", big, "text/plain"))])
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_mixed_upload_indexes_the_good_files_and_reports_each(client):
+    files = [
+        ("files", ("tram.txt", b"The Zhangjiang tram line T1 has 15 stops and opened in 2010.\n", "text/plain")),
+        ("files", ("logo.png", b"\x89PNG\r\n\x1a\n....", "image/png")),
+    ]
+    r = client.post("/v1/documents", files=files)
+    assert r.status_code == 201, r.text
+    results = {x["name"]: x for x in r.json()["results"]}
+    assert results["tram.txt"]["status"] == "indexed" and results["tram.txt"]["documents"]
+    assert results["logo.png"]["status"] == "skipped" and results["logo.png"]["code"] == "unsupported_file_type"
+    assert "logo.png" in r.json()["problems"][0]
+    for d in r.json()["documents"]:
+        assert client.delete(f"/v1/documents/{d['doc_id']}").status_code == 200

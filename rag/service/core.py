@@ -1,0 +1,284 @@
+"""RagService: every use case once — index, upload, delete, list, read, search, ask, stream, stats.
+
+The CLI, the HTTP API and the MCP server are thin adapters over this class; none of them opens
+a store or an encoder itself. One service serves one collection. Loading the embedding model is
+an explicit step (`load()`), never a side effect of construction, and readers always see the
+newest committed generation (the Assistant re-opens its snapshot when a writer moves on).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from rag.answer.assistant import Assistant
+from rag.embed.factory import Role
+from rag.embed.protocols import DocumentEncoder
+from rag.ingest.dates import iso_day
+from rag.ingest.discover import SUPPORTED
+from rag.models import Answer, AnswerMode, AskRequest, DocumentInfo, SearchFilters
+from rag.pipeline.indexer import IndexReport, delete_document, index_paths
+from rag.retrieve.hybrid import SearchResult
+from rag.service.errors import (
+    DocumentNotFound, Incompatible, IndexBusy, InvalidRequest, NoIndex, NothingIndexed, ServiceError,
+)
+from rag.service.records import ArticleView, CollectionStats, DeleteResult, FileResult, FileStatus, UploadResult
+from rag.service.uploads import SavedUploads, UploadedFile, screen, skipped
+from rag.settings import Settings
+from rag.store.collection import Collection, CollectionNotFound
+from rag.store.manifest import IncompatibleIndex
+
+ANSWER_MODES = tuple(m.value for m in AnswerMode)
+DOC_ID_CHARS = 64  # sha256 hex
+
+
+def make_filters(since: str | None = None, until: str | None = None, source: str | None = None) -> SearchFilters | None:
+    """Filters from user input (CLI flags, API fields, MCP arguments); None when nothing restricts."""
+    try:
+        since, until = iso_day(since, "since"), iso_day(until, "until")
+    except ValueError as e:
+        raise InvalidRequest(str(e)) from None
+    if since and until and since > until:
+        raise InvalidRequest(f"since ({since}) is after until ({until}); swap them")
+    source = (source or "").strip() or None
+    if not (since or until or source):
+        return None
+    return SearchFilters(since=since, until=until, source_glob=source)
+
+
+class RagService:
+    def __init__(self, settings: Settings, embedder: DocumentEncoder | None = None, role: Role = "query") -> None:
+        self.settings = settings
+        self._embedder = embedder  # tests and benchmarks share one loaded model
+        self._role = role  # "query" for one-shot commands, "server" for long-running ones (rag.embed.factory)
+        self._assistant: Assistant | None = None
+        self._load_error: str | None = None
+        self._lock = threading.Lock()
+        # One upload/delete at a time in this process; the collection's file lock covers other processes.
+        self.write_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ life cycle
+    @property
+    def collection(self) -> Collection:
+        return Collection(self.settings.collection_dir)
+
+    def load(self) -> bool:
+        """Warm up: open the index and load the model once; remember why it failed otherwise."""
+        with self._lock:
+            if self._assistant is None:
+                try:
+                    self._assistant = Assistant(self.settings, embedder=self._embedder, role=self._role)
+                    self._load_error = None
+                except (CollectionNotFound, IncompatibleIndex) as e:
+                    self._load_error = str(e)
+            return self._assistant is not None
+
+    @property
+    def loaded(self) -> bool:
+        return self._assistant is not None
+
+    def assistant(self) -> Assistant:
+        if self._assistant is None and not self.load():
+            raise NoIndex(
+                f"No index is loaded for collection {self.settings.collection!r} ({self._load_error}). "
+                f"Add documents with `rag index PATH --collection {self.settings.collection}`, POST /v1/documents, "
+                "or the MCP tool add_documents."
+            )
+        assert self._assistant is not None
+        return self._assistant
+
+    def close(self) -> None:
+        with self._lock:
+            if self._assistant is not None:
+                self._assistant.close()
+                self._assistant = None
+
+    def __enter__(self) -> RagService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ reading
+    def documents(self) -> list[DocumentInfo]:
+        return self.assistant().snapshot.documents()
+
+    def article(self, doc_id: str) -> ArticleView:
+        article = self.assistant().article(doc_id) if _is_doc_id(doc_id) else None
+        if article is None:
+            raise DocumentNotFound(f"No document with id {doc_id!r} in the current index; list the ids first.")
+        return ArticleView(doc_id=article.doc_id, title=article.title, date=article.date, source=article.source,
+                           text=article.text, tags=list(article.tags), page_start=article.page_start,
+                           page_end=article.page_end, meta=dict(article.meta))
+
+    def stats(self) -> CollectionStats:
+        coll = self.collection
+        manifest = coll.manifest() if coll.exists() else None
+        if manifest is None:
+            raise NoIndex(f"No index at {self.settings.collection_dir}. Build one with "
+                          f"`rag index PATH --collection {self.settings.collection}`.")
+        size = sum(f.stat().st_size for f in self.settings.collection_dir.rglob("*") if f.is_file())
+        return CollectionStats(collection=self.settings.collection, path=str(self.settings.collection_dir),
+                               bytes_on_disk=size, manifest=manifest)
+
+    # ------------------------------------------------------------------ questions
+    def check_question(self, question: str) -> str:
+        question = question.strip()
+        if not question:
+            raise InvalidRequest("The question is empty; ask something, e.g. \"Who chaired the meeting?\"")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise InvalidRequest(f"The question has {len(question)} characters; the limit is {limit}. Shorten it.",
+                                 code="question_too_long")
+        return question
+
+    def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
+        return self.assistant().search(self.check_question(query), k, filters)
+
+    def ask(self, request: AskRequest | str) -> Answer:
+        """The final verified Answer (a plain string is a request with defaults)."""
+        *_, final = self.stream(request)
+        assert isinstance(final, Answer)
+        return final
+
+    def stream(self, request: AskRequest | str) -> Iterator[str | Answer]:
+        """Answer text as it is produced, then the final verified Answer. Input is checked before returning."""
+        req = AskRequest(question=request) if isinstance(request, str) else request
+        question = self.check_question(req.question)
+        if question != req.question:
+            req = req.model_copy(update={"question": question})
+        return self.assistant().stream(req)
+
+    # ------------------------------------------------------------------ writing
+    def index(self, paths: list[Path], *, rebuild: bool = False, progress: bool = False) -> IndexReport:
+        """Index files or folders; a re-run does only the work the change needs."""
+        for p in paths:
+            if not Path(p).exists():
+                raise InvalidRequest(f"{p} does not exist. Give files or folders of {SUPPORTED} documents.",
+                                     code="not_found")
+        with self.write_lock, _translate_store_errors():
+            return index_paths(paths, self.settings, rebuild=rebuild, progress=progress,
+                               embedder=self._index_embedder())
+
+    def add_files(self, files: list[UploadedFile]) -> UploadResult:
+        """Save uploads under `<collection>/uploads/` and index them; each file succeeds or is skipped alone."""
+        if not files:
+            raise InvalidRequest("No files in the upload.", code="no_files")
+        accepted, results = screen(files, self.settings.max_body_bytes)
+        report: IndexReport | None = None
+        if accepted:
+            with self.write_lock, _translate_store_errors():
+                saved = SavedUploads(self.uploads_dir, accepted)
+                try:
+                    report = index_paths(saved.paths, self.settings, progress=False, embedder=self._index_embedder())
+                    failed = {p.source: p.message for p in report.problems}
+                    for path in saved.paths:  # a file that failed to load is not kept: disk must match the index
+                        if os.path.abspath(path) in failed:
+                            saved.restore(path)
+                except BaseException:
+                    saved.rollback()
+                    raise
+                finally:
+                    saved.close()
+        return self._upload_result(accepted, results, report)
+
+    def _upload_result(self, accepted: list[tuple[UploadedFile, str]], results: list[FileResult | None],
+                       report: IndexReport | None) -> UploadResult:
+        failed = {p.source: p.message for p in report.problems} if report else {}
+        by_source: dict[str, list[DocumentInfo]] = {}
+        generation = 0
+        if report is not None and report.manifest is not None and report.manifest.chunks:
+            snapshot = self.assistant().snapshot
+            generation = snapshot.generation
+            for d in snapshot.documents():
+                by_source.setdefault(d.source, []).append(d)
+        pending = iter(accepted)
+        for i, r in enumerate(results):
+            if r is not None:
+                continue
+            f, name = next(pending)
+            source = os.path.abspath(self.uploads_dir / name)
+            docs = by_source.get(source, [])
+            if source in failed or not docs:
+                results[i] = skipped(f.name, "load_failed", failed.get(source, "no readable text in the file"))
+            else:
+                added = report is not None and report.documents_added > 0
+                results[i] = FileResult(name=f.name, saved_as=name, documents=docs,
+                                        status=FileStatus.indexed if added else FileStatus.unchanged)
+        final = [r for r in results if r is not None]
+        problems = [f"{r.name}: {r.reason}" for r in final if r.status is FileStatus.skipped]
+        if all(r.status is FileStatus.skipped for r in final):
+            # One file refused before indexing keeps its precise code (unsupported_file_type, empty_file...).
+            code = final[0].code if len(final) == 1 and final[0].code != "load_failed" else "nothing_indexed"
+            raise NothingIndexed("Nothing could be indexed. " + "; ".join(problems), final, code=code)
+        kept = [r for r in final if r.status is not FileStatus.skipped]
+        return UploadResult(
+            files=[r.saved_as for r in kept if r.saved_as], results=final,
+            documents=[d for r in kept for d in r.documents],
+            documents_added=report.documents_added if report else 0,
+            documents_removed=report.documents_removed if report else 0,
+            documents_unchanged=report.documents_unchanged if report else 0,
+            chunks_added=report.chunks_added if report else 0, problems=problems, generation=generation,
+        )
+
+    def delete(self, doc_id: str, *, prefix: bool = False) -> DeleteResult:
+        """Remove one document (by full id, or a unique id prefix when `prefix`) as a new generation."""
+        if not prefix and not _is_doc_id(doc_id):
+            raise DocumentNotFound(f"No document with id {doc_id!r}; ids are 64 hex characters. List them first.")
+        with self.write_lock, _translate_store_errors():
+            try:
+                manifest = delete_document(self.settings, doc_id)
+            except KeyError as e:
+                raise DocumentNotFound(str(e.args[0]) if e.args else str(e)) from None
+            except FileNotFoundError as e:
+                raise NoIndex(str(e)) from None
+            self._remove_orphan_uploads()
+        return DeleteResult(deleted=doc_id, documents=manifest.documents, chunks=manifest.chunks,
+                            generation=manifest.generation)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.collection_dir / "uploads"
+
+    def _remove_orphan_uploads(self) -> None:
+        """An uploaded file whose last document is gone is removed too, so a re-index does not bring it back."""
+        if not self.uploads_dir.is_dir():
+            return
+        snapshot = self.collection.open_snapshot()
+        try:
+            sources = {d.source for d in snapshot.documents()}
+        finally:
+            snapshot.close()
+        for path in self.uploads_dir.iterdir():
+            if path.is_file() and not path.name.startswith(".") and os.path.abspath(path) not in sources:
+                path.unlink(missing_ok=True)
+
+    def _index_embedder(self) -> DocumentEncoder | None:
+        """The encoder already loaded (saves loading the model twice); the indexer checks it suits the collection."""
+        if self._assistant is not None:
+            return self._assistant.embedder  # type: ignore[return-value]  # make_encoder returns DocumentEncoders
+        return self._embedder
+
+
+def _is_doc_id(doc_id: str) -> bool:
+    return len(doc_id) == DOC_ID_CHARS and all(c in "0123456789abcdef" for c in doc_id)
+
+
+class _translate_store_errors:
+    """Store exceptions -> service errors with the same advice (a context manager, no state)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> bool:
+        if exc is None or isinstance(exc, ServiceError):
+            return False
+        if isinstance(exc, IncompatibleIndex):
+            raise Incompatible(str(exc)) from exc
+        if isinstance(exc, CollectionNotFound):
+            raise NoIndex(str(exc)) from exc
+        if isinstance(exc, RuntimeError) and "Another process is writing" in str(exc):
+            raise IndexBusy(str(exc)) from exc
+        return False

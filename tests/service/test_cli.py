@@ -1,0 +1,47 @@
+"""The `rag` CLI is a thin adapter over RagService: index, search, ask, stats, delete on a real collection."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from rag.cli.main import app
+
+runner = CliRunner()
+
+
+def said(r) -> str:
+    """The output with rich's line wrapping undone."""
+    return " ".join(r.output.split())
+
+
+def test_cli_round_trip(tmp_path, monkeypatch):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kiosk.txt").write_text("The Bund kiosk sells paper maps of the Yuyuan Garden for 15 yuan.\n")
+    opts = ["--index-dir", str(tmp_path / "index"), "--collection", "cli"]
+    r = runner.invoke(app, ["index", str(docs), *opts, "--no-progress"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["search", "paper maps Yuyuan", "--json", *opts])
+    assert r.exit_code == 0 and "15 yuan" in json.loads(r.stdout)["hits"][0]["passage"]["text"]
+    r = runner.invoke(app, ["ask", "How much do the paper maps cost at the Bund kiosk?", "--json", *opts])
+    answer = json.loads(r.stdout)
+    assert not answer["refused"] and answer["citations"]
+    doc_id = answer["citations"][0]["doc_id"]
+    r = runner.invoke(app, ["stats", "--json", *opts])
+    assert json.loads(r.stdout)["documents"] == 1
+    r = runner.invoke(app, ["search", "maps", "--since", "March 3", *opts])
+    assert r.exit_code != 0 and "YYYY-MM-DD" in said(r)
+    r = runner.invoke(app, ["delete", doc_id[:10], *opts])
+    assert r.exit_code == 0 and "0 documents" in said(r)
+    r = runner.invoke(app, ["delete", doc_id[:10], *opts])
+    assert r.exit_code == 1 and "No document" in said(r)
+
+
+def test_cli_errors_say_what_to_do(tmp_path):
+    opts = ["--index-dir", str(tmp_path / "index"), "--collection", "none"]
+    r = runner.invoke(app, ["ask", "anything?", *opts])
+    assert r.exit_code == 1 and "rag index PATH" in said(r)
+    r = runner.invoke(app, ["index", str(tmp_path / "missing"), *opts])
+    assert r.exit_code == 1 and "does not exist" in said(r)
