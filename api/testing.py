@@ -9,14 +9,16 @@ from contextlib import contextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from rag.net import free_port
 
 
 @contextmanager
-def live_server(app: FastAPI, host: str = "127.0.0.1", startup_timeout_s: float = 120.0) -> Iterator[str]:
-    """Yield the base URL of `app` served by uvicorn on a free port; stop the server on exit."""
-    port = free_port(host)
+def live_server(app: FastAPI | ASGIApp, host: str = "127.0.0.1", startup_timeout_s: float = 120.0,
+                port: int | None = None) -> Iterator[str]:
+    """Yield the base URL of `app` served by uvicorn (on a free port unless given); stop the server on exit."""
+    port = port or free_port(host)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()

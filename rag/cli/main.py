@@ -160,10 +160,10 @@ def stats(collection: CollectionOpt = None, index_dir: IndexDirOpt = None,
 
 
 def _register_optional_commands() -> None:
-    """ask / serve / eval live in their own modules; each registers itself on `app`."""
+    """ask / serve / eval / mcp live in their own modules; each registers itself on `app`."""
     import importlib
 
-    for name in ("rag.cli.ask", "rag.cli.serve", "rag.cli.evaluate"):
+    for name in ("rag.cli.ask", "rag.cli.serve", "rag.cli.evaluate", "rag.cli.mcp"):
         try:
             importlib.import_module(name).register(app)
         except ModuleNotFoundError as e:

@@ -202,10 +202,10 @@ class RagService:
             source = os.path.abspath(self.uploads_dir / name)
             docs = by_source.get(source, [])
             if source in failed or not docs:
-                results[i] = skipped(f.name, "load_failed", failed.get(source, "no readable text in the file"))
+                results[i] = skipped(f.shown, "load_failed", failed.get(source, "no readable text in the file"))
             else:
                 added = report is not None and report.documents_added > 0
-                results[i] = FileResult(name=f.name, saved_as=name, documents=docs,
+                results[i] = FileResult(name=f.shown, saved_as=name, documents=docs,
                                         status=FileStatus.indexed if added else FileStatus.unchanged)
         final = [r for r in results if r is not None]
         problems = [f"{r.name}: {r.reason}" for r in final if r.status is FileStatus.skipped]

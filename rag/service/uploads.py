@@ -28,6 +28,11 @@ MAX_NAME_CHARS = 120  # keeps the saved path well under every file system's limi
 class UploadedFile:
     name: str  # as the client named it (never trusted as a path)
     data: bytes
+    label: str | None = None  # what results call it when the name was made for it (a text document)
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.name
 
 
 def safe_name(filename: str) -> str:
@@ -45,7 +50,8 @@ def text_document(text: str, title: str = "", date: str | None = None, name: str
     digest = hashlib.sha256(f"{title}\0{text}".encode()).hexdigest()[:12]
     stem = safe_name(name or title or "text")[:60].rsplit(".", 1)[0] or "text"
     record = {"id": digest, "title": title, "text": text, **({"date": date} if date else {})}
-    return UploadedFile(f"{stem}-{digest}.jsonl", (json.dumps(record, ensure_ascii=False) + "\n").encode())
+    return UploadedFile(f"{stem}-{digest}.jsonl", (json.dumps(record, ensure_ascii=False) + "\n").encode(),
+                        label=name or title or None)
 
 
 def skipped(name: str, code: str, reason: str) -> FileResult:
@@ -66,14 +72,14 @@ def screen(files: list[UploadedFile], max_bytes: int) -> tuple[list[tuple[Upload
         suffix = Path(name).suffix.lower()
         if not name or suffix not in SUPPORTED_SUFFIXES:
             what = f"file type {suffix!r}" if suffix else "file without an extension"
-            results.append(skipped(f.name, "unsupported_file_type",
+            results.append(skipped(f.shown, "unsupported_file_type",
                                    f"unsupported {what}; upload one of {SUPPORTED}, or convert it first"))
         elif len(f.data) > max_bytes:
-            results.append(skipped(f.name, "payload_too_large", f"larger than {max_bytes} bytes; split it"))
+            results.append(skipped(f.shown, "payload_too_large", f"larger than {max_bytes} bytes; split it"))
         elif not f.data.strip():
-            results.append(skipped(f.name, "empty_file", "the file is empty; nothing to index"))
+            results.append(skipped(f.shown, "empty_file", "the file is empty; nothing to index"))
         elif name in names:
-            results.append(skipped(f.name, "duplicate_name",
+            results.append(skipped(f.shown, "duplicate_name",
                                    f"another file in this upload is also saved as {name!r}; rename one"))
         else:
             names.add(name)

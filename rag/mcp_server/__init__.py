@@ -1,0 +1,1 @@
+"""`rag mcp`: the Model Context Protocol server (official `mcp` SDK), a thin adapter over RagService."""
