@@ -70,6 +70,8 @@ class LoadResult:
     articles: list[Article] = field(default_factory=list)
     problems: list[LoadProblem] = field(default_factory=list)
     files_seen: list[str] = field(default_factory=list)
+    assets: list[str] = field(default_factory=list)  # known non-document files passed over (.css, fonts, images)
+    repeats: list[LoadProblem] = field(default_factory=list)  # files not indexed: their text repeats others'
 
 
 # ---------------------------------------------------------------- chunk
@@ -259,6 +261,7 @@ class Citation(BaseModel):
     date: str | None
     source: str
     page: int | None = None
+    location: str | None = Field(None, description="Part of the file the quote is in: 'slide 3', \"sheet 'Budget'\"")
     start: int = Field(description="Offset of the quote in the article's text")
     end: int
     quote: str

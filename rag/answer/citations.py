@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rag.ingest.parts import part_at
 from rag.models import Article, Citation, Hit
 
 # doc_id -> Article; None when the document left the collection (Snapshot.article may return None).
@@ -109,6 +110,7 @@ def make_citation(
         date=p.date or article.date,
         source=p.source or article.source,
         page=p.page_start if p.page_start is not None else article.page_start,
+        location=part_at(article, start),
         start=start,
         end=end,
         quote=article.text[start:end],

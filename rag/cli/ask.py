@@ -25,7 +25,7 @@ def render(answer: Answer) -> str:
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:
-            page = f", p. {c.page}" if c.page else ""
+            page = f", p. {c.page}" if c.page else (f", {c.location}" if c.location else "")
             check = "verified" if c.verified else "UNVERIFIED"
             lines.append(f"  [{c.n}] {c.title or '(untitled)'} — {c.date or 'undated'} — {c.source}{page} "
                          f"chars {c.start}-{c.end} ({check})")

@@ -49,6 +49,7 @@ def index(
     index_dir: IndexDirOpt = None,
     rebuild: Annotated[bool, typer.Option(help="Re-embed everything from PATHs (after a model/chunking change)")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every passed-over asset and repeated file")] = False,
 ) -> None:
     """Index documents; a re-run does only the work the change needs."""
     from rag.cli.common import open_service
@@ -58,6 +59,7 @@ def index(
         report = service.index(paths, rebuild=rebuild, progress=progress and sys.stderr.isatty())
     for p in report.problems:
         err.print(f"[yellow]skipped[/] {p.source}: {p.message}", highlight=False)
+    _print_passed_over(report.assets, report.repeats, verbose)
     m = report.manifest
     out.print(
         f"[bold]{settings.collection}[/]: {report.files} files; documents +{report.documents_added} "
@@ -85,6 +87,28 @@ def _export_query_encoder(settings: Settings, model: str) -> None:
                   "questions will load torch instead (slower start).", highlight=False)
         return
     err.print(f"[dim]Query encoder exported to {path} (questions start without torch).[/]", highlight=False)
+
+
+def _print_passed_over(assets: list[str], repeats: list, verbose: bool) -> None:
+    """One line for the assets (counts by type) and one for repeated files; every file with --verbose."""
+    if assets:
+        counts: dict[str, int] = {}
+        for a in assets:
+            suffix = Path(a).suffix.lower()
+            counts[suffix] = counts.get(suffix, 0) + 1
+        by_type = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        more = "" if verbose else " (--verbose lists them)"
+        err.print(f"[dim]passed over {len(assets)} non-document files: {by_type}{more}[/]", highlight=False)
+        if verbose:
+            for a in assets:
+                err.print(f"[dim]  asset {a}[/]", highlight=False)
+    if repeats:
+        names = ", ".join(Path(r.source).name for r in repeats[:5]) + (" …" if len(repeats) > 5 else "")
+        err.print(f"[dim]not indexed, their text repeats other files: {names}"
+                  f"{'' if verbose else ' (--verbose says which)'}[/]", highlight=False)
+        if verbose:
+            for r in repeats:
+                err.print(f"[dim]  repeat {r.source}: {r.message}[/]", highlight=False)
 
 
 @app.command()

@@ -16,8 +16,9 @@ import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from rag.ingest import html, jsonl, pdf, text
+from rag.ingest import html, jsonl, office_docx, office_pptx, office_xlsx, pdf, text
 from rag.ingest.errors import LoadError
+from rag.ingest.repeats import find_repeats
 from rag.models import LoadProblem, LoadResult
 
 Loader = Callable[..., LoadResult]
@@ -29,7 +30,18 @@ LOADERS: dict[str, Loader] = {
     ".htm": html.load,
     ".pdf": pdf.load,
     ".jsonl": jsonl.load,
+    ".docx": office_docx.load,
+    ".pptx": office_pptx.load,
+    ".xlsx": office_xlsx.load,
 }
+# Files a documentation folder holds beside its pages: passed over with one summary line, not a
+# "convert it" warning each (a real site gave ~250 such warnings, burying the one that mattered).
+ASSET_SUFFIXES = frozenset({
+    ".css", ".scss", ".less", ".js", ".mjs", ".cjs", ".map", ".ts",
+    ".woff", ".woff2", ".ttf", ".otf", ".eot",
+    ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp", ".bmp", ".tif", ".tiff", ".avif",
+    ".mp3", ".mp4", ".webm", ".ogg", ".wav", ".mov",
+})
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(sorted(LOADERS))  # the one list of accepted file types
 SUPPORTED = ", ".join(SUPPORTED_SUFFIXES)
 
@@ -78,6 +90,9 @@ def _check_regular(path: Path, source: str) -> LoadProblem | None:
 def _load_file(path: Path, source: str, result: LoadResult) -> None:
     suffix = path.suffix.lower()
     loader = LOADERS.get(suffix)
+    if loader is None and suffix in ASSET_SUFFIXES:
+        result.assets.append(source)
+        return
     if loader is None:
         what = f"file type '{suffix}'" if suffix else "file without an extension"
         result.problems.append(
@@ -101,13 +116,16 @@ def _load_file(path: Path, source: str, result: LoadResult) -> None:
     result.problems.extend(loaded.problems)
 
 
-def load_paths(paths: Sequence[Path | str], exclude_hidden: bool = True) -> LoadResult:
+def load_paths(paths: Sequence[Path | str], exclude_hidden: bool = True, drop_repeats: bool = True) -> LoadResult:
     """Load every supported file among `paths` (files or folders, folders walked recursively).
 
     Unsupported, unreadable, empty and binary files are reported in `problems` and the rest is
     loaded. `files_seen` lists every supported file met, loaded or not, so the indexer knows
     which sources still exist. Hidden files and folders (dot-names) inside walked folders are
     skipped when `exclude_hidden`; a hidden file named explicitly is always loaded.
+    Known non-document assets (ASSET_SUFFIXES) are listed in `assets`, not in `problems`. With
+    `drop_repeats`, files whose text repeats other files' (copies, print pages) are left out and
+    listed in `repeats` (rag.ingest.repeats); they stay in `files_seen`, so their old documents go.
     A path that does not exist raises FileNotFoundError.
     """
     result = LoadResult()
@@ -126,4 +144,8 @@ def load_paths(paths: Sequence[Path | str], exclude_hidden: bool = True) -> Load
                 continue
             seen.add(source)
             _load_file(path, source, result)
+    if drop_repeats:
+        result.repeats = find_repeats(result.articles)
+        dropped = {p.source for p in result.repeats}
+        result.articles = [a for a in result.articles if a.source not in dropped]
     return result

@@ -41,6 +41,7 @@ class Cite(BaseModel):
     date: str | None
     source: str
     page: int | None = None
+    location: str | None = Field(None, description="Slide, sheet or section of the file the quote is in")
     start: int = Field(description="Start of the quote in the document's text (characters)")
     end: int = Field(description="End of the quote in the document's text (characters, exclusive)")
     quote: str = Field(description="Exactly text[start:end] of the document")
@@ -124,7 +125,7 @@ def build_server(service: RagService, allow_writes: bool = False) -> MCPServer:
             raise _fail(e) from None
         return AskOutput(answer=answer.answer, refused=answer.refused, mode=answer.mode, notes=answer.notes,
                          citations=[Cite(n=c.n, document=c.doc_id, title=c.title, date=c.date, source=c.source,
-                                         page=c.page, start=c.start, end=c.end, quote=c.quote, verified=c.verified)
+                                         page=c.page, location=c.location, start=c.start, end=c.end, quote=c.quote, verified=c.verified)
                                     for c in answer.citations])
 
     @server.tool(annotations=read_only)

@@ -41,6 +41,8 @@ class IndexReport:
     sentences_added: int = 0
     sentences_embedded: int = 0
     problems: list[LoadProblem] = field(default_factory=list)
+    assets: list[str] = field(default_factory=list)  # non-document files passed over (.css, fonts, images)
+    repeats: list[LoadProblem] = field(default_factory=list)  # files whose text repeats others': not indexed
     manifest: Manifest | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -140,6 +142,7 @@ def index_paths(
     t0 = time.perf_counter()
     loaded = load_paths([Path(p) for p in paths])
     report.files, report.problems = len(loaded.files_seen), loaded.problems
+    report.assets, report.repeats = loaded.assets, loaded.repeats
     report.seconds["load"] = time.perf_counter() - t0
 
     collection = Collection(target, settings)
