@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from api import routes_documents, routes_openai, routes_query
+from api import routes_documents, routes_openai, routes_query, routes_stats
 from api.errors import install_error_handlers
 from api.security import BodySizeLimit, Guard, RateLimiter, parse_keys
 from api.state import get_service, install_service_errors
@@ -51,7 +51,7 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     install_error_handlers(app)
     install_service_errors(app)
     guard = Guard(parse_keys(settings.api_keys), RateLimiter(settings.rate_limit_per_minute))
-    for router in (routes_query.router, routes_documents.router, routes_openai.router):
+    for router in (routes_query.router, routes_documents.router, routes_openai.router, routes_stats.router):
         app.include_router(router, dependencies=[Depends(guard)])
 
     @app.get("/healthz", tags=["health"], summary="The process is up")

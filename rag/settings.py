@@ -154,6 +154,14 @@ class Settings(BaseSettings):
         description="What answer_mode=auto uses with the bundled local model (`--local-llm`); chosen by measurement "
         "(README, 'Answer modes with the local model'): the 135M model lowers accuracy, so llm/hybrid are opt-in",
     )
+    # ---- operator statistics (rag stats --refusals, GET /v1/stats/refusals)
+    log_refused_questions: bool = Field(
+        False, description="Also keep the text of refused questions (the gaps in the corpus); off by default: "
+        "questions can hold personal data. Refusals are always counted per day, without their text"
+    )
+    refused_questions_retention_days: int = Field(
+        30, ge=1, le=3650, description="Refused questions older than this many days are deleted"
+    )
     small_model_passages: int = Field(
         3, ge=1, description="Passages sent to a small (local) model; it reads ~85 prompt tokens/s on CPU"
     )

@@ -165,11 +165,17 @@ def delete(
 
 @app.command()
 def stats(collection: CollectionOpt = None, index_dir: IndexDirOpt = None,
-          as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
-    """Documents, chunks, model and size on disk of a collection."""
+          as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+          refusals: Annotated[bool, typer.Option("--refusals", help="Questions and refusals per day instead")] = False,
+          days: Annotated[int, typer.Option(min=1, max=3650, help="Days shown with --refusals")] = 30) -> None:
+    """Documents, chunks, model and size on disk of a collection (or, with --refusals, refusals per day)."""
     from rag.cli.common import open_service
 
     settings = make_settings(collection, index_dir)
+    if refusals:
+        with open_service(settings) as service:
+            _print_refusals(service.refusal_stats(days), as_json)
+        return
     with open_service(settings) as service:
         st = service.stats()
     size = st.bytes_on_disk
@@ -181,6 +187,23 @@ def stats(collection: CollectionOpt = None, index_dir: IndexDirOpt = None,
                 "chunk_overlap_tokens", "fingerprint", "generation", "updated_at"):
         out.print(f"{key:>20}: {data[key]}", highlight=False)
     out.print(f"{'size on disk':>20}: {size / 1e6:.1f} MB", highlight=False)
+
+
+def _print_refusals(st: object, as_json: bool) -> None:
+    from rag.service.refusals import RefusalStats
+
+    assert isinstance(st, RefusalStats)
+    if as_json:
+        print(st.model_dump_json(indent=2))
+        return
+    out.print(f"{st.refused} of {st.asked} questions refused in the days shown", highlight=False)
+    for d in st.days:
+        out.print(f"  {d.day}  asked {d.asked:>5}  refused {d.refused:>5}", highlight=False)
+    if not st.questions_logged:
+        out.print("[dim]Refused questions are not kept (set RAG_LOG_REFUSED_QUESTIONS=true to see the gaps in "
+                  "the corpus).[/]", highlight=False)
+    for q in st.questions:
+        out.print(f"  {q.at}  {q.question}", highlight=False)
 
 
 def _register_optional_commands() -> None:

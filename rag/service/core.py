@@ -8,7 +8,9 @@ newest committed generation (the Assistant re-opens its snapshot when a writer m
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,12 +26,14 @@ from rag.retrieve.hybrid import SearchResult
 from rag.service.errors import (
     DocumentNotFound, Incompatible, IndexBusy, InvalidRequest, NoIndex, NothingIndexed, ServiceError,
 )
+from rag.service.refusals import RefusalLog, RefusalStats
 from rag.service.records import ArticleView, CollectionStats, DeleteResult, FileResult, FileStatus, UploadResult
 from rag.service.uploads import SavedUploads, UploadedFile, screen, skipped
 from rag.settings import Settings
 from rag.store.collection import Collection, CollectionNotFound
 from rag.store.manifest import IncompatibleIndex
 
+log = logging.getLogger("rag.service")
 ANSWER_MODES = tuple(m.value for m in AnswerMode)
 DOC_ID_CHARS = 64  # sha256 hex
 
@@ -58,6 +62,8 @@ class RagService:
         self._lock = threading.Lock()
         # One upload/delete at a time in this process; the collection's file lock covers other processes.
         self.write_lock = threading.Lock()
+        self.refusals = RefusalLog(settings.collection_dir, settings.log_refused_questions,
+                                   settings.refused_questions_retention_days)
 
     # ------------------------------------------------------------------ life cycle
     @property
@@ -149,7 +155,23 @@ class RagService:
         question = self.check_question(req.question)
         if question != req.question:
             req = req.model_copy(update={"question": question})
-        return self.assistant().stream(req)
+        return self._counted(self.assistant().stream(req))
+
+    def _counted(self, items: Iterator[str | Answer]) -> Iterator[str | Answer]:
+        """Pass the stream through, counting the final answer (asked / refused per day)."""
+        for item in items:
+            if isinstance(item, Answer):
+                try:
+                    self.refusals.record(item)
+                except sqlite3.Error:  # statistics must never cost the user their answer
+                    log.exception("could not record the answer in %s", self.refusals.path)
+            yield item
+
+    def refusal_stats(self, days: int = 30) -> RefusalStats:
+        """Questions and refusals per day (newest first); refused questions' text only when logging is on."""
+        if not 1 <= days <= 3650:
+            raise InvalidRequest(f"days must be between 1 and 3650, got {days}")
+        return self.refusals.stats(days)
 
     # ------------------------------------------------------------------ writing
     def index(self, paths: list[Path], *, rebuild: bool = False, progress: bool = False) -> IndexReport:

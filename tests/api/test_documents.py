@@ -109,3 +109,11 @@ def test_mixed_upload_indexes_the_good_files_and_reports_each(client):
     assert "logo.png" in r.json()["problems"][0]
     for d in r.json()["documents"]:
         assert client.delete(f"/v1/documents/{d['doc_id']}").status_code == 200
+
+
+def test_refusal_stats_route(client):
+    client.post("/v1/ask", json={"question": "What is the boiling point of liquid nitrogen on Mars?"})
+    body = client.get("/v1/stats/refusals", params={"days": 7}).json()
+    assert body["refused"] >= 1 and body["asked"] >= body["refused"] and body["days"]
+    assert body["questions_logged"] is False and body["questions"] == []
+    assert client.get("/v1/stats/refusals", params={"days": 0}).status_code == 422

@@ -45,3 +45,17 @@ def test_cli_errors_say_what_to_do(tmp_path):
     assert r.exit_code == 1 and "rag index PATH" in said(r)
     r = runner.invoke(app, ["index", str(tmp_path / "missing"), *opts])
     assert r.exit_code == 1 and "does not exist" in said(r)
+
+
+def test_cli_refusal_stats(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kiosk.txt").write_text("The Bund kiosk sells paper maps of the Yuyuan Garden for 15 yuan.\n")
+    opts = ["--index-dir", str(tmp_path / "index"), "--collection", "cli"]
+    assert runner.invoke(app, ["index", str(docs), *opts, "--no-progress"]).exit_code == 0
+    runner.invoke(app, ["ask", "What is the boiling point of liquid nitrogen on Mars?", *opts])
+    r = runner.invoke(app, ["stats", "--refusals", "--json", *opts])
+    body = json.loads(r.stdout)
+    assert (body["asked"], body["refused"], body["questions"]) == (1, 1, [])
+    r = runner.invoke(app, ["stats", "--refusals", *opts])
+    assert "1 of 1 questions refused" in said(r) and "RAG_LOG_REFUSED_QUESTIONS" in said(r)

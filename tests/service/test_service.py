@@ -127,3 +127,29 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["f.json"]
     atomic_write(target, b"new")
     assert target.read_text() == "new"
+
+
+def test_refusals_counted_per_day_without_text_unless_turned_on(service, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from rag.models import Answer
+    from rag.service.refusals import RefusalLog
+
+    service.add_files([UploadedFile("kiosk.txt", b"The Bund kiosk sells paper maps of the Yuyuan Garden for 15 yuan.\n")])
+    assert not service.ask("How much do paper maps cost at the Bund kiosk?").refused
+    assert service.ask("What is the boiling point of liquid nitrogen on Mars?").refused
+    st = service.refusal_stats()
+    assert (st.asked, st.refused, st.questions_logged, st.questions) == (2, 1, False, [])
+    assert st.days[0].day == datetime.now(timezone.utc).date().isoformat()
+    assert b"nitrogen" not in service.refusals.path.read_bytes(), "no question text unless the operator asks"
+
+    log = RefusalLog(tmp_path / "c", keep_questions=True, retention_days=7)
+    now = datetime(2024, 5, 10, 12, tzinfo=timezone.utc)
+    refused = Answer(question="Who won the 1998 regatta?", answer="No.", refused=True, mode="extractive")
+    log.record(refused, now - timedelta(days=8))
+    log.record(refused.model_copy(update={"question": "Opening hours of the museum?"}), now)
+    st = log.stats(days=30, now=now)
+    assert [q.question for q in st.questions] == ["Opening hours of the museum?"], "older than 7 days: deleted"
+    assert [(d.day, d.refused) for d in st.days] == [("2024-05-10", 1), ("2024-05-02", 1)], "counts stay"
+    off = RefusalLog(tmp_path / "c", keep_questions=False, retention_days=7)
+    assert off.stats(days=30, now=now).questions == [] and b"museum" not in off.path.read_bytes()
