@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install index serve chromium local-llm scale-extras peers clean
+.PHONY: run test install index serve chromium axe local-llm scale-extras peers clean
 
 # torch goes in first and pinned: anything that depends on torch would otherwise pull a
 # multi-GB CUDA build. The stamp file makes the install re-run when pyproject.toml changes.
@@ -35,6 +35,13 @@ run: index serve
 # Debian chromium for the Playwright browser test (browser downloads fail on this network).
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+# axe-core (npm) for the browser test's accessibility check: the npm registry is reachable where
+# browser downloads are not. Pinned; installed beside the test, never committed.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE):
+	npm install --no-save --no-audit --no-fund --prefix tests/browser axe-core@4.14.1
 
 # llama-cpp-python builds from source (about five to eight minutes on 2 cores); pip's wheel cache
 # makes a second install on the same machine take about a second. The CPU flags are explicit:
@@ -62,7 +69,7 @@ $(VENV)/.scale-extras: $(VENV)/.installed
 	$(PIP) install -q -e '.[test,milvus,ray]'
 	touch $@
 
-test: install chromium local-llm scale-extras
+test: install chromium axe local-llm scale-extras
 	$(VENV)/bin/pytest -q
 
 # Peer benchmarks (LlamaIndex, Haystack) run in their own virtualenvs, never in $(VENV).

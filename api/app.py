@@ -27,6 +27,10 @@ from rag.service import RagService
 from rag.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
+# The chat page loads only its own files: no inline script or style, nothing from another origin,
+# no framing (clickjacking), forms and fetches to this server only. (/docs keeps Swagger's inline script.)
+CHAT_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load_on_startup: bool = True) -> FastAPI:
@@ -62,19 +66,20 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     def readyz(svc: Annotated[RagService, Depends(get_service)]) -> Any:
         if not svc.load():
             return JSONResponse(
-                {"ready": False, "index": False, "model": False, "collection": settings.collection,
+                {"ready": False, "index": False, "model": False, "collection": settings.collection, "documents": 0,
+                 "llm_configured": bool(settings.llm_base_url),
                  "error": {"code": "no_index", "message": f"No index for collection {settings.collection!r}: "
                            "add documents with POST /v1/documents or `rag index PATH`."}},
                 status_code=503,
             )
         snap = svc.assistant().snapshot
-        return {"ready": True, "index": True, "model": True, "collection": settings.collection,
+        return {"ready": True, "llm_configured": bool(settings.llm_base_url), "index": True, "model": True, "collection": settings.collection,
                 "generation": snap.generation, "documents": snap.manifest.documents, "chunks": snap.manifest.chunks,
                 "embedding_model": snap.manifest.model, "encoder": _encoder_info(assistant.embedder)}
 
     @app.get("/", include_in_schema=False)
     def chat_page() -> FileResponse:
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": CHAT_CSP})
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

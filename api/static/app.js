@@ -8,7 +8,7 @@ const els = {
   since: $("since"), until: $("until"), clearDates: $("clear-dates"), newChat: $("new-chat"),
   settingsToggle: $("settings-toggle"), settings: $("settings"), apiKey: $("api-key"), saveKey: $("save-key"),
   keyStatus: $("key-status"), viewer: $("viewer"), viewerTitle: $("viewer-title"), viewerMeta: $("viewer-meta"),
-  viewerText: $("viewer-text"), viewerClose: $("viewer-close"),
+  viewerText: $("viewer-text"), viewerClose: $("viewer-close"), mode: $("mode"),
 };
 const KEY_STORAGE = "rag.apiKey";
 const MAX_HISTORY_TURNS = 20; // the server accepts 50; recent turns are what a follow-up refers to
@@ -157,6 +157,7 @@ async function ask(question) {
   const payload = { question, history: history.slice(-MAX_HISTORY_TURNS), stream: true };
   const filters = currentFilters();
   if (filters) payload.filters = filters;
+  if (els.mode.value) payload.mode = els.mode.value;
   try {
     const resp = await fetch("/v1/ask", { method: "POST", headers: headers(), body: JSON.stringify(payload) });
     if (!resp.ok) throw new Error(await errorMessage(resp));
@@ -209,7 +210,7 @@ async function openCitation(cit, chip) {
   try {
     const doc = await loadDocument(cit.doc_id);
     els.viewerTitle.textContent = doc.title || "(untitled)";
-    els.viewerMeta.textContent = [doc.date, doc.source].filter(Boolean).join(" · ");
+    els.viewerMeta.textContent = [doc.date, doc.source, cit.location].filter(Boolean).join(" · ");
     const start = Math.max(0, Math.min(cit.start, doc.text.length));
     const end = Math.max(start, Math.min(cit.end, doc.text.length));
     const mark = el("mark", { text: doc.text.slice(start, end) });
@@ -248,7 +249,7 @@ els.question.addEventListener("keydown", (ev) => {
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); submit(); }
 });
 els.question.addEventListener("input", autosize);
-document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") closeViewer(); });
+document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && !els.viewer.hidden) closeViewer(); });
 els.viewerClose.addEventListener("click", closeViewer);
 els.clearDates.addEventListener("click", () => { els.since.value = ""; els.until.value = ""; });
 els.newChat.addEventListener("click", () => {

@@ -15,7 +15,9 @@ def _ask(page, question: str) -> None:
     done = page.locator(ANSWER_DONE).count()
     page.fill("#question", question)
     page.press("#question", "Enter")
-    page.wait_for_function(f"document.querySelectorAll('{ANSWER_DONE}').length > {done}", timeout=TIMEOUT_MS)
+    # A function, not an expression string: the page's CSP (no 'unsafe-eval') refuses string evaluation.
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length > n", arg=[ANSWER_DONE, done],
+                           timeout=TIMEOUT_MS)
 
 
 def _expected(server_url: str, question: str) -> dict:
