@@ -23,7 +23,8 @@ def mixed_folder(tmp_path: Path, make_pdf: Callable[..., Path]) -> Path:
     (root / "legacy.txt").write_bytes("Legacy caf\u00e9\n\nWritten in cp1252 \u2013 still text.\n".encode("cp1252"))
     (root / "empty.txt").write_bytes(b"")
     (root / "binary.md").write_bytes(b"\x00\x01\x02\x03garbage")
-    (root / "notes.docx").write_bytes(b"PK\x03\x04")
+    (root / "notes.rtf").write_bytes(b"{\\rtf1 not a supported format}")
+    (root / "notes.docx").write_bytes(b"PK\x03\x04")  # a supported type, but a broken file
     (root / "README").write_text("no extension", "utf-8")
     (root / ".secret.txt").write_text("Hidden title\n\nHidden body.\n", "utf-8")
     (root / ".hidden" / "h.txt").write_text("Hidden folder\n\nbody\n", "utf-8")
@@ -43,19 +44,20 @@ def test_mixed_folder_loads_good_files_and_reports_the_rest(mixed_folder: Path) 
 
     problems = {os.path.relpath(p.source, root): p.message for p in result.problems}
     assert set(problems) == {
-        "sub/e.jsonl", "empty.txt", "binary.md", "notes.docx", "README", "broken.txt", "pipe.txt"
+        "sub/e.jsonl", "empty.txt", "binary.md", "notes.rtf", "notes.docx", "README", "broken.txt", "pipe.txt"
     }  # fmt: skip
     assert "not valid JSON" in problems["sub/e.jsonl"]
     assert "is empty" in problems["empty.txt"]
     assert "looks binary" in problems["binary.md"]
-    assert "unsupported file type '.docx'" in problems["notes.docx"] and "convert" in problems["notes.docx"]
+    assert "unsupported file type '.rtf'" in problems["notes.rtf"] and "convert" in problems["notes.rtf"]
+    assert "not a readable Word .docx file" in problems["notes.docx"] and "re-save" in problems["notes.docx"]
     assert "without an extension" in problems["README"]
     assert "broken link" in problems["broken.txt"]
     assert "not a regular file" in problems["pipe.txt"]
 
     seen = [os.path.relpath(s, root) for s in result.files_seen]
     assert seen == [
-        "a.txt", "b.md", "binary.md", "broken.txt", "empty.txt", "legacy.txt", "pipe.txt",
+        "a.txt", "b.md", "binary.md", "broken.txt", "empty.txt", "legacy.txt", "notes.docx", "pipe.txt",
         "folder.txt/inner.md", "sub/c.html", "sub/d.PDF", "sub/e.jsonl",
     ]  # fmt: skip
     legacy = next(a for a in result.articles if a.title.startswith("Legacy"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import anyio
@@ -36,6 +37,23 @@ def mcp_settings(sample_settings, tmp_path):
     """A private copy of the sample index (the write tools change it)."""
     shutil.copytree(sample_settings.collection_dir, tmp_path / sample_settings.collection)
     return sample_settings.model_copy(update={"index_dir": tmp_path, "rate_limit_per_minute": 0})
+
+
+def run_async(main) -> None:
+    """anyio.run in its own thread: Playwright's sync API (browser tests, same session) keeps a loop running here."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            anyio.run(main)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
+            failure.append(e)
+
+    thread = threading.Thread(target=target, name="mcp-client")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def check_citations(client_result, documents: dict[str, str]) -> None:
@@ -100,7 +118,7 @@ def test_mcp_over_streamable_http(mcp_settings, embedder):
                 async with http, Client(streamable_http_client(url, http_client=http)) as client:
                     await _round_trip(client, allow_writes=True)
 
-            anyio.run(main)
+            run_async(main)
             # Same guard as the REST API: no key, a wrong key, a cross-site page, a foreign Origin.
             init = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
             accept = {"Accept": "application/json, text/event-stream"}
@@ -120,4 +138,4 @@ def test_mcp_over_stdio(mcp_settings):
         async with Client(params, read_timeout_seconds=300) as client:
             await _round_trip(client, allow_writes=False)
 
-    anyio.run(main)
+    run_async(main)
