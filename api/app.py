@@ -75,7 +75,7 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
         snap = svc.assistant().snapshot
         return {"ready": True, "llm_configured": bool(settings.llm_base_url), "index": True, "model": True, "collection": settings.collection,
                 "generation": snap.generation, "documents": snap.manifest.documents, "chunks": snap.manifest.chunks,
-                "embedding_model": snap.manifest.model, "encoder": _encoder_info(assistant.embedder)}
+                "embedding_model": snap.manifest.model, "encoder": _encoder_info(svc.assistant().embedder)}
 
     @app.get("/", include_in_schema=False)
     def chat_page() -> FileResponse:
