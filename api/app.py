@@ -23,6 +23,7 @@ from api.errors import install_error_handlers
 from api.security import BodySizeLimit, Guard, RateLimiter, parse_keys
 from api.state import get_service, install_service_errors
 from rag.embed.protocols import DocumentEncoder
+from rag.ingest.discover import SUPPORTED_SUFFIXES
 from rag.service import RagService
 from rag.settings import Settings
 
@@ -67,13 +68,14 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
         if not svc.load():
             return JSONResponse(
                 {"ready": False, "index": False, "model": False, "collection": settings.collection, "documents": 0,
-                 "llm_configured": bool(settings.llm_base_url),
+                 "llm_configured": bool(settings.llm_base_url), "accepted_types": list(SUPPORTED_SUFFIXES),
                  "error": {"code": "no_index", "message": f"No index for collection {settings.collection!r}: "
                            "add documents with POST /v1/documents or `rag index PATH`."}},
                 status_code=503,
             )
         snap = svc.assistant().snapshot
-        return {"ready": True, "llm_configured": bool(settings.llm_base_url), "index": True, "model": True, "collection": settings.collection,
+        return {"ready": True, "llm_configured": bool(settings.llm_base_url), "accepted_types": list(SUPPORTED_SUFFIXES),
+                "index": True, "model": True, "collection": settings.collection,
                 "generation": snap.generation, "documents": snap.manifest.documents, "chunks": snap.manifest.chunks,
                 "embedding_model": snap.manifest.model, "encoder": _encoder_info(svc.assistant().embedder)}
 

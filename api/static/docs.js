@@ -7,6 +7,7 @@ const docs = {
   info: $("collection-info"), toggle: $("docs-toggle"), panel: $("docs-panel"), close: $("docs-close"),
   drop: $("dropzone"), input: $("file-input"), progress: $("upload-progress"), uploadStatus: $("upload-status"),
   results: $("upload-results"), status: $("docs-status"), list: $("doc-list"), modeLabel: $("mode-label"),
+  types: $("accepted-types"),
 };
 
 async function refreshInfo() {
@@ -16,6 +17,10 @@ async function refreshInfo() {
     const count = body.documents ?? 0;
     docs.info.textContent = `Collection: ${body.collection} · ${count} document${count === 1 ? "" : "s"}`;
     docs.modeLabel.hidden = !body.llm_configured;
+    if (body.accepted_types) { // the server's one list of accepted file types
+      docs.types.textContent = `(${body.accepted_types.join(" ")}; several at once, or drop them here)`;
+      docs.input.setAttribute("accept", body.accepted_types.join(","));
+    }
   } catch (_) {
     docs.info.textContent = "Collection: server unreachable";
   }

@@ -40,3 +40,16 @@ def test_not_ready_without_index(api_settings, embedder, tmp_path):
         assert c.get("/readyz").status_code == 200
         hits = c.get("/v1/search", params={"q": "harbour ferry"}).json()["hits"]
         assert hits and "ferry" in hits[0]["passage"]["text"]
+
+
+def test_chat_page_csp_and_what_the_page_reads_from_readyz(client, api_settings, embedder, tmp_path):
+    page = client.get("/")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
+    assert "content-security-policy" not in client.get("/docs").headers  # Swagger UI needs its inline script
+    body = client.get("/readyz").json()
+    assert body["llm_configured"] is False and ".docx" in body["accepted_types"] and ".exe" not in body["accepted_types"]
+    llm = api_settings.model_copy(update={"index_dir": tmp_path, "collection": "none",
+                                          "llm_base_url": "http://127.0.0.1:9/v1"})
+    with TestClient(create_app(llm, embedder=embedder)) as c:
+        assert c.get("/readyz").json()["llm_configured"] is True  # the page then offers the answer-mode picker

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
 ANSWER_DONE = ".msg.assistant:not(.streaming)"
-TIMEOUT_MS = 120_000
+TIMEOUT_MS = 120_000  # a shared, loaded machine: indexing an upload or answering can take tens of seconds
 FACT = ("Pearl Ring ferris wheel\n\nThe Pearl Ring ferris wheel on the Huangpu riverside carries 48 glass cabins. "
         "It opened to visitors on 9 September 2023 and one turn takes 25 minutes.\n")
 QUESTION = "How many glass cabins does the Pearl Ring ferris wheel carry?"
@@ -56,7 +56,8 @@ def test_upload_ask_cite_delete_refuse_by_keyboard(browser, server_url, output_d
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
     info = page.locator("#collection-info")
-    page.wait_for_function("() => document.querySelector('#collection-info').textContent.includes('documents')")
+    page.wait_for_function("() => document.querySelector('#collection-info').textContent.includes('documents')",
+                           timeout=TIMEOUT_MS)
     before = info.inner_text()
     assert "sample" in before
 
@@ -74,9 +75,10 @@ def test_upload_ask_cite_delete_refuse_by_keyboard(browser, server_url, output_d
     assert "pearl-ring.txt — indexed" in results.nth(0).inner_text()
     assert "logo.png — skipped: unsupported file type '.png'" in results.nth(1).inner_text()
     item = page.locator("#doc-list li", has_text="Pearl Ring ferris wheel")
-    item.wait_for()
+    item.wait_for(timeout=TIMEOUT_MS)
     assert "pearl-ring.txt" in item.inner_text() and "1 chunk" in item.inner_text()
-    page.wait_for_function("t => document.querySelector('#collection-info').textContent !== t", arg=before)
+    page.wait_for_function("t => document.querySelector('#collection-info').textContent !== t", arg=before,
+                           timeout=TIMEOUT_MS)
     page.screenshot(path=str(output_dir / "docs-panel-desktop.png"))
     assert axe_violations(page) == []
 
@@ -87,7 +89,7 @@ def test_upload_ask_cite_delete_refuse_by_keyboard(browser, server_url, output_d
     tab_to(page, f"{ANSWER_DONE} .answer .chip", back=True)
     page.keyboard.press("Enter")
     mark = page.locator("#viewer-text mark")
-    mark.wait_for(timeout=30_000)
+    mark.wait_for(timeout=TIMEOUT_MS)
     assert "48 glass cabins" in mark.inner_text() and "pearl-ring.txt" in page.locator("#viewer-meta").inner_text()
     page.screenshot(path=str(output_dir / "docs-cited-upload.png"))
     assert axe_violations(page) == []
@@ -103,7 +105,8 @@ def test_upload_ask_cite_delete_refuse_by_keyboard(browser, server_url, output_d
     page.wait_for_function("() => document.querySelector('#docs-status').textContent.startsWith('Deleted')",
                            timeout=TIMEOUT_MS)
     assert page.locator("#doc-list li", has_text="Pearl Ring").count() == 0
-    page.wait_for_function("t => document.querySelector('#collection-info').textContent === t", arg=before)
+    page.wait_for_function("t => document.querySelector('#collection-info').textContent === t", arg=before,
+                           timeout=TIMEOUT_MS)
     ask_by_keyboard(page, QUESTION)
     assert "No supported answer" in page.locator(ANSWER_DONE).last.inner_text()
     page.screenshot(path=str(output_dir / "docs-deleted-refused.png"))
