@@ -29,12 +29,12 @@ CONFIGS = {
 }
 
 
-def answers(dataset: str, config: str, work: Path) -> dict[str, dict[str, Any]]:
+def answers(dataset: str, config: str, work: Path, limit: int | None = None) -> dict[str, dict[str, Any]]:
     env = {**os.environ, **CONFIGS[config], "RAG_ENCODER_DIR": str(work / "encoders"), "HF_HUB_OFFLINE": "1"}
     out = work / f"out-{dataset}-{config}"
     cmd = [sys.executable, "-m", "rag", "eval", "--dataset", dataset, "--path", str(DATASETS[dataset]),
            "--index-dir", str(work / f"index-{dataset}"), "--output", str(out), "--config", config,
-           "--mode", "extractive", "--no-progress"]
+           "--mode", "extractive", "--no-progress"] + (["--limit", str(limit)] if limit else [])
     proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"{dataset}/{config} failed:\n{proc.stderr[-3000:]}")
@@ -50,6 +50,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="seeds,squad2")
     ap.add_argument("--configs", default="torch,torch-fp32,onnx")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N questions of each dataset")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
     configs = a.configs.split(",")
@@ -57,7 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="parity-") as tmp:
         work = Path(tmp)
         for ds in a.datasets.split(","):
-            runs = {c: answers(ds, c, work) for c in configs}
+            runs = {c: answers(ds, c, work, a.limit) for c in configs}
             base = configs[0]
             row: dict[str, Any] = {"questions": len(runs[base])}
             for c in configs[1:]:
