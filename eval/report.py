@@ -81,7 +81,7 @@ def _config_rows(config: dict[str, Any]) -> list[tuple[str, Any]]:
         ("chunk tokens / overlap", f"{s.get('chunk_tokens')} / {s.get('chunk_overlap_tokens')}"),
         ("vector index", idx.get("vector_index")),
         ("k (answer) / depth (retrieval metrics)", f"{s.get('k')} / {config.get('depth')}"),
-        ("fusion weights dense / bm25, rrf_k", f"{s.get('dense_weight')} / {s.get('bm25_weight')}, {s.get('rrf_k')}"),
+        ("fusion, weights dense / bm25, rrf_k", f"{s.get('fusion')}, {s.get('dense_weight')} / {s.get('bm25_weight')}, {s.get('rrf_k')}"),
         ("reranker", s.get("reranker_path") or "none"),
         ("refusal thresholds dense / support", f"{s.get('refusal_min_dense')} / {s.get('refusal_min_support')}"),
         ("verify min similarity", s.get("verify_min_similarity")),

@@ -7,9 +7,10 @@
 
 --data squad2: SQuAD 2.0's 411 contexts as the corpus, its answerable questions as queries and
 their context as the one relevant document (eval/bench/beir_convert.py). --data scifact: the
-shared SciFact copy has no qrels for its queries, so the corpus is indexed whole and scored on
-known-item title queries (eval/bench/peers/known_item_set.py): its nDCG only shows that
-retrieval works, its ingest time is the real figure. Every system reads the same BEIR folder
+whole SciFact corpus, scored on the report part of the train queries (eval/data/scifact_report.txt,
+never used to tune anything), the same qrels `rag eval` and the levers table report on.
+`--limit N` keeps the first N SciFact documents (a smoke test, figures not comparable); `--split`
+picks another split file. Every system reads the same BEIR folder
 through eval.adapters.load_beir and is scored by eval.metrics; ingest excludes model loading;
 query latency is one query at a time, 100 chunks retrieved and collapsed to documents.
 """
@@ -33,16 +34,22 @@ PEERS = {"llamaindex": (".venv-llamaindex", "llamaindex_scifact.py"),
 CHUNK_K = 100
 
 
-def prepare(data: str, work: Path, limit: int | None) -> tuple[Path, str]:
-    """A BEIR folder for the chosen data and the qrels split to score."""
+def prepare(data: str, work: Path, limit: int | None, split: Path) -> tuple[Path, str]:
+    """A BEIR folder for the chosen data and the qrels split (or split file) to score."""
     dest = work / f"{data}-beir"
     if data == "squad2":
         squad2_to_beir(SHARED / "eval" / "squad2", dest, contexts=limit)
         return dest, "test"
-    script = REPO / "eval" / "bench" / "peers" / "known_item_set.py"
-    subprocess.run([os.environ.get("PYTHON", "python3"), str(script), str(SCIFACT), str(dest),
-                    "--docs", str(limit or 10**9), "--queries", "100"], check=True)
-    return dest, "smoke"
+    if limit is None:
+        return SCIFACT, str(split.resolve())
+    # smoke test: the first N abstracts, qrels and queries as they are (load_beir drops the rest)
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "qrels").mkdir(exist_ok=True)
+    with (SCIFACT / "corpus.jsonl").open(encoding="utf-8") as src:
+        (dest / "corpus.jsonl").write_text("".join(line for _, line in zip(range(limit), src)), encoding="utf-8")
+    for name in ("queries.jsonl", "qrels/train.tsv"):
+        (dest / name).write_text((SCIFACT / name).read_text(encoding="utf-8"), encoding="utf-8")
+    return dest, str(split.resolve())
 
 
 def run_ours(folder: Path, split: str, work: Path) -> list[dict[str, Any]]:
@@ -101,12 +108,14 @@ def main() -> None:
     ap.add_argument("--data", choices=("squad2", "scifact"), default="squad2")
     ap.add_argument("--limit", type=int, default=None, help="squad2: first N contexts; scifact: first N documents")
     ap.add_argument("--peers", default="llamaindex,haystack", help="comma-separated; empty for ours only")
+    ap.add_argument("--split", type=Path, default=REPO / "eval" / "data" / "scifact_report.txt",
+                    help="scifact: the file of query ids scored (default: the report part)")
     ap.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
     ap.add_argument("--out", type=Path, default=None, help="JSON result file")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="rag-peers-") as tmp:
         work = a.work or Path(tmp)
-        folder, split = prepare(a.data, work, a.limit)
+        folder, split = prepare(a.data, work, a.limit, a.split)
         rows = run_ours(folder, split, work)
         for name in [p for p in a.peers.split(",") if p]:
             print(f"running {name} ...", flush=True)
@@ -114,7 +123,7 @@ def main() -> None:
     rows = with_ratios(rows)
     cols = ["system", "ingest_s", "chunks", "query_p50_ms", "query_p95_ms", "ndcg10",
             "ingest_s / ours", "query_p50_ms / ours", "query_p95_ms / ours", "ndcg10 / ours"]
-    print(f"\n{a.data} ({'known-item title queries' if a.data == 'scifact' else 'answerable questions'}), "
+    print(f"\n{a.data} ({'report part of the train queries' if a.data == 'scifact' else 'answerable questions'}), "
           f"{rows[0].get('n_queries')} queries\n")
     print(table(rows, cols))
     for r in rows:

@@ -1,5 +1,7 @@
-"""Hybrid retrieval: dense and BM25 candidate lists from the store backend, filtered inside each search, fused by RRF.
+"""Hybrid retrieval: dense and BM25 candidate lists from the store backend, filtered inside each search, fused by us.
 
+Fusion (RRF or convex) and the optional chunk-to-document aggregation run on the two result
+lists (rag/retrieve/fusion.py), so any store backend that returns those lists ranks the same.
 Each hit keeps its dense cosine, BM25 score, ranks and fused score, so the answerer's refusal
 policy and the user can both see why a passage was chosen.
 """
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from rag.embed.protocols import QueryEncoder
 from rag.models import Hit, SearchFilters
 from rag.retrieve.dates import date_filter_from_question
-from rag.retrieve.fusion import rrf
+from rag.retrieve.fusion import DocAggregation, FusionMethod, by_document, convex, rrf
 from rag.retrieve.rerank import CrossEncoderReranker
 from rag.settings import Settings
 from rag.store.snapshot import Snapshot
@@ -80,9 +82,25 @@ class HybridRetriever:
         b_scores, b_ids = keyword_hits.scores, keyword_hits.ids
         timings["bm25"] = (time.perf_counter() - t) * 1000
 
-        fused = rrf([d_ids.tolist(), b_ids.tolist()], [s.dense_weight, s.bm25_weight], s.rrf_k)
+        t = time.perf_counter()
+        weights = [s.dense_weight, s.bm25_weight]
+        if s.fusion is FusionMethod.CONVEX:
+            fused = convex([list(zip(d_ids.tolist(), d_scores.tolist())), list(zip(b_ids.tolist(), b_scores.tolist()))],
+                           weights)
+        else:
+            fused = rrf([d_ids.tolist(), b_ids.tolist()], weights, s.rrf_k)
+        chunk_score = dict(fused)
         depth = max(k, s.rerank_depth if self.reranker else k)
-        top = fused[:depth]
+        if s.doc_aggregation is DocAggregation.NONE:
+            top = fused[:depth]
+            passages = snap.passages([i for i, _ in top])
+        else:
+            # Every candidate's document is needed to aggregate: read them all (at most the two depths).
+            passages = snap.passages([i for i, _ in fused])
+            doc_of = {i: passages[i].doc_id for i, _ in fused if i in passages}
+            top = by_document([(i, f) for i, f in fused if i in doc_of], doc_of, s.doc_aggregation,
+                              s.doc_aggregation_top_n)[:depth]
+        timings["fuse"] = (time.perf_counter() - t) * 1000
         dense = {int(i): (float(sc), r) for r, (i, sc) in enumerate(zip(d_ids, d_scores), start=1)}
         bm25 = {int(i): (float(sc), r) for r, (i, sc) in enumerate(zip(b_ids, b_scores), start=1)}
         missing_dense = [i for i, _ in top if i not in dense]
@@ -90,12 +108,11 @@ class HybridRetriever:
             # BM25-only candidates still get their cosine: the refusal policy reads it.
             for i, sc in snap.index.dense_scores(qvec, missing_dense).items():
                 dense[i] = (sc, 0)  # rank 0: not among the dense candidates
-        passages = snap.passages([i for i, _ in top])
         hits = [
             Hit(
                 passage=passages[i],
                 score=f,
-                fused_score=f,
+                fused_score=chunk_score[i],
                 dense_score=dense[i][0] if i in dense else None,
                 dense_rank=dense[i][1] or None if i in dense else None,
                 bm25_score=bm25[i][0] if i in bm25 else None,

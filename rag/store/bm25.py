@@ -3,11 +3,18 @@
 bm25s has no in-place update, so each generation re-indexes the stored chunk texts. That is the
 cheap half of indexing (about a second for SciFact's 5k abstracts); the expensive half, embedding,
 is incremental. Positions in the bm25s index map to chunk row ids through `row_ids.npy`.
+
+The scoring parameters and the tokenizer are saved with each index (`bm25_params.json`) and read
+back on load, so queries are always tokenized the way their index was: an index written before
+the file existed used `LEGACY_PARAMS`. New indexes use `DEFAULT_PARAMS`, chosen on SciFact's
+tuning part by `python -m eval.bench.retrieval_levers` (README, "Retrieval levers").
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import bm25s
@@ -15,34 +22,65 @@ import numpy as np
 import Stemmer
 
 ROW_IDS_FILE = "row_ids.npy"
-BM25_K1 = 1.5  # bm25s's defaults, stated so other backends (Milvus) score with the same parameters
-BM25_B = 0.75
+PARAMS_FILE = "bm25_params.json"
+METHODS = ("lucene", "robertson", "atire", "bm25l", "bm25+")
 
 
-def _tokenize(texts: list[str], stemmer: Stemmer.Stemmer) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+@dataclass(frozen=True)
+class Bm25Params:
+    method: str = "lucene"
+    k1: float = 1.5
+    b: float = 0.75
+    delta: float = 0.5  # BM25L / BM25+ only
+    stem: bool = True  # English Snowball stemmer (PyStemmer)
+    stopwords: bool = True  # bm25s's English stop-word list
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"BM25 method {self.method!r} unknown: use one of {', '.join(METHODS)}")
+        if self.k1 < 0 or not 0 <= self.b <= 1 or self.delta < 0:
+            raise ValueError(f"BM25 needs k1 >= 0, 0 <= b <= 1, delta >= 0; got k1={self.k1}, b={self.b}, "
+                             f"delta={self.delta}")
+
+
+LEGACY_PARAMS = Bm25Params()  # bm25s defaults with stemming and stop words: every index before the params file
+DEFAULT_PARAMS = Bm25Params()
+BM25_K1 = DEFAULT_PARAMS.k1  # stated so other backends (Milvus) score with the same parameters
+BM25_B = DEFAULT_PARAMS.b
 
 
 def keyword_terms(texts: list[str]) -> list[list[str]]:
-    """The terms BM25 indexes and queries with (English stop words out, Snowball stems): every
-    backend analyses text with this one function, so keyword search ranks the same on each."""
-    return _tokenize(texts, Stemmer.Stemmer("english"))
+    """The terms BM25 indexes and queries with under DEFAULT_PARAMS (English stop words out, Snowball
+    stems): every backend analyses text with this one function, so keyword search ranks the same on each."""
+    return BM25Index(None, np.zeros(0, dtype=np.int64), DEFAULT_PARAMS).tokenize(texts)
 
 
 class BM25Index:
-    def __init__(self, retriever: bm25s.BM25 | None, row_ids: np.ndarray) -> None:
+    def __init__(self, retriever: bm25s.BM25 | None, row_ids: np.ndarray, params: Bm25Params = DEFAULT_PARAMS) -> None:
         self._retriever = retriever
         self._row_ids = row_ids.astype(np.int64)
-        self._stemmer = Stemmer.Stemmer("english")
+        self.params = params
+        self._stemmer = Stemmer.Stemmer("english") if params.stem else None
+
+    def tokenize(self, texts: list[str]) -> list[list[str]]:
+        """Texts as this index's terms (stop words dropped, stemmed, per its params)."""
+        return bm25s.tokenize(texts, stopwords="en" if self.params.stopwords else None, stemmer=self._stemmer,
+                              return_ids=False, show_progress=False)
 
     @classmethod
-    def build(cls, row_ids: np.ndarray, texts: list[str]) -> BM25Index:
+    def build(cls, row_ids: np.ndarray, texts: list[str], params: Bm25Params = DEFAULT_PARAMS) -> BM25Index:
         if not texts:
-            return cls(None, np.zeros(0, dtype=np.int64))
-        stemmer = Stemmer.Stemmer("english")
-        retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        retriever.index(_tokenize(texts, stemmer), show_progress=False)
-        return cls(retriever, row_ids)
+            return cls(None, np.zeros(0, dtype=np.int64), params)
+        index = cls(None, row_ids, params)
+        retriever = bm25s.BM25(method=params.method, k1=params.k1, b=params.b, delta=params.delta)
+        retriever.index(index.tokenize(texts), show_progress=False)
+        index._retriever = retriever
+        return index
+
+    @property
+    def retriever(self) -> bm25s.BM25 | None:
+        """The bm25s index (positions = row order), for benchmarks that need whole score vectors."""
+        return self._retriever
 
     @property
     def row_ids(self) -> np.ndarray:
@@ -56,7 +94,7 @@ class BM25Index:
         empty = (np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64))
         if self._retriever is None or k <= 0:
             return empty
-        tokens = _tokenize([query], self._stemmer)
+        tokens = self.tokenize([query])
         if not tokens[0]:
             return empty
         mask = None
@@ -74,14 +112,17 @@ class BM25Index:
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / ROW_IDS_FILE, self._row_ids)
+        (folder / PARAMS_FILE).write_text(json.dumps(asdict(self.params)), encoding="utf-8")
         if self._retriever is not None:
             self._retriever.save(str(folder), show_progress=False)
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
         row_ids = np.load(folder / ROW_IDS_FILE)
+        pfile = folder / PARAMS_FILE
+        params = Bm25Params(**json.loads(pfile.read_text(encoding="utf-8"))) if pfile.is_file() else LEGACY_PARAMS
         if len(row_ids) == 0:
-            return cls(None, row_ids)
+            return cls(None, row_ids, params)
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25.load(str(folder), load_corpus=False, show_progress=False)
-        return cls(retriever, row_ids)
+        return cls(retriever, row_ids, params)

