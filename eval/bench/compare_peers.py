@@ -42,14 +42,25 @@ def prepare(data: str, work: Path, limit: int | None, split: Path) -> tuple[Path
         return dest, "test"
     if limit is None:
         return SCIFACT, str(split.resolve())
-    # smoke test: the first N abstracts, qrels and queries as they are (load_beir drops the rest)
+    # a slice: the first N abstracts, the qrels rows on them, the report ids that keep a relevant one
+    from eval.splits import read_split_file, write_split_file  # noqa: PLC0415
+
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "qrels").mkdir(exist_ok=True)
     with (SCIFACT / "corpus.jsonl").open(encoding="utf-8") as src:
-        (dest / "corpus.jsonl").write_text("".join(line for _, line in zip(range(limit), src)), encoding="utf-8")
-    for name in ("queries.jsonl", "qrels/train.tsv"):
-        (dest / name).write_text((SCIFACT / name).read_text(encoding="utf-8"), encoding="utf-8")
-    return dest, str(split.resolve())
+        lines = [line for _, line in zip(range(limit), src)]
+    (dest / "corpus.jsonl").write_text("".join(lines), encoding="utf-8")
+    ids = {json.loads(x)["_id"] for x in lines}
+    rows = (SCIFACT / "qrels" / "train.tsv").read_text(encoding="utf-8").splitlines()
+    kept = [r for r in rows[1:] if r.split("\t")[1] in ids and int(r.split("\t")[2]) > 0]
+    (dest / "qrels" / "train.tsv").write_text("\n".join([rows[0], *kept]) + "\n", encoding="utf-8")
+    (dest / "queries.jsonl").write_text((SCIFACT / "queries.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    scored = {r.split("\t")[0] for r in kept}
+    wanted, qrels = read_split_file(split)
+    sliced = dest / f"{split.stem}_first{limit}.txt"
+    write_split_file(sliced, [q for q in wanted if q in scored], qrels or "train",
+                     f"{split.name} ids with a relevant document among the first {limit} abstracts")
+    return dest, str(sliced)
 
 
 def run_ours(folder: Path, split: str, work: Path) -> list[dict[str, Any]]:

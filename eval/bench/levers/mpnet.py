@@ -22,9 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from eval.bench.common import REPO, SCIFACT, write_result
+from eval.bench.levers.bm25 import Bm25Scorer, Bm25Variant
 from eval.bench.levers.data import load_chunks, load_queries
+from eval.bench.levers.score import FusionConfig, rank_documents
 from eval.metrics import ndcg_at_k, percentile
 from rag.retrieve.fusion import rrf
+from rag.store.bm25 import DEFAULT_PARAMS
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,32 +44,23 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"error: {a.model} is not a sentence-transformers folder (no config.json)")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from rag.embed.embedder import Embedder  # noqa: PLC0415
-    from rag.retrieve.hybrid import HybridRetriever  # noqa: PLC0415
     from rag.settings import Settings  # noqa: PLC0415
-    from rag.store.collection import Collection  # noqa: PLC0415
 
-    settings = Settings(index_dir=a.index_dir, collection="eval-beir-scifact")
-    chunks = load_chunks(settings.collection_dir)
+    chunks = load_chunks(a.index_dir / "eval-beir-scifact")
     pos_of_doc: dict[str, list[int]] = {}
     for i, d in enumerate(chunks.doc_index):
         pos_of_doc.setdefault(chunks.doc_ids[int(d)], []).append(i)
     tune = load_queries(a.data, a.tune, "tune")
     n = min(a.queries, len(tune.qids))
     minilm = Embedder()
-    snap = Collection(settings.collection_dir).open_snapshot()
-    from eval.corpus import doc_id_map  # noqa: PLC0415
-
-    ids_of, _ = doc_id_map([settings.index_dir / "eval-corpora" / "eval-beir-scifact" / "corpus.jsonl"])
-    retriever = HybridRetriever(snap, minilm, settings)
-    tops: list[list[str]] = []
-    for q in tune.texts[:n]:  # the product's own ranking with the current default settings
-        ranked: list[str] = []
-        for h in retriever.search(q, 100).hits:
-            for did in ids_of.get(h.passage.doc_id, ()):
-                if did not in ranked:
-                    ranked.append(did)
-        tops.append(ranked[: a.top])
-    snap.close()
+    # the product's default ranking (Settings' fusion and weights), computed as the levers table does
+    s = Settings()
+    cfg = FusionConfig(fusion=s.fusion, rrf_k=s.rrf_k, dense_weight=s.dense_weight, bm25_weight=s.bm25_weight,
+                       dense_depth=s.dense_depth, bm25_depth=s.bm25_depth, aggregation=s.doc_aggregation,
+                       top_n=s.doc_aggregation_top_n)
+    bm25 = Bm25Scorer(Bm25Variant(params=DEFAULT_PARAMS), chunks)
+    dense = minilm.encode(list(tune.texts[:n])) @ chunks.vectors.T
+    tops = [rank_documents(dense[i], bm25.scores(q), cfg, chunks)[: a.top] for i, q in enumerate(tune.texts[:n])]
 
     need = sorted({p for top in tops for d in top for p in pos_of_doc[d]})
     texts = [f"{chunks.titles[p]}\n{chunks.texts[p]}" if chunks.titles[p] else chunks.texts[p] for p in need]
@@ -90,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         doc_score = {d: max(float(vec_of[p] @ qv) for p in pos_of_doc[d]) for d in top}
         mp_rank = sorted(top, key=lambda d: -doc_score[d])
         qrels = tune.qrels[qi]
-        rows["minilm default"].append(ndcg_at_k(top, qrels, 10) if any(qrels) else 0.0)
+        rows["minilm default"].append(ndcg_at_k(top, qrels, 10))
         rows["mpnet alone (re-rank)"].append(ndcg_at_k(mp_rank, qrels, 10))
         for w in weights:
             fused = [d for d, _ in rrf([top, mp_rank], [1.0, w], 60)]
