@@ -83,7 +83,7 @@ def _config_rows(config: dict[str, Any]) -> list[tuple[str, Any]]:
         ("k (answer) / depth (retrieval metrics)", f"{s.get('k')} / {config.get('depth')}"),
         ("fusion, weights dense / bm25, rrf_k", f"{s.get('fusion')}, {s.get('dense_weight')} / {s.get('bm25_weight')}, {s.get('rrf_k')}"),
         ("reranker", s.get("reranker_path") or "none"),
-        ("refusal thresholds dense / support", f"{s.get('refusal_min_dense')} / {s.get('refusal_min_support')}"),
+        ("evidence model", s.get("evidence_model_path") or "shipped (rag/answer/evidence_model.json)"),
         ("verify min similarity", s.get("verify_min_similarity")),
         ("llm model / endpoint", f"{s.get('llm_model')} / {s.get('llm_base_url') or 'none'}"),
         ("git commit", (config.get("git") or {}).get("commit", "")[:12]),

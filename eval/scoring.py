@@ -74,6 +74,8 @@ def score_answer(dataset: str, q: EvalQuestion, answer: Answer, passages: dict[s
     s: dict[str, Any] = {"refused": answer.refused}
     if q.answers:
         s["correct"] = (not answer.refused) and answer_contains(text, q.answers)
+    if q.parts:  # a list/two-part question is complete only when every part is in the answer
+        s["all_parts"] = (not answer.refused) and all(answer_contains(text, part) for part in q.parts)
     if dataset == "squad2":
         pred = "" if answer.refused else text
         s["f1"] = squad_f1(pred, q.answers)  # golds () = unanswerable: only "" scores 1
@@ -120,6 +122,14 @@ def _answer_metrics(dataset: str, recs: Sequence[dict[str, Any]]) -> dict[str, A
     out: dict[str, Any] = {"answered_questions": len(recs)}
     with_gold = [s for s in sc if "correct" in s]
     out["accuracy"] = _mean([float(s["correct"]) for s in with_gold])
+    with_parts = [s for s in sc if "all_parts" in s]
+    if with_parts:
+        out["all_parts_accuracy"] = _mean([float(s["all_parts"]) for s in with_parts])
+        out["multi_part_questions"] = len(with_parts)
+    words = sorted(len(plain_answer(r.get("answer", "")).split()) for r, s in zip(recs, sc) if not s["refused"])
+    if words:
+        out["median_answer_words"] = float(words[len(words) // 2]) if len(words) % 2 else (
+            (words[len(words) // 2 - 1] + words[len(words) // 2]) / 2)
     unans = [bool(r["unanswerable"]) for r in recs]
     if any(unans):
         rs = refusal_scores([s["refused"] for s in sc], unans)

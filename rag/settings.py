@@ -131,14 +131,10 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(256, ge=16, description="Token budget of a generated answer")
     llm_temperature: float = Field(0.0, ge=0, description="Sampling temperature; 0 for reproducible answers")
     max_answer_sentences: int = Field(3, ge=1, description="Sentences in an extractive answer")
-    refusal_min_dense: float = Field(
-        0.22,
-        description="Refuse when the best dense cosine is below this (calibrated: python -m rag.answer.calibrate)",
-    )
-    refusal_min_support: float = Field(
-        0.69,
-        description="Refuse when the best answer-sentence score (cosine + term overlap + answer type) is below this "
-        "(calibrated: python -m rag.answer.calibrate)",
+    evidence_model_path: Path | None = Field(
+        None,
+        description="Evidence model file (sentence scoring + the refusal threshold); None = the shipped "
+        "rag/answer/evidence_model.json. Retrain with `rag eval train-answerer`",
     )
     verify_min_similarity: float = Field(
         0.45, description="A sentence must be at least this cosine-similar to its cited span"

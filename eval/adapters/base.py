@@ -57,6 +57,7 @@ class EvalQuestion:
     kind: str = ""
     fake_answers: tuple[str, ...] = ()
     passages: tuple[str, ...] = ()
+    parts: tuple[tuple[str, ...], ...] = ()  # list/two-part questions: each part's alternatives; all must appear
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ def load_seeds(path: str | Path, split: str = "dev") -> EvalSet:
     questions: list[EvalQuestion] = []
     for lineno, obj in iter_jsonl(p, WHAT):
         where = f"{p}:{lineno}"
+        # A file with a per-question `split` (eval/data/sample_questions.jsonl: train | test) is
+        # read one split at a time; "all" reads every line.
+        if "split" in obj and split != "all" and obj["split"] != split:
+            continue
         kind = field_of(obj, "kind", str, where)
         if kind not in KINDS:
             raise DatasetError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -52,10 +56,12 @@ def load_seeds(path: str | Path, split: str = "dev") -> EvalSet:
                 is_unanswerable=unanswerable,
                 evidence=evidence,
                 kind=kind,
+                parts=tuple(tuple(str(x) for x in part) for part in obj.get("parts", ())),
             )
         )
     if not questions:
-        raise DatasetError(f"{p} holds no questions: expected {WHAT}")
+        raise DatasetError(f"{p} holds no questions of split {split!r}: expected {WHAT} "
+                           "(a file with a `split` field: pass --split train, test or all)")
     result = tuple(questions)
     check_unique(result, p)
     return EvalSet(name="seeds", split=split, questions=result)

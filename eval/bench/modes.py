@@ -107,8 +107,8 @@ def run(dataset: str, limit: int | None, base: Settings) -> dict[str, Any]:
         client = openai.OpenAI(base_url=local.llm_base_url, api_key=local.llm_api_key, timeout=local.llm_timeout_s,
                                max_retries=0, http_client=httpx.Client(transport=transport, timeout=local.llm_timeout_s))
         assistant = Assistant(local, embedder=embedder)
-        shared_llm = LLMAnswerer(local, assistant.answerers.verifier, client=client)
-        assistant.answerers.llm, assistant.answerers.hybrid = shared_llm, HybridAnswerer(shared_llm)
+        shared_llm = LLMAnswerer(local, assistant.flow.verifier, client=client)
+        assistant.flow.llm, assistant.flow.hybrid = shared_llm, HybridAnswerer(shared_llm, assistant.flow.extractive)
         try:
             for i, q in enumerate(questions, 1):
                 filters = prepared.filters_of.get(q.qid)

@@ -36,9 +36,9 @@ class Assistant:
             embedder = make_encoder(settings, role, self._snapshot.manifest)
         self.embedder = embedder
         self.reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
-        from rag.answer.modes import build_answerers  # noqa: PLC0415 - keeps import order clean for the CLI
+        from rag.answer.modes import QuestionFlow  # noqa: PLC0415 - keeps import order clean for the CLI
 
-        self.answerers = build_answerers(settings, self.embedder)
+        self.flow = QuestionFlow(settings, self.embedder)
 
     # ------------------------------------------------------------------ snapshot life cycle
     @property
@@ -77,22 +77,24 @@ class Assistant:
         retriever = HybridRetriever(snapshot, self.embedder, self.settings, self.reranker)
         result = retriever.search(rewritten, req.k, req.filters)
         t_retrieve = (time.perf_counter() - t0) * 1000
-        mode = req.mode.value if req.mode is not None else self.settings.answer_mode
-        answerer = self.answerers.pick(mode)
         final: Answer | None = None
-        for item in answerer.stream(rewritten, result.hits, snapshot.article):
+        # score evidence -> refuse or not -> compose -> verify -> number (rag.answer.modes.QuestionFlow)
+        for item in self.flow.stream(rewritten, result.hits, snapshot.article, req.mode, req.explain):
             if isinstance(item, Answer):
                 final = item
             else:
                 yield item
-        assert final is not None, "answerers always end with an Answer"
+        assert final is not None, "the flow always ends with an Answer"
+        explain = final.explain
+        if explain is not None:
+            explain.rewritten_question = rewritten if rewritten != req.question else None
         final = final.model_copy(
             update={
                 "question": req.question,
                 "rewritten_question": rewritten if rewritten != req.question else None,
                 "filters": result.filters,
                 "notes": [*result.notes, *final.notes],
-                "explain": final.explain if req.explain else None,
+                "explain": explain,
                 "timings_ms": {
                     **final.timings_ms,
                     **result.timings_ms,
@@ -109,7 +111,7 @@ class Assistant:
         from rag.answer.rewrite import rewrite_question  # noqa: PLC0415
 
         turns = [{"role": t.role, "content": t.content} for t in history]
-        return rewrite_question(question, turns, self.answerers.llm_client(), model=self.settings.llm_model)
+        return rewrite_question(question, turns, self.flow.llm_client(), model=self.settings.llm_model)
 
     def close(self) -> None:
         with self._lock:

@@ -1,18 +1,17 @@
-"""LLMAnswerer: answers with any OpenAI-compatible endpoint, then verifies every cited sentence.
+"""LLMAnswerer: composes with any OpenAI-compatible endpoint; every cited sentence is aligned to a quote.
 
-Flow of `answer()` (and of `stream_answer()`, which yields the text as it arrives first):
-1. Evidence refusal (`RefusalPolicy`, with the extractive scorer's best sentence) before any call:
-   a prompt alone does not make a model refuse reliably.
-2. Passages are numbered [1]..[k] in the prompt (`build_messages`); the reply is split into
-   sentences with their [n] markers (`parse_cited_sentences`); numbers outside 1..k are removed.
+It only composes (the flow has already scored the evidence and decided not to refuse):
+1. Passages are numbered [1]..[k] in the prompt (`build_messages`); a small local model gets each
+   passage cut to its best-scoring sentences (`small_model_passages`, from the flow's evidence).
+2. The reply is split into sentences with their [n] markers (`parse_cited_sentences`); numbers
+   outside 1..k are removed.
 3. For each sentence and cited passage, the best-supporting sentence (or pair of adjacent
-   sentences) of that passage becomes the quote, so offsets are exact, and is verified
-   (`CitationVerifier`: key terms present, cosine >= verify_min_similarity).
-4. Citations that fail are removed; a sentence left with none is dropped. Counts go to
-   meta["dropped_sentences"] and meta["invalid_citation_numbers"].
-5. If the model replies with NO_ANSWER_PHRASE the answer is a refusal listing the closest
-   passages. If no sentence survives verification, or the endpoint fails (after the client's
-   own retries), the extractive answer is returned with mode="fallback" and a note saying why.
+   sentences) of that passage becomes the quote, so offsets are exact; it is verified
+   (`CitationVerifier`: key terms present, cosine >= verify_min_similarity) while aligning.
+4. Citations that fail are removed; a sentence left with none is dropped (counted in the Draft's
+   diagnostics). A reply saying NO_ANSWER_PHRASE is a Draft with no_answer; no surviving sentence
+   or a failed endpoint is a Draft with `failed` set: the flow then refuses or falls back to the
+   extractive composer, and says why.
 """
 
 from __future__ import annotations
@@ -24,8 +23,8 @@ from dataclasses import dataclass, field
 
 import openai
 
-from rag.answer.citations import ArticleLookup, CitationNumbering, passage_offset, split_sentence_spans
-from rag.answer.extractive import Candidate, ExtractiveAnswerer
+from rag.answer.citations import ArticleLookup, passage_offset, split_sentence_spans
+from rag.answer.flow import Draft, DraftSentence, Evidence, Quote
 from rag.answer.prompts import (
     ANSWER_PROMPT,
     NO_ANSWER_PHRASE,
@@ -38,7 +37,7 @@ from rag.answer.prompts import (
 )
 from rag.cite.terms import strip_markers
 from rag.cite.verify import CitationVerifier, Verdict
-from rag.models import Answer, AnswerDiagnostics, AnswerSentence, Hit
+from rag.models import AnswerDiagnostics, Hit
 from rag.settings import Settings
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -88,23 +87,23 @@ def build_messages(
 
 
 def small_model_passages(
-    hits: list[Hit], cands: list[Candidate], n_passages: int, n_sentences: int
+    hits: list[Hit], evidence: Evidence, n_passages: int, n_sentences: int
 ) -> tuple[list[Hit], list[str]]:
     """The top `n_passages` hits that have sentences, each cut to its `n_sentences` best-scoring
     sentences (kept in reading order): a small model on CPU reads ~85 prompt tokens/s and loses
     the question in long context, so it gets the evidence, not the whole chunk."""
-    by_hit: dict[int, list[Candidate]] = {}
+    by_hit: dict[int, list] = {}
     words: dict[int, int] = {}
-    for c in cands:  # cands are best first
-        chosen_here = by_hit.setdefault(c.span.hit_index, [])
-        n_words = len(c.span.text.split())
-        if len(chosen_here) >= n_sentences or (chosen_here and words[c.span.hit_index] + n_words > SMALL_PASSAGE_MAX_WORDS):
+    for span, _ in evidence.ranked():  # best first
+        chosen_here = by_hit.setdefault(span.hit_index, [])
+        n_words = len(span.text.split())
+        if len(chosen_here) >= n_sentences or (chosen_here and words[span.hit_index] + n_words > SMALL_PASSAGE_MAX_WORDS):
             continue
-        chosen_here.append(c)
-        words[c.span.hit_index] = words.get(c.span.hit_index, 0) + n_words
+        chosen_here.append(span)
+        words[span.hit_index] = words.get(span.hit_index, 0) + n_words
     chosen, texts = [], []
     for i in sorted(by_hit)[:n_passages]:
-        spans = sorted((c.span for c in by_hit[i]), key=lambda s: s.start)
+        spans = sorted(by_hit[i], key=lambda s: s.start)
         chosen.append(hits[i])
         texts.append(" ".join(s.text for s in spans))
     return chosen, texts
@@ -157,7 +156,6 @@ class LLMAnswerer:
             )
         self.settings = settings
         self.verifier = verifier
-        self.extractive = ExtractiveAnswerer(verifier.embedder, verifier, settings)
         self.client = client or openai.OpenAI(
             base_url=settings.llm_base_url,
             api_key=settings.llm_api_key or "not-needed",
@@ -165,34 +163,18 @@ class LLMAnswerer:
             max_retries=settings.llm_max_retries,
         )
 
-    # ------------------------------------------------------------ public
+    def stream(
+        self, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence, stream: bool = True
+    ) -> Iterator[str | Draft]:
+        """Yields text deltas as the model writes, then the Draft (always last).
 
-    def answer(self, question: str, hits: list[Hit], articles: ArticleLookup) -> Answer:
-        *_, final = self.stream_answer(question, hits, articles, stream=False)
-        assert isinstance(final, Answer)
-        return final
-
-    def stream_answer(
-        self, question: str, hits: list[Hit], articles: ArticleLookup, stream: bool = True
-    ) -> Iterator[str | Answer]:
-        """Yields text deltas as the model writes, then the verified Answer (always last).
-
-        The final Answer may differ from the streamed text (dropped sentences, renumbered
-        citations, or a fallback after a mid-stream failure): clients must replace what they showed.
+        The final answer may differ from the streamed text (dropped sentences, renumbered citations,
+        or a fallback after a mid-stream failure): clients must replace what they showed.
         """
-        if not question.strip():
-            raise ValueError("The question is empty: ask a question in words.")
         started = time.perf_counter()
-        cands = self.extractive.rank(question, hits, articles)
-        best = cands[0].score if cands else None
-        refuse, reason = self.extractive.policy.should_refuse(hits, best)
-        if refuse:
-            yield self.extractive.refusal(question, hits, reason, best, mode="llm")
-            return
-        small = self.settings.local_llm
-        if small:
+        if self.settings.local_llm:
             s = self.settings
-            hits_sent, texts = small_model_passages(hits, cands, s.small_model_passages, s.small_model_sentences)
+            hits_sent, texts = small_model_passages(hits, evidence, s.small_model_passages, s.small_model_sentences)
             messages = build_messages(question, hits_sent, small_model=True, texts=texts)
         else:
             hits_sent = hits
@@ -206,18 +188,14 @@ class LLMAnswerer:
             else:
                 parts.append(self._complete(messages))
         except LLMUnavailable as err:
-            yield self._fallback(question, hits, articles, f"The language model endpoint failed ({err}).")
+            yield Draft(mode="llm", failed=f"The language model endpoint failed ({err}).")
             return
         text = "".join(parts).strip()
         llm_ms = (time.perf_counter() - started) * 1000
         # Numbers in the reply refer to the passages sent, which for a small model are a subset.
-        result = self.verify(question, text, hits_sent, articles)
-        result.timings_ms["llm"] = round(llm_ms, 1)
-        yield result
-
-    def stream(self, question: str, hits: list[Hit], articles: ArticleLookup) -> Iterator[str | Answer]:
-        """The protocol the Assistant drives: text deltas, then the verified Answer."""
-        return self.stream_answer(question, hits, articles)
+        draft = self.verify(text, hits_sent, articles, index_of={id(h): hits.index(h) for h in hits_sent})
+        draft.timings_ms["llm"] = round(llm_ms, 1)
+        yield draft
 
     # ------------------------------------------------------------ endpoint
 
@@ -252,10 +230,12 @@ class LLMAnswerer:
 
     # ------------------------------------------------------------ verification
 
-    def verify(self, question: str, text: str, hits: list[Hit], articles: ArticleLookup) -> Answer:
-        """Turn a model reply into an Answer whose every citation is checked (see module docstring)."""
+    def verify(self, text: str, hits: list[Hit], articles: ArticleLookup,
+               index_of: dict[int, int] | None = None) -> Draft:
+        """Turn a model reply into a Draft whose every quote is checked (see module docstring).
+        `index_of` maps the passages sent (by id) to their rank among all hits (for citation records)."""
         if is_no_answer(text):
-            return self.extractive.refusal(question, hits, "The model found no answer in the passages.", None, mode="llm")
+            return Draft(mode="llm", no_answer=True)
         parsed, invalid = parse_cited_sentences(text, len(hits))
         # One batched verification: every (sentence, candidate quote) pair of every cited passage.
         pairs: list[tuple[str, str]] = []
@@ -273,44 +253,32 @@ class LLMAnswerer:
                 per_n.append((n, spans))
             options.append(per_n)
         verdicts = self.verifier.check_many(pairs)
-        numbering = CitationNumbering()
-        kept: list[AnswerSentence] = []
+        kept: list[DraftSentence] = []
         dropped = 0
         attributed = 0
         for sent, per_n in zip(parsed, options):
-            numbers = []
             found = [(n, best) for n, spans in per_n if (best := _best_span(spans, verdicts)) is not None]
             if found and not sent.citations:
                 found = [max(found, key=lambda f: verdicts[f[1][0]].similarity)]
                 attributed += 1
+            quotes = []
             for n, (idx, start, end) in found:
                 hit = hits[n - 1]
-                article = articles(hit.passage.doc_id)
-                assert article is not None  # _support_spans found spans in it
-                numbers.append(numbering.add(hit, article, start, end, True, verdicts[idx].similarity))
-            if numbers:
-                kept.append(AnswerSentence(text=sent.text, citations=numbers, supported=True))
+                rank = index_of.get(id(hit), n - 1) if index_of else n - 1
+                quotes.append(Quote(rank, hit.passage.doc_id, start, end, True, verdicts[idx].similarity))
+            if quotes:
+                kept.append(DraftSentence(sent.text, quotes))
             else:
                 dropped += 1
-        counts = {"llm_sentences": len(parsed), "dropped_sentences": dropped, "invalid_citation_numbers": len(invalid),
-                  "attributed_sentences": attributed}
+        diagnostics = AnswerDiagnostics(llm_sentences=len(parsed), dropped_sentences=dropped,
+                                        invalid_citation_numbers=len(invalid), attributed_sentences=attributed)
         if not kept:
-            fb = self._fallback(question, hits, articles, "The model's answer could not be verified against the passages.")
-            fb.diagnostics = fb.diagnostics.model_copy(update=counts)
-            return fb
+            return Draft(mode="llm", failed="The model's answer could not be verified against the passages.",
+                         diagnostics=diagnostics)
         notes = []
         if dropped:
             notes.append(f"{dropped} sentence(s) of the model's answer were removed: the passages do not support them.")
-        return Answer(
-            question=question,
-            answer=" ".join(s.text + " " + "".join(f"[{n}]" for n in s.citations) for s in kept),
-            refused=False,
-            mode="llm",
-            sentences=kept,
-            citations=numbering.citations,
-            notes=notes,
-            diagnostics=AnswerDiagnostics(sentences=len(kept), **counts),
-        )
+        return Draft(mode="llm", sentences=kept, notes=notes, diagnostics=diagnostics)
 
     def _support_spans(self, hit: Hit, articles: ArticleLookup) -> list[tuple[int, int]]:
         """Article spans of each sentence of the passage and of each pair of neighbouring sentences."""
@@ -320,12 +288,6 @@ class LLMAnswerer:
             return []
         sents = [(base + s, base + e) for s, e in split_sentence_spans(hit.passage.text)]
         return sents + [(a[0], b[1]) for a, b in zip(sents, sents[1:])]
-
-    def _fallback(self, question: str, hits: list[Hit], articles: ArticleLookup, why: str) -> Answer:
-        fb = self.extractive.answer(question, hits, articles)
-        fb.mode = "fallback"
-        fb.notes.insert(0, f"{why} This answer was extracted from the passages instead.")
-        return fb
 
 
 def _text(articles: ArticleLookup, hit: Hit) -> str:

@@ -94,6 +94,46 @@ def register(app: typer.Typer) -> None:
                 ct.add_row(key, fmt(va), fmt(vb))
             out.print(ct)
 
+    @eval_app.command("train-answerer")
+    def train_answerer(
+        seeds: Annotated[Path, typer.Option(help="seeds_dev.jsonl (questions over the sample)")] = Path(
+            "../shared/eval/seeds_dev.jsonl"),
+        squad: Annotated[Optional[Path], typer.Option(help="SQuAD 2.0 folder (contexts.jsonl, questions_dev.jsonl)")] = Path(
+            "../shared/eval/squad2"),
+        model_kind: Annotated[str, typer.Option("--model", help="trees | logistic")] = "trees",
+        output: Annotated[Optional[Path], typer.Option(help="Model file to write (default: the shipped one)")] = None,
+        squad_limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N SQuAD questions")] = None,
+        index_dir: IndexDirOpt = None,
+    ) -> None:
+        """Fit the evidence model + refusal threshold on eval/data/sample_questions.jsonl (train split),
+        seeds_dev and SQuAD 2.0 dev, cross-validated by article; print out-of-fold figures; write the model."""
+        import json  # noqa: PLC0415
+
+        from eval.answerer_data import collect, summary  # noqa: PLC0415 - scikit-learn only for training
+        from eval.train_answerer import train  # noqa: PLC0415
+        from rag.answer.evidence_model import MODEL_FILE  # noqa: PLC0415
+        from rag.answer.features import FeatureExtractor  # noqa: PLC0415
+        from rag.cite.verify import CitationVerifier  # noqa: PLC0415
+        from rag.embed.embedder import Embedder  # noqa: PLC0415
+
+        if model_kind not in ("trees", "logistic"):
+            fail(f"--model {model_kind!r}: use trees or logistic", code=2)
+        for p in [seeds] + ([squad] if squad else []):
+            if not p.exists():
+                fail(f"{p} not found: pass --seeds/--squad with the evaluation files (../shared/eval)")
+        settings = make_settings(None, index_dir)
+        embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+        out.print("collecting candidates (index, retrieve, featurize)", highlight=False)
+        cases = collect(settings, embedder, seeds, squad, squad_limit, log=lambda m: out.print(m, highlight=False))
+        out.print(summary(cases), highlight=False)
+        verifier = CitationVerifier(embedder, settings.verify_min_similarity)
+        model = train(cases, model_kind, FeatureExtractor(embedder), verifier, settings.max_answer_sentences,
+                      log=lambda m: out.print(m, highlight=False))
+        target = output or MODEL_FILE
+        model.save(target)
+        out.print(json.dumps(model.cv, indent=1), highlight=False)
+        out.print(f"wrote {target} (threshold {model.threshold:.2f})", highlight=False)
+
     app.add_typer(eval_app, name="eval")
 
 

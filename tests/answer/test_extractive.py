@@ -1,12 +1,12 @@
-"""ExtractiveAnswerer on real passages of the bundled sample (real model, real index)."""
+"""The extractive path of the question flow on real passages of the bundled sample (real model, real index)."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.answer.extractive import ExtractiveAnswerer, clause_spans
+from rag.answer.extractive import clause_spans, question_parts
+from rag.answer.modes import QuestionFlow
 from rag.answer.prompts import NO_ANSWER_PHRASE
-from rag.cite.verify import CitationVerifier
 from tests.answer.sample_hits import assert_citation_exact, hits_containing, retrieve
 
 DEV01 = (
@@ -16,9 +16,19 @@ DEV01 = (
 
 
 
+class Extractive:
+    """The flow in extractive mode, called like an answerer."""
+
+    def __init__(self, flow: QuestionFlow) -> None:
+        self.flow = flow
+
+    def answer(self, question, hits, articles):  # noqa: ANN001, ANN201
+        return self.flow.answer(question, hits, articles, mode="extractive")
+
+
 @pytest.fixture(scope="module")
-def answerer(embedder, sample_settings) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer(embedder, CitationVerifier(embedder, sample_settings.verify_min_similarity), sample_settings)
+def answerer(embedder, sample_settings) -> Extractive:
+    return Extractive(QuestionFlow(sample_settings, embedder))
 
 
 def test_first_office_stores_answer_is_cited_and_exact(answerer, snapshot, embedder, sample_settings):
@@ -78,3 +88,9 @@ def test_clause_spans_cover_the_sentence():
     spans = clause_spans(text)
     assert [text[s:e] for s, e in spans][0] == "Gong Zheng"
     assert text[spans[-1][0] : spans[-1][1]] == "it studied plans"
+
+
+def test_question_parts_split_two_part_questions():
+    assert question_parts("Who chaired the Yangpu meeting, and which vice minister spoke at the pilot meeting?") == [
+        "Who chaired the Yangpu meeting?", "which vice minister spoke at the pilot meeting?"]
+    assert question_parts("Which two events would be held?") == ["Which two events would be held?"]

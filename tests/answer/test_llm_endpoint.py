@@ -1,4 +1,4 @@
-"""LLMAnswerer against a real HTTP endpoint speaking the OpenAI chat-completions protocol.
+"""The LLM path of the question flow (LLMAnswerer composing) against a real HTTP endpoint speaking the OpenAI chat-completions protocol.
 
 The endpoint is a tiny stdlib HTTP server in a thread (a stand-in for an external service such as
 llama.cpp or a hosted API), so the real `openai` client, timeouts, retries and streaming are exercised.
@@ -14,8 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from rag.answer.llm import LLMAnswerer
+from rag.answer.modes import QuestionFlow
 from rag.cite.verify import CitationVerifier
-from rag.models import Answer
+from rag.models import Answer, AnswerMode
 from tests.answer.sample_hits import assert_citation_exact, retrieve
 
 DEV01 = "How many new first-office stores opened in Shanghai last year?"
@@ -69,9 +70,22 @@ class FakeEndpoint:
 
 
 
-def _answerer(settings, embedder, url: str) -> LLMAnswerer:  # noqa: ANN001
+class LLMFlow:
+    """The flow in llm mode, called like an answerer."""
+
+    def __init__(self, flow: QuestionFlow) -> None:
+        self.flow = flow
+
+    def answer(self, question, hits, articles):  # noqa: ANN001, ANN201
+        return self.flow.answer(question, hits, articles, AnswerMode.LLM, stream_llm=False)
+
+    def stream_answer(self, question, hits, articles):  # noqa: ANN001, ANN201
+        return self.flow.stream(question, hits, articles, AnswerMode.LLM)
+
+
+def _answerer(settings, embedder, url: str) -> LLMFlow:  # noqa: ANN001
     s = settings.model_copy(update={"llm_base_url": url, "llm_model": "test-model", "llm_timeout_s": 5, "llm_max_retries": 0})
-    return LLMAnswerer(s, CitationVerifier(embedder, s.verify_min_similarity))
+    return LLMFlow(QuestionFlow(s, embedder))
 
 
 def test_answer_from_endpoint_is_verified(sample_settings, embedder, snapshot):

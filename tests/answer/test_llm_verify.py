@@ -1,4 +1,4 @@
-"""LLMAnswerer.verify on realistic completions (tests/answer/data/completions.jsonl) over real passages.
+"""LLMAnswerer.verify + the flow's verify/number step on realistic completions (tests/answer/data/completions.jsonl) over real passages.
 
 Each record names the passages by a substring of the sample chunk to put at [1], [2], ...; the
 completion is what a model could reply, some with changed figures, swapped names, invented
@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.llm import LLMAnswerer
-from rag.cite.verify import CitationVerifier
+from rag.answer.modes import QuestionFlow
 from tests.answer.sample_hits import assert_citation_exact, hits_containing
 
 DATA = Path(__file__).parent / "data" / "completions.jsonl"
@@ -22,15 +21,15 @@ RECORDS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitli
 
 
 @pytest.fixture(scope="module")
-def llm(embedder, sample_settings) -> LLMAnswerer:
+def llm(embedder, sample_settings) -> QuestionFlow:
     settings = sample_settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1"})
-    return LLMAnswerer(settings, CitationVerifier(embedder, settings.verify_min_similarity))
+    return QuestionFlow(settings, embedder)
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=[r["id"] for r in RECORDS])
 def test_completion_verification(record, llm, snapshot, embedder):
     hits = hits_containing(snapshot, embedder, record["question"], record["passages"])
-    ans = llm.verify(record["question"], record["completion"], hits, snapshot.article)
+    ans = llm.answer_from_reply(record["question"], record["completion"], hits, snapshot.article)
     expect = record["expect"]
     assert ans.mode == expect["mode"]
     if "dropped" in expect:
@@ -54,7 +53,7 @@ def test_completion_verification(record, llm, snapshot, embedder):
 def test_renumbering_follows_first_use(llm, snapshot, embedder):
     q = "How many new first-office stores opened, and how many students graduate?"
     hits = hits_containing(snapshot, embedder, q, ["humanoid robot innovation center", "1,215 new first-office stores", "95 students will graduate in July"])
-    ans = llm.verify(q, "Shanghai opened 1,215 new first-office stores last year [2]. 95 students will graduate in July [3].", hits, snapshot.article)
+    ans = llm.answer_from_reply(q, "Shanghai opened 1,215 new first-office stores last year [2]. 95 students will graduate in July [3].", hits, snapshot.article)
     assert ans.answer.endswith("[2]") and "[1]" in ans.answer
     assert [c.n for c in ans.citations] == [1, 2]
     assert "1,215" in ans.citations[0].quote and "95" in ans.citations[1].quote

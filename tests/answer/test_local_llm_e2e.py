@@ -8,6 +8,7 @@ shown as supported), never the model's wording.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import re
@@ -19,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.llm import LLMAnswerer
+from rag.answer.evidence_model import load_model
+from rag.answer.modes import QuestionFlow
 from rag.answer.local_llm import local_llm_session, local_llm_settings, start_local_llm
 from rag.answer.local_server import LocalLLMServer
 from rag.cite.terms import extract_key_terms
-from rag.cite.verify import CitationVerifier
 from rag.models import Answer, AnswerMode, AskRequest
 from rag.net import free_port
 from rag.settings import Settings
@@ -44,7 +45,11 @@ SEED_IDS = ("dev-02", "dev-04", "dev-06")
 # these tests switch it off: what is tested is the verifier's catch, after generation.
 NO_YEAR_PASSAGES = ["Arc'teryx Museum store"]
 GUESS_QUESTION = "In which year was the Arc'teryx Museum store founded?"
-NO_REFUSAL = {"refusal_min_support": -10.0, "refusal_min_dense": -1.0}
+
+
+def no_refusal_model():  # noqa: ANN201
+    """The shipped evidence model with its refusal threshold at 0: every question reaches the LLM."""
+    return dataclasses.replace(load_model(), threshold=0.0)
 
 
 def server_pids(port: int) -> list[int]:
@@ -77,9 +82,9 @@ def local(sample_settings: Settings) -> Iterator[tuple[LocalLLMServer, Settings]
 
 
 @pytest.fixture(scope="module")
-def answerer(local: tuple[LocalLLMServer, Settings], embedder) -> LLMAnswerer:  # noqa: ANN001
+def answerer(local: tuple[LocalLLMServer, Settings], embedder) -> QuestionFlow:  # noqa: ANN001
     _, settings = local
-    return LLMAnswerer(settings, CitationVerifier(embedder, settings.verify_min_similarity))
+    return QuestionFlow(settings, embedder)
 
 
 
@@ -106,21 +111,21 @@ def test_settings_point_the_openai_client_at_the_local_server(local: tuple[Local
     assert server_pids(server.port) == [server.pid]
 
 
-def test_non_streaming_call_through_the_answerer(answerer: LLMAnswerer, snapshot, embedder,  # noqa: ANN001
+def test_non_streaming_call_through_the_answerer(answerer: QuestionFlow, snapshot, embedder,  # noqa: ANN001
                                                   sample_settings: Settings) -> None:
     q = next(s for s in seeds() if s["id"] == "dev-02")["question"]
     hits = retrieve(snapshot, embedder, sample_settings, q)
-    answer = answerer.answer(q, hits, snapshot.article)
+    answer = answerer.answer(q, hits, snapshot.article, AnswerMode.LLM, stream_llm=False)
     assert answer.mode in ("llm", "fallback")
     assert int(answer.diagnostics.llm_sentences or 0) >= 1, "the model wrote nothing"
     assert_grounded(answer, snapshot)
 
 
-def test_streaming_call_yields_text_then_a_verified_answer(answerer: LLMAnswerer, snapshot, embedder,  # noqa: ANN001
+def test_streaming_call_yields_text_then_a_verified_answer(answerer: QuestionFlow, snapshot, embedder,  # noqa: ANN001
                                                            sample_settings: Settings) -> None:
     q = next(s for s in seeds() if s["id"] == "dev-04")["question"]
     hits = retrieve(snapshot, embedder, sample_settings, q)
-    items = list(answerer.stream_answer(q, hits, snapshot.article))
+    items = list(answerer.stream(q, hits, snapshot.article, AnswerMode.LLM))
     deltas, final = items[:-1], items[-1]
     assert len(deltas) >= 2 and all(isinstance(d, str) for d in deltas), "the reply did not arrive in pieces"
     assert isinstance(final, Answer)
@@ -147,10 +152,9 @@ def test_three_seed_answers_carry_verified_citations(local: tuple[LocalLLMServer
 
 def _generate_and_verify(settings: Settings, embedder, snapshot, question: str,  # noqa: ANN001
                          needles: list[str]) -> tuple[str, list, Answer]:  # noqa: ANN001
-    answerer = LLMAnswerer(settings.model_copy(update=NO_REFUSAL),
-                           CitationVerifier(embedder, settings.verify_min_similarity))
+    answerer = QuestionFlow(settings, embedder, model=no_refusal_model())
     hits = hits_containing(snapshot, embedder, question, needles)
-    *deltas, final = answerer.stream_answer(question, hits, snapshot.article)
+    *deltas, final = answerer.stream(question, hits, snapshot.article, AnswerMode.LLM)
     assert isinstance(final, Answer)
     return "".join(d for d in deltas if isinstance(d, str)), hits, final
 
@@ -189,9 +193,9 @@ def test_server_is_gone_after_a_failing_block(sample_settings: Settings) -> None
         assert sock.connect_ex(("127.0.0.1", port)) != 0, "something still listens on the model's port"
 
 
-def _timed(answerer: LLMAnswerer, question: str, hits, articles, stream: bool) -> tuple[Answer, float]:  # noqa: ANN001
+def _timed(answerer: QuestionFlow, question: str, hits, articles, stream: bool) -> tuple[Answer, float]:  # noqa: ANN001
     t0 = time.perf_counter()
-    *_, final = answerer.stream_answer(question, hits, articles, stream=stream)
+    *_, final = answerer.stream(question, hits, articles, AnswerMode.LLM, stream_llm=stream)
     assert isinstance(final, Answer)
     return final, time.perf_counter() - t0
 
@@ -202,7 +206,7 @@ def test_dead_endpoint_falls_back_to_extractive(sample_settings: Settings, embed
     settings = sample_settings.model_copy(update={
         "llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_model": "x", "local_llm": True,
         "llm_timeout_s": 3.0, "llm_max_retries": 0})
-    answerer = LLMAnswerer(settings, CitationVerifier(embedder, settings.verify_min_similarity))
+    answerer = QuestionFlow(settings, embedder)
     q = next(s for s in seeds() if s["id"] == "dev-02")["question"]
     hits = retrieve(snapshot, embedder, sample_settings, q)
     final, seconds = _timed(answerer, q, hits, snapshot.article, stream)
@@ -216,7 +220,7 @@ def test_hanging_endpoint_falls_back_within_the_timeout(local: tuple[LocalLLMSer
                                                         snapshot, sample_settings: Settings, stream: bool) -> None:
     server, settings = local
     settings = settings.model_copy(update={"llm_timeout_s": 2.0})
-    answerer = LLMAnswerer(settings, CitationVerifier(embedder, settings.verify_min_similarity))
+    answerer = QuestionFlow(settings, embedder)
     q = next(s for s in seeds() if s["id"] == "dev-04")["question"]
     hits = retrieve(snapshot, embedder, sample_settings, q)
     assert server.pid is not None

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.extractive import ExtractiveAnswerer
-from rag.cite.verify import CitationVerifier
+from rag.answer.modes import QuestionFlow
 from tests.answer.sample_hits import assert_citation_exact, open_snapshot, retrieve
 from tests.conftest import fold, seeds
 
 
 @pytest.fixture(scope="module")
 def results(sample_settings, embedder):
-    answerer = ExtractiveAnswerer(embedder, CitationVerifier(embedder, sample_settings.verify_min_similarity), sample_settings)
+    flow = QuestionFlow(sample_settings, embedder)
     snap = open_snapshot(sample_settings)
     try:
         out = []
         for q in seeds():
             hits = retrieve(snap, embedder, sample_settings, q["question"])
-            out.append((q, answerer.answer(q["question"], hits, snap.article)))
+            out.append((q, flow.answer(q["question"], hits, snap.article, mode="extractive")))
         yield out, snap
     finally:
         snap.close()

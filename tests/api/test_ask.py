@@ -119,3 +119,16 @@ def test_unknown_route_and_method_are_json(client):
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = client.get("/v1/ask")
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_ask_with_explain_shows_each_stage(client):
+    a = client.post("/v1/ask", json={"question": ARC, "explain": True}).json()
+    trace = a["explain"]
+    assert [p["rank"] for p in trace["passages"]] == list(range(1, len(trace["passages"]) + 1))
+    assert trace["candidates"] and all(0 <= c["score"] <= 1 and c["features"] for c in trace["candidates"])
+    scores = [c["score"] for c in trace["candidates"]]
+    assert scores == sorted(scores, reverse=True)
+    r = trace["refusal"]
+    assert r["refused"] is a["refused"] and r["margin"] == pytest.approx(r["best_score"] - r["threshold"])
+    assert trace["composer"] == a["mode"] and trace["model"]
+    assert client.post("/v1/ask", json={"question": ARC}).json()["explain"] is None

@@ -1,0 +1,94 @@
+"""The development set over the bundled sample (eval/data/sample_questions.jsonl) and its checks.
+
+Each line has the seeds fields (id, kind, question, answers, evidence) plus `split` (train | test),
+`style` (who, when, list, two-article, paraphrase, ...), `parts` for list/two-part questions (each
+part's alternatives; all parts must appear) and, for unanswerable questions, `about`: the start of
+the title of the article the question is about (on topic, but the article does not answer it).
+
+The split is fixed BY ARTICLE: `check_questions` finds the article(s) each question draws on
+(every evidence string must occur verbatim in one article's normalised text) and fails if an
+article serves both splits. `train` is for tuning and fitting; `test` is looked at only to report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.models import Article
+
+REPO = Path(__file__).resolve().parents[2]
+QUESTIONS = REPO / "eval" / "data" / "sample_questions.jsonl"
+SPLITS = ("train", "test")
+
+
+@dataclass
+class SplitReport:
+    """What `check_questions` found; `problems` empty means the file is sound."""
+
+    problems: list[str] = field(default_factory=list)
+    articles_of: dict[str, set[int]] = field(default_factory=dict)  # question id -> article indexes
+    split_articles: dict[str, set[int]] = field(default_factory=dict)  # split -> article indexes
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # split -> answerable/unanswerable
+
+
+def read_questions(path: Path = QUESTIONS) -> list[dict]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: it ships with the repository (eval/data/sample_questions.jsonl)")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def check_questions(rows: Sequence[dict], articles: Sequence[Article]) -> SplitReport:
+    rep = SplitReport()
+    seen: set[str] = set()
+    for r in rows:
+        qid = r.get("id", "?")
+        if qid in seen:
+            rep.problems.append(f"{qid}: duplicate id")
+        seen.add(qid)
+        split = r.get("split")
+        if split not in SPLITS:
+            rep.problems.append(f"{qid}: split {split!r} is not one of {SPLITS}")
+            continue
+        docs: set[int] = set()
+        if r["kind"] == "unanswerable":
+            if r["answers"] or r["evidence"]:
+                rep.problems.append(f"{qid}: an unanswerable question has no answers and no evidence")
+            about = [i for i, a in enumerate(articles) if a.title.startswith(r.get("about", "\0"))]
+            if len(about) != 1:
+                rep.problems.append(f"{qid}: `about` {r.get('about')!r} names {len(about)} articles, not one")
+            docs.update(about)
+        else:
+            if not r["answers"] or not r["evidence"]:
+                rep.problems.append(f"{qid}: an answerable question needs answers and evidence")
+            for ev in r["evidence"]:
+                found = [i for i, a in enumerate(articles) if ev in a.text]
+                if not found:
+                    rep.problems.append(f"{qid}: evidence {ev!r} is not verbatim in any article's normalised text")
+                docs.update(found[:1])
+            texts = [_fold(articles[i].text) for i in docs]
+            if r["answers"] and not any(_fold(g) in t for g in r["answers"] for t in texts):
+                rep.problems.append(f"{qid}: no answer of {r['answers']!r} is in the article(s) its evidence comes from")
+            for part in r.get("parts", []):
+                if not any(_fold(g) in t for g in part for t in texts):
+                    rep.problems.append(f"{qid}: part {part!r} is not in its article(s)")
+        rep.articles_of[qid] = docs
+        rep.split_articles.setdefault(split, set()).update(docs)
+        c = rep.counts.setdefault(split, {"answerable": 0, "unanswerable": 0})
+        c["unanswerable" if r["kind"] == "unanswerable" else "answerable"] += 1
+    shared = rep.split_articles.get("train", set()) & rep.split_articles.get("test", set())
+    for i in sorted(shared):
+        rep.problems.append(f"article {i} ({articles[i].title[:50]!r}) serves both train and test questions")
+    return rep
+
+
+def test_article_titles(articles: Sequence[Article], rows: Sequence[dict]) -> list[str]:
+    """Titles of the articles the test split draws on (seeds questions on them are left out of training)."""
+    rep = check_questions(rows, articles)
+    return [articles[i].title for i in sorted(rep.split_articles.get("test", set()))]

@@ -1,0 +1,149 @@
+"""Labelled sentence candidates for training the evidence model, built with the product's own pipeline.
+
+For every question: index its corpus (the sample for the sample questions and seeds_dev, SQuAD 2.0's
+411 paragraphs for SQuAD), retrieve with the HybridRetriever under the default settings (k, fusion,
+automatic date filter: what `Assistant` does), take the sentence candidates of the retrieved
+passages (`rag.answer.features`) and label each:
+- seeds-style sets: positive when the sentence holds one of the question's verbatim evidence strings;
+- SQuAD 2.0: positive when the sentence belongs to the question's paragraph and holds a gold answer.
+Unanswerable questions have only negatives. A Case keeps the hits and the article lookup so the
+training command can run the whole compose -> verify -> score path out-of-fold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.adapters import EvalQuestion, load_seeds, load_squad2
+from eval.adapters.sample_questions import QUESTIONS, check_questions, read_questions
+from eval.corpus import prepare_corpus_file
+from rag.answer.features import Candidates, FeatureExtractor
+from rag.embed.embedder import Embedder
+from rag.models import Article, Hit
+from rag.pipeline.indexer import index_paths
+from rag.retrieve.hybrid import HybridRetriever
+from rag.settings import Settings
+from rag.store.collection import Collection
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+
+
+@dataclass
+class Case:
+    dataset: str  # sample-train | sample-test | seeds | squad2
+    question: EvalQuestion
+    group: str  # CV group: the article / paragraph the question is about
+    hits: list[Hit]
+    candidates: Candidates
+    y: np.ndarray  # 1 = the sentence answers the question
+    articles: Callable[[str], Article | None]
+    test_article: bool = False  # about an article of the sample `test` split: never trained on
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _label_evidence(cands: Candidates, evidence: tuple[str, ...]) -> np.ndarray:
+    ev = [_fold(e) for e in evidence if e.strip()]
+    return np.array([any(e in _fold(s.text) or _fold(s.text) in e for e in ev) for s in cands.spans], dtype=np.int8)
+
+
+def _label_squad(cands: Candidates, q: EvalQuestion, doc_of_context: dict[str, str]) -> np.ndarray:
+    gold_docs = {doc_of_context.get(c) for c in q.relevant}
+    answers = [_fold(a) for a in q.answers]
+    return np.array([s.doc_id in gold_docs and any(a in _fold(s.text) for a in answers) for s in cands.spans],
+                    dtype=np.int8)
+
+
+class _Lookup:
+    """doc_id -> Article, read once from the snapshot (the snapshot may close before training ends)."""
+
+    def __init__(self, snapshot) -> None:  # noqa: ANN001 - rag.store.snapshot.Snapshot
+        self._snap, self._cache = snapshot, {}
+
+    def __call__(self, doc_id: str) -> Article | None:
+        if doc_id not in self._cache:
+            self._cache[doc_id] = self._snap.article(doc_id)
+        return self._cache[doc_id]
+
+
+def _open(paths: list[Path], name: str, settings: Settings, embedder: Embedder):  # noqa: ANN202
+    s = settings.model_copy(update={"collection": name})
+    index_paths(paths, s, progress=False, embedder=embedder)
+    snap = Collection(s.collection_dir).open_snapshot()
+    return snap, HybridRetriever(snap, embedder, s)
+
+
+def sample_groups(articles: list[Article]) -> tuple[dict[str, str], set[str]]:
+    """question id -> article title (its CV group) for the sample questions and seeds_dev, and the
+    titles of the articles the sample `test` split uses (nothing about them may be trained on)."""
+    rows = read_questions(QUESTIONS)
+    rep = check_questions(rows, articles)
+    if rep.problems:
+        raise ValueError(f"{QUESTIONS} has problems: {rep.problems[:3]} (run the dataset test)")
+    groups = {qid: articles[min(docs)].title for qid, docs in rep.articles_of.items() if docs}
+    test_titles = {articles[i].title for i in rep.split_articles.get("test", set())}
+    return groups, test_titles
+
+
+def collect(settings: Settings, embedder: Embedder, seeds_path: Path, squad_path: Path | None,
+            squad_limit: int | None = None, log: Callable[[str], None] = print) -> list[Case]:
+    extractor = FeatureExtractor(embedder)
+    cases: list[Case] = []
+    snap, retriever = _open([SAMPLE], "train-answerer-sample", settings, embedder)
+    lookup = _Lookup(snap)
+    articles = [lookup(d.doc_id) for d in snap.documents()]
+    articles = [a for a in articles if a is not None]
+    groups, test_titles = sample_groups(sorted(articles, key=lambda a: (a.source, a.span)))
+    by_title = {a.title: a for a in articles}
+    sets = [("sample-train", load_seeds(QUESTIONS, "train")), ("sample-test", load_seeds(QUESTIONS, "test")),
+            ("seeds", load_seeds(seeds_path, "dev"))]
+    for name, evalset in sets:
+        for q in evalset.questions:
+            hits = retriever.search(q.text).hits
+            cands = extractor.candidates(q.text, hits, lookup)
+            group = groups.get(q.qid) or _seed_group(q, by_title)
+            cases.append(Case(name, q, group, hits, cands, _label_evidence(cands, q.evidence), lookup))
+        log(f"  {name}: {len(evalset.questions)} questions")
+    if squad_path is not None:
+        evalset = load_squad2(squad_path, "dev")
+        prepared = prepare_corpus_file(evalset, settings.index_dir / "eval-corpora", "train-answerer-squad2")
+        ssnap, sretriever = _open(prepared.paths, prepared.collection, settings, embedder)
+        slookup = _Lookup(ssnap)
+        doc_of_context = {cid: doc for doc, cids in prepared.ids_of.items() for cid in cids}
+        for q in evalset.questions[:squad_limit]:
+            hits = sretriever.search(q.text).hits
+            cands = extractor.candidates(q.text, hits, slookup)
+            ctx = next(iter(q.relevant), None) or (hits[0].passage.doc_id if hits else q.qid)
+            cases.append(Case("squad2", q, f"squad:{ctx}", hits, cands, _label_squad(cands, q, doc_of_context), slookup))
+        log(f"  squad2: {len(evalset.questions[:squad_limit])} questions")
+    for c in cases:
+        c.test_article = c.group in test_titles
+    return cases
+
+
+def _seed_group(q: EvalQuestion, by_title: dict[str, Article]) -> str:
+    """A seeds question's article: the first whose text holds an evidence string (else its own id)."""
+    for ev in q.evidence:
+        for title, a in by_title.items():
+            if ev in a.text:
+                return title
+    return f"seed:{q.qid}"
+
+
+def summary(cases: list[Case]) -> str:
+    out = {}
+    for c in cases:
+        d = out.setdefault(c.dataset, {"questions": 0, "candidates": 0, "positives": 0, "no_positive": 0})
+        d["questions"] += 1
+        d["candidates"] += len(c.y)
+        d["positives"] += int(c.y.sum())
+        d["no_positive"] += int(not c.question.is_unanswerable and not c.y.any())
+    return json.dumps(out)

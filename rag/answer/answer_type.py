@@ -1,0 +1,105 @@
+"""What kind of answer a question asks for, and whether a sentence holds one.
+
+Kinds: person, date, number, place, org (None when the wording does not say). The detector reads
+the question's wording only; the matcher looks for an instance of that kind in the sentence that
+the question does not already state (a sentence repeating the question's own date answers nothing).
+Both are features of the evidence model (`rag.answer.features`), not decisions on their own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.cite.terms import COMMON_WORDS, extract_months, extract_numbers
+
+KINDS = ("person", "date", "number", "place", "org")
+
+# A word between "which/what" and the noun, but not an auxiliary: "what did the ministry unveil" asks
+# for a thing, "which two ministries" for an organisation.
+_GAP = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|should)\b)\w+ )"
+
+_TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("number", re.compile(
+        r"\bhow (many|much|long|old|large|big|far|often)\b|\bwhat (percentage|percent|number|share|amount|proportion)\b"
+        r"|\bby how much\b", re.I)),
+    ("date", re.compile(
+        r"\bwhen\b|\b(what|which|in what|on what) (year|years|date|dates|day|days|month|period|time|decade|century)\b"
+        r"|\bon which dates?\b", re.I)),
+    ("person", re.compile(
+        r"\bwho(m|se)?\b|\b(which|what) " + _GAP + r"{0,3}?(minister|mayor|official|person|people|leader|secretary|chairman"
+        r"|chairwoman|president|director|head|governor|representative|king|queen|emperor|author|scientist|artist"
+        r"|player|founder|ceo)\b", re.I)),
+    ("place", re.compile(
+        r"\bwhere\b|\b(what|which|in what|in which) (city|cities|country|countries|district|place|location|province"
+        r"|street|road|region|state|town|village|continent|area|address)\b", re.I)),
+    ("org", re.compile(
+        r"\b(which|what) " + _GAP + r"{0,2}?(company|companies|organi[sz]ations?|firm|university|group|brand|agency|ministry"
+        r"|ministries|department|body|bodies|office|bureau|party|team|institution|school|newspapers?|committee)\b", re.I)),
+]
+
+# Capitalised words that mark an organisation, a title or a place, not a person's name (generic English only).
+_NOT_PERSON = frozenset(
+    """ministry minister committee department office government council party congress district city road
+    street province municipal university group company bureau commission association center centre session
+    plan national people's people comrade mr mrs ms dr vice deputy secretary mayor chairman president director
+    general central state standing executive board conference economic work meeting forum festival exhibition
+    museum store hospital school college institute bank news daily new area zone park week day year report
+    action the a an in on of and for to with from by at""".split()
+)
+_ORG_WORDS = frozenset(
+    """ministry committee department office government council party congress bureau commission association
+    center centre university group company corporation co ltd inc agency institute bank school college
+    administration daily""".split()
+)
+_PLACE_WORDS = frozenset("road street avenue district city province county village town region river lake".split())
+_CAP_RUN = re.compile(r"(?:[A-Z][\w'’\-]*)(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’\-]*)*")
+_WORD = re.compile(r"[^\W_][\w'’\-]*")
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+
+
+def answer_kind(question: str) -> str | None:
+    """person | date | number | place | org | None, from the question's wording (first match wins)."""
+    for kind, pattern in _TYPE_PATTERNS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def _cap_runs(sentence: str) -> list[list[str]]:
+    out = []
+    for m in _CAP_RUN.finditer(sentence):
+        tokens = [t.casefold().removesuffix("'s").removesuffix("’s") for t in m.group(0).split()]
+        out.append(tokens)
+    return out
+
+
+def _question_words(question: str) -> set[str]:
+    return {w.casefold().removesuffix("'s") for w in _WORD.findall(question)}
+
+
+def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
+    """Does the sentence hold an answer of `kind` that the question does not already state?"""
+    if kind is None:
+        return False
+    if kind == "number":
+        return bool(extract_numbers(sentence) - extract_numbers(question)) or bool(
+            re.search(r"\b(two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|half)\b", sentence, re.I))
+    if kind == "date":
+        years = set(_YEAR.findall(sentence))
+        return bool((extract_months(sentence) | years) - extract_months(question) - extract_numbers(question))
+    q_words = _question_words(question)
+    for tokens in _cap_runs(sentence):
+        new = [t for t in tokens if t not in q_words and t not in COMMON_WORDS]
+        if not new:
+            continue
+        if kind == "person":  # a run of 2-3 name words once titles are dropped ("Comrade Yan Dong")
+            names = [t for t in tokens if t not in _NOT_PERSON and t not in COMMON_WORDS]
+            if 2 <= len(names) <= 3 and not any(t in _ORG_WORDS for t in tokens) and set(names) - q_words:
+                return True
+        elif kind == "org":
+            if any(t in _ORG_WORDS for t in tokens) and len(tokens) >= 2:
+                return True
+        elif kind == "place":
+            if any(t in _PLACE_WORDS for t in tokens) or len(tokens) == 1:
+                return True
+    return kind == "org" and bool(re.search(r"[\"“][^\"”]{6,}[\"”]", sentence))

@@ -1,0 +1,131 @@
+"""The learned evidence model, applied in plain numpy (no scikit-learn at query time: its import alone
+costs 1-1.5 s of cold start, and a pickle would tie the file to one scikit-learn version).
+
+The model file (JSON, `rag/answer/evidence_model.json`, written by `rag eval train-answerer`) holds:
+- `features`: the column names it was trained on; they must equal `rag.answer.features.FEATURES`;
+- `kind`: "logistic" (standardisation + coefficients) or "trees" (gradient-boosted trees: per tree
+  the node arrays feature/threshold/left/right/value/leaf, summed with `baseline`, then a sigmoid);
+- `threshold`: the one refusal threshold: refuse when the best candidate's probability is below it;
+- `cv`: the cross-validated figures recorded when it was trained (tests reproduce them).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.answer.features import FEATURES
+
+MODEL_FILE = Path(__file__).with_name("evidence_model.json")
+FORMAT = 1
+
+
+class ModelFileError(ValueError):
+    """The evidence model file is missing, malformed or trained on other features."""
+
+
+@dataclass(frozen=True)
+class Tree:
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    leaf: np.ndarray
+    missing_left: np.ndarray
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        node = np.zeros(len(x), dtype=np.int64)
+        rows = np.arange(len(x))
+        for _ in range(64):  # depth bound; trees here are far shallower
+            active = ~self.leaf[node]
+            if not active.any():
+                break
+            f = self.feature[node]
+            v = x[rows, f]
+            go_left = np.where(np.isnan(v), self.missing_left[node], v <= self.threshold[node])
+            nxt = np.where(go_left, self.left[node], self.right[node])
+            node = np.where(active, nxt, node)
+        return self.value[node]
+
+
+@dataclass(frozen=True)
+class EvidenceModel:
+    kind: str
+    threshold: float
+    mean: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    coef: np.ndarray | None = None
+    intercept: float = 0.0
+    baseline: float = 0.0
+    trees: tuple[Tree, ...] = ()
+    cv: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if self.kind == "logistic":
+            assert self.mean is not None and self.scale is not None and self.coef is not None
+            return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        out = np.full(len(x), self.baseline, dtype=np.float64)
+        for t in self.trees:
+            out += t.predict(x)
+        return out
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Probability that each candidate sentence answers the question."""
+        if len(x) == 0:
+            return np.zeros(0)
+        return 1.0 / (1.0 + np.exp(-self.logits(x)))
+
+    def describe(self) -> str:
+        fig = self.cv.get("summary", "")
+        return f"{self.source} ({self.kind}, threshold {self.threshold:.3f}{'; ' + fig if fig else ''})"
+
+    # ------------------------------------------------------------ file format
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"format": FORMAT, "kind": self.kind, "features": list(FEATURES),
+                             "threshold": self.threshold, "cv": self.cv}
+        if self.kind == "logistic":
+            assert self.mean is not None and self.scale is not None and self.coef is not None
+            d |= {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+                  "intercept": self.intercept}
+        else:
+            d |= {"baseline": self.baseline, "trees": [
+                {k: getattr(t, k).tolist() for k in ("feature", "threshold", "left", "right", "value", "leaf",
+                                                    "missing_left")} for t in self.trees]}
+        return d
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+
+
+def load_model(path: Path | None = None) -> EvidenceModel:
+    path = path or MODEL_FILE
+    if not path.is_file():
+        raise ModelFileError(f"evidence model {path} is missing: it ships with the package; "
+                             "retrain it with `rag eval train-answerer`")
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ModelFileError(f"evidence model {path} is unreadable ({e}); retrain with `rag eval train-answerer`") from e
+    if d.get("format") != FORMAT or tuple(d.get("features", ())) != FEATURES:
+        raise ModelFileError(f"evidence model {path} was trained on other features (format {d.get('format')}); "
+                             "retrain it with `rag eval train-answerer`")
+    common = {"threshold": float(d["threshold"]), "cv": d.get("cv", {}), "source": path.name}
+    if d["kind"] == "logistic":
+        return EvidenceModel(kind="logistic", mean=np.array(d["mean"]), scale=np.array(d["scale"]),
+                             coef=np.array(d["coef"]), intercept=float(d["intercept"]), **common)
+    trees = tuple(
+        Tree(feature=np.array(t["feature"], dtype=np.int64), threshold=np.array(t["threshold"], dtype=np.float64),
+             left=np.array(t["left"], dtype=np.int64), right=np.array(t["right"], dtype=np.int64),
+             value=np.array(t["value"], dtype=np.float64), leaf=np.array(t["leaf"], dtype=bool),
+             missing_left=np.array(t["missing_left"], dtype=bool))
+        for t in d["trees"]
+    )
+    return EvidenceModel(kind="trees", baseline=float(d["baseline"]), trees=trees, **common)

@@ -1,0 +1,183 @@
+"""Sentence candidates of the retrieved passages and the features the evidence model scores them by.
+
+One row per candidate sentence (exact article span, de-duplicated across overlapping chunks):
+
+  cos, cos_gap          dense cosine to the question; minus the best cosine among the candidates
+  nb_cos                best cosine of the neighbouring sentences (the answer's context may sit next door)
+  bm25, bm25_rel        BM25 of the question against the candidate sentences as a corpus; / the best
+  cover, cover_gap      IDF-weighted share of the question's terms in the sentence; minus the best
+  cover_plain           unweighted share of the question's terms
+  nb_cover              best coverage of the neighbouring sentences
+  keys_in               share of the question's key terms (numbers, names, dates) in the sentence
+  keys_nowhere          share of them found in NO candidate (question-level: a changed fact)
+  terms_nowhere         share of the question's content terms found in no candidate (question-level)
+  asks_<kind>, has_<kind>  the question asks for a person/date/number/place/org; the sentence holds one
+  type_miss             the question asks for a kind and the sentence holds none
+  rank_recip, hit_dense 1/(1+passage rank); the passage's dense score
+  position, first       sentence position in its passage (0 = first); first sentence of the article
+  log_words, short      log(1+words); fewer than SHORT_WORDS words
+  heading               looks like a heading: no closing punctuation and mostly capitalised words
+  novelty               share of the sentence's terms that are not in the question
+
+IDF and BM25 statistics are computed over the candidates themselves, so a word in every candidate
+(the collection's own topic) counts for little. Nothing here is a threshold on the answer: the
+model learns the weights (`eval/train_answerer.py`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import Stemmer
+
+from rag.answer.answer_type import KINDS, answer_kind, holds_kind
+from rag.answer.citations import ArticleLookup, SentenceSpan, passage_sentences
+from rag.cite.terms import COMMON_WORDS, extract_key_terms
+from rag.models import Hit
+
+SHORT_WORDS = 6  # datelines and fragments are shorter than this (a feature, the model weighs it)
+BM25_K1, BM25_B = 1.2, 0.75  # the usual Okapi defaults; sentences are short, so b matters little
+
+_WORD = re.compile(r"[^\W_][\w'’\-]*")
+_QUESTION_FILLER = frozenset("did does do many much according which what who whom whose when where why how".split())
+
+FEATURES: tuple[str, ...] = (
+    "cos", "cos_gap", "nb_cos", "bm25", "bm25_rel", "cover", "cover_gap", "cover_plain", "nb_cover",
+    "keys_in", "keys_nowhere", "terms_nowhere",
+    *(f"asks_{k}" for k in KINDS), *(f"has_{k}" for k in KINDS), "type_miss",
+    "rank_recip", "hit_dense", "position", "first", "log_words", "short", "heading", "novelty",
+)
+
+
+class TextEncoder(Protocol):
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate sentences of one question, their feature matrix (rows = spans) and the question's kind."""
+
+    spans: list[SentenceSpan]
+    x: np.ndarray  # float32 [n, len(FEATURES)]
+    kind: str | None
+
+    def row(self, i: int) -> dict[str, float]:
+        return {name: round(float(v), 4) for name, v in zip(FEATURES, self.x[i])}
+
+
+class TermAnalyzer:
+    """Stemmed content words plus key terms; one English stemmer per instance (not thread-shared)."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+
+    def content_terms(self, text: str) -> list[str]:
+        words = [w.casefold().strip("'’-") for w in _WORD.findall(text)]
+        words = [w for w in words if len(w) > 1 and w not in COMMON_WORDS and w not in _QUESTION_FILLER]
+        return self._stemmer.stemWords(words)
+
+    def terms(self, text: str) -> set[str]:
+        return set(self.content_terms(text)) | {f"#{t}" for t in extract_key_terms(text)}
+
+
+def _heading_like(text: str) -> bool:
+    words = _WORD.findall(text)
+    if not words or text.rstrip()[-1:] in ".!?\"'”)":
+        return False
+    caps = sum(w[0].isupper() for w in words if w.casefold() not in COMMON_WORDS)
+    content = sum(1 for w in words if w.casefold() not in COMMON_WORDS) or 1
+    return caps / content > 0.6 or len(words) < SHORT_WORDS
+
+
+def _bm25(q_terms: list[str], docs: list[list[str]]) -> np.ndarray:
+    n = len(docs)
+    avg = sum(len(d) for d in docs) / max(n, 1) or 1.0
+    df = Counter(t for d in docs for t in set(d))
+    out = np.zeros(n, dtype=np.float32)
+    for i, d in enumerate(docs):
+        tf = Counter(d)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(d) / avg)
+        for t in set(q_terms):
+            if tf[t]:
+                idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+                out[i] += idf * tf[t] * (BM25_K1 + 1) / (tf[t] + norm)
+    return out
+
+
+class FeatureExtractor:
+    """Builds the candidates of one question and their features (one batched encode call)."""
+
+    def __init__(self, encoder: TextEncoder) -> None:
+        self.encoder = encoder
+        self.analyzer = TermAnalyzer()
+
+    def candidates(self, question: str, hits: list[Hit], articles: ArticleLookup) -> Candidates:
+        spans = [s for s in passage_sentences(hits, articles) if s.text.strip()]
+        return self.featurize(question, spans, hits)
+
+    def featurize(self, question: str, spans: list[SentenceSpan], hits: list[Hit]) -> Candidates:
+        kind = answer_kind(question)
+        if not spans:
+            return Candidates([], np.zeros((0, len(FEATURES)), dtype=np.float32), kind)
+        vecs = self.encoder.encode([question, *(s.text for s in spans)])
+        cos = (vecs[1:] @ vecs[0]).astype(np.float32)
+        an = self.analyzer
+        q_list = an.content_terms(question)
+        q_terms = set(q_list) | {f"#{t}" for t in extract_key_terms(question)}
+        q_keys = {t for t in q_terms if t.startswith("#")}
+        s_lists = [an.content_terms(s.text) for s in spans]
+        s_terms = [set(lst) | {f"#{t}" for t in extract_key_terms(s.text)} for lst, s in zip(s_lists, spans)]
+        n = len(spans)
+        idf = {t: math.log(1.0 + (n + 1) / (1 + sum(t in st for st in s_terms))) for t in q_terms}
+        total = sum(idf.values()) or 1.0
+        cover = np.array([sum(idf[t] for t in q_terms if t in st) / total for st in s_terms], dtype=np.float32)
+        plain = np.array([len(q_terms & st) / max(len(q_terms), 1) for st in s_terms], dtype=np.float32)
+        keys_in = np.array([len(q_keys & st) / len(q_keys) if q_keys else 1.0 for st in s_terms], dtype=np.float32)
+        union = set().union(*s_terms)
+        keys_nowhere = len(q_keys - union) / len(q_keys) if q_keys else 0.0
+        content_q = {t for t in q_terms if not t.startswith("#")}
+        terms_nowhere = len(content_q - union) / len(content_q) if content_q else 0.0
+        bm25 = _bm25(q_list, s_lists)
+        bm25_max = float(bm25.max()) or 1.0
+        # neighbours: the sentences before and after in the same passage
+        prev_same = [i > 0 and spans[i - 1].hit_index == spans[i].hit_index for i in range(n)]
+        next_same = [i + 1 < n and spans[i + 1].hit_index == spans[i].hit_index for i in range(n)]
+
+        def neighbours(v: np.ndarray) -> np.ndarray:
+            return np.array([max(v[i - 1] if prev_same[i] else 0.0, v[i + 1] if next_same[i] else 0.0)
+                             for i in range(n)], dtype=np.float32)
+
+        nb_cos, nb_cover = neighbours(cos), neighbours(cover)
+        starts: dict[int, int] = {}
+        counts = Counter(s.hit_index for s in spans)
+        x = np.zeros((n, len(FEATURES)), dtype=np.float32)
+        col = {name: j for j, name in enumerate(FEATURES)}
+        for i, s in enumerate(spans):
+            pos = starts.get(s.hit_index, 0)
+            starts[s.hit_index] = pos + 1
+            words = len(_WORD.findall(s.text))
+            hit = hits[s.hit_index]
+            row = {
+                "cos": cos[i], "cos_gap": cos[i] - cos.max(), "nb_cos": nb_cos[i],
+                "bm25": math.log1p(bm25[i]), "bm25_rel": bm25[i] / bm25_max,
+                "cover": cover[i], "cover_gap": cover[i] - cover.max(), "cover_plain": plain[i], "nb_cover": nb_cover[i],
+                "keys_in": keys_in[i], "keys_nowhere": keys_nowhere, "terms_nowhere": terms_nowhere,
+                "rank_recip": 1.0 / (1 + s.hit_index), "hit_dense": hit.dense_score or 0.0,
+                "position": pos / max(counts[s.hit_index] - 1, 1), "first": float(s.start == 0),
+                "log_words": math.log1p(words), "short": float(words < SHORT_WORDS),
+                "heading": float(_heading_like(s.text)),
+                "novelty": len(s_terms[i] - q_terms) / max(len(s_terms[i]), 1),
+            }
+            if kind is not None:
+                has = holds_kind(kind, s.text, question)
+                row[f"asks_{kind}"] = 1.0
+                row[f"has_{kind}"] = float(has)
+                row["type_miss"] = float(not has)
+            for name, v in row.items():
+                x[i, col[name]] = v
+        return Candidates(spans, x, kind)

@@ -1,0 +1,72 @@
+"""The shipped evidence model: loads without scikit-learn, matches scikit-learn's own predictions, and
+reproduces the cross-validated figure recorded in it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rag.answer.evidence_model import MODEL_FILE, ModelFileError, load_model
+from rag.answer.features import FEATURES
+
+
+def test_model_file_loads_and_is_sane():
+    model = load_model()
+    assert 0.0 < model.threshold < 1.0
+    oof = model.cv["oof"]
+    assert {"sample-train", "seeds", "squad2"} <= set(oof)
+    assert model.cv["folds"] >= 3 and model.cv["trained_on"]["squad2"] == 250
+    probs = model.predict(np.zeros((3, len(FEATURES))))
+    assert probs.shape == (3,) and np.all((probs > 0) & (probs < 1))
+
+
+def test_query_time_import_does_not_load_sklearn():
+    code = ("import sys; from rag.answer.modes import QuestionFlow; from rag.answer.evidence_model import load_model; "
+            "load_model(); print('sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert done.stdout.strip() == "False"
+
+
+def test_model_trained_on_other_features_is_refused(tmp_path):
+    d = json.loads(MODEL_FILE.read_text())
+    d["features"] = d["features"][:-1]
+    bad = tmp_path / "m.json"
+    bad.write_text(json.dumps(d))
+    with pytest.raises(ModelFileError, match="train-answerer"):
+        load_model(bad)
+    with pytest.raises(ModelFileError, match="missing"):
+        load_model(tmp_path / "none.json")
+
+
+def test_numpy_trees_equal_sklearn_and_cv_figure_reproduces():
+    """Fit the exporter on synthetic data: the numpy trees must give scikit-learn's probabilities."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from eval.train_answerer import TREE_PARAMS, _export_tree
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(800, len(FEATURES)))
+    x[rng.random(x.shape) < 0.02] = np.nan
+    y = (np.nan_to_num(x[:, 0]) + 0.5 * np.nan_to_num(x[:, 3]) + rng.normal(scale=0.5, size=800) > 0).astype(int)
+    gb = HistGradientBoostingClassifier(random_state=0, **TREE_PARAMS).fit(x, y)
+    from rag.answer.evidence_model import EvidenceModel
+
+    model = EvidenceModel(kind="trees", threshold=0.5, baseline=float(np.ravel(gb._baseline_prediction)[0]),
+                          trees=tuple(_export_tree(p[0]) for p in gb._predictors))
+    np.testing.assert_allclose(model.predict(x), gb.predict_proba(x)[:, 1], rtol=1e-6, atol=1e-9)
+
+
+def test_recorded_cross_validated_score_reproduces():
+    """Re-run the grouped cross-validation on the stored training table: same top-1 figure as recorded."""
+    from eval.train_answerer import TABLE, load_table, oof_top1
+
+    assert TABLE.is_file(), f"{TABLE} is missing: `rag eval train-answerer` writes it beside the model"
+    model = load_model()
+    cases = load_table()
+    assert len(cases) == sum(model.cv["trained_on"].values())
+    assert oof_top1(cases, model.kind) == pytest.approx(model.cv["oof_top1_positive"], abs=1e-4)

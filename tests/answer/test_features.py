@@ -1,0 +1,85 @@
+"""Answer-type detection and the sentence features, on hand-written cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.answer.answer_type import answer_kind, holds_kind
+from rag.answer.citations import SentenceSpan
+from rag.answer.features import FEATURES, FeatureExtractor
+from rag.models import Hit, Passage
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Who chaired the meeting?", "person"),
+    ("Which Vice Minister of Commerce spoke?", "person"),
+    ("When did classes start?", "date"),
+    ("On what date was the letter issued?", "date"),
+    ("How many exhibitors took part?", "number"),
+    ("By how much will the population grow?", "number"),
+    ("Where is the store located?", "place"),
+    ("In which city did the delegation stay?", "place"),
+    ("Which ministry signed the agreement?", "org"),
+    ("What did the ministry unveil?", None),
+])
+def test_answer_kind(question, kind):
+    assert answer_kind(question) == kind
+
+
+@pytest.mark.parametrize(("question", "sentence", "holds"), [
+    ("Who is the Minister of Commerce?", "Comrade Yan Dong, Vice Minister of Commerce, attended the meeting.", True),
+    ("Who is the Minister of Commerce?", "The Ministry of Commerce held a meeting.", False),
+    ("When did classes start?", "Since the start of classes in March 2021, students were promoted.", True),
+    ("When did classes start in March 2021?", "Since the start of classes in March 2021, students were promoted.", False),
+    ("How many stores opened?", "Shanghai opened 1,215 new stores.", True),
+    ("How many stores opened?", "Shanghai opened new stores.", False),
+    ("Which ministry signed?", "The Ministry of Industry and Information Technology signed it.", True),
+])
+def test_holds_kind(question, sentence, holds):
+    assert holds_kind(answer_kind(question), sentence, question) is holds
+
+
+class FakeEncoder:
+    """Bag-of-letters vectors: deterministic, so the arithmetic of each feature can be checked by hand."""
+
+    def encode(self, texts, show_progress=False):  # noqa: ANN001, ANN201
+        vecs = np.array([[t.casefold().count(c) for c in "abcdefghijklmnopqrstuvwxyz0123456789"] for t in texts],
+                        dtype=np.float32)
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+
+
+def _spans(texts: list[str]) -> tuple[list[SentenceSpan], list[Hit]]:
+    text = " ".join(texts)
+    hit = Hit(passage=Passage(chunk_id="c", doc_id="d", text=text, start=0, end=len(text)), score=1.0, dense_score=0.7)
+    spans, pos = [], 0
+    for t in texts:
+        spans.append(SentenceSpan(0, "d", pos, pos + len(t), t))
+        pos += len(t) + 1
+    return spans, [hit]
+
+
+def test_features_on_hand_written_candidates():
+    q = "How many new first-office stores opened last year?"
+    texts = ["Shanghai Business Districts", "Shanghai opened 1,215 new first-office stores last year.",
+             "The store is located on Nanjing West Road and has three floors of displays."]
+    spans, hits = _spans(texts)
+    c = FeatureExtractor(FakeEncoder()).featurize(q, spans, hits)
+    f = {name: c.x[:, i] for i, name in enumerate(FEATURES)}
+    assert c.x.shape == (3, len(FEATURES)) and c.kind == "number"
+    assert f["heading"].tolist() == [1.0, 0.0, 0.0] and f["short"].tolist() == [1.0, 0.0, 0.0]
+    assert f["has_number"].tolist() == [0.0, 1.0, 1.0]  # "three" counts as a number too
+    assert f["asks_number"].tolist() == [1.0, 1.0, 1.0] and f["asks_person"].tolist() == [0.0, 0.0, 0.0]
+    assert f["cover"][1] == pytest.approx(1.0) and f["cover_gap"][1] == 0.0
+    assert f["bm25_rel"][1] == pytest.approx(1.0) and f["bm25"][0] == 0.0
+    assert f["first"].tolist() == [1.0, 0.0, 0.0] and f["position"].tolist() == [0.0, 0.5, 1.0]
+    assert f["rank_recip"].tolist() == [1.0, 1.0, 1.0] and f["hit_dense"][0] == pytest.approx(0.7)
+    assert f["nb_cover"][0] == pytest.approx(f["cover"][1])  # the neighbour of the heading is the answer
+    assert f["cos_gap"].max() == 0.0 and f["keys_nowhere"][0] == 0.0
+    assert f["novelty"][1] < f["novelty"][2]
+
+
+def test_key_term_missing_everywhere_is_seen():
+    spans, hits = _spans(["Shanghai opened 1,215 new first-office stores last year."])
+    c = FeatureExtractor(FakeEncoder()).featurize("How many stores opened in 1999?", spans, hits)
+    assert c.x[0, FEATURES.index("keys_nowhere")] == 1.0

@@ -1,0 +1,68 @@
+"""The question flow end to end on the sample (real index, real retrieval, the shipped evidence model):
+two-part questions, on-topic refusals, no headings as answers, the explain trace, the CLI's --explain.
+
+Questions here are about articles of the `train` split of eval/data/sample_questions.jsonl (the test
+split's articles are only for reporting)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rag.answer.features import FEATURES, _heading_like
+from rag.models import AskRequest
+from tests.answer.sample_hits import assert_citation_exact
+
+TWO_PART = "Which party secretary met with Ge Lihe, and who accompanied the Shanghai delegation in Shigatse?"
+
+
+def test_two_part_question_gets_two_cited_sentences_from_two_articles(assistant):
+    ans = assistant.ask(TWO_PART)
+    assert not ans.refused, ans.notes
+    assert len(ans.sentences) >= 2 and all(s.citations and s.supported for s in ans.sentences)
+    assert len({c.doc_id for c in ans.citations}) >= 2
+    assert "Chen Jining" in ans.answer and "Wang Junzheng" in ans.answer
+    for c in ans.citations:
+        assert_citation_exact(c, assistant.article(c.doc_id))
+
+
+@pytest.mark.parametrize("question", [
+    "How much did Merck Group agree to invest in Shanghai at the meeting with Chen Jining?",
+    "What is the tuition fee for Shanghai Open University's home economics program?",
+])
+def test_on_topic_unanswerable_question_is_refused(assistant, question):
+    ans = assistant.ask(question)
+    assert ans.refused and ans.closest and not ans.citations, ans.answer
+
+
+@pytest.mark.parametrize("question", [
+    "What is the full name of the Old Expo?",
+    "Which body launched the representatives information platform throughout Hongkou District?",
+    "When was the Ninth Plenary Session of the Eighth Central Committee held?",
+    "Who met with Ge Lihe?",
+])
+def test_no_answer_sentence_is_a_heading(assistant, question):
+    ans = assistant.ask(question)
+    for c in ans.citations:
+        assert not _heading_like(c.quote), c.quote
+        assert c.quote not in {assistant.article(c.doc_id).title}
+
+
+def test_explain_trace_is_filled_by_each_stage(assistant):
+    ans = assistant.ask(AskRequest(question="Who met with Ge Lihe?", explain=True))
+    trace = ans.explain
+    assert trace is not None and trace.passages and trace.candidates and trace.refusal is not None
+    assert set(trace.candidates[0].features) == set(FEATURES)
+    assert trace.refusal.threshold == assistant.flow.model.threshold
+    assert assistant.ask("Who met with Ge Lihe?").explain is None
+
+
+def test_cli_ask_explain(sample_settings):
+    env = {**os.environ, "RAG_INDEX_DIR": str(sample_settings.index_dir), "RAG_COLLECTION": sample_settings.collection}
+    done = subprocess.run([sys.executable, "-m", "rag", "ask", "Who met with Ge Lihe?", "--explain"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Explain:" in done.stdout and "retrieved passages" in done.stdout and "refusal:" in done.stdout
