@@ -141,8 +141,13 @@ class ExtractiveComposer:
             return span.start, span.end
         pieces = [SentenceSpan(span.hit_index, span.doc_id, span.start + s, span.start + e, span.text[s:e])
                   for s, e in windows]
-        ev = self.scorer.score_candidates(question, self.scorer.extractor.featurize(question, pieces, hits))
-        s, e = windows[int(ev.order[0])]
+        cands = self.scorer.extractor.featurize(question, pieces, hits)
+        ev = self.scorer.score_candidates(question, cands)
+        order = [int(i) for i in ev.order]
+        if cands.kind is not None:  # never trim the asked-for name/date/number away
+            has = cands.x[:, FEATURES.index(f"has_{cands.kind}")]
+            order = [i for i in order if has[i]] or order
+        s, e = windows[order[0]]
         lead_word = _LEADING_CONJUNCTION.match(span.text, s, e)
         if lead_word:  # quote "launched ..." rather than "and launched ..."
             s = lead_word.end()

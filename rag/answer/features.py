@@ -30,14 +30,13 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Protocol
-
 import numpy as np
 import Stemmer
 
 from rag.answer.answer_type import KINDS, answer_kind, holds_kind
 from rag.answer.citations import ArticleLookup, SentenceSpan, passage_sentences
 from rag.cite.terms import COMMON_WORDS, extract_key_terms
+from rag.embed.protocols import QueryEncoder as TextEncoder
 from rag.models import Hit
 
 SHORT_WORDS = 6  # datelines and fragments are shorter than this (a feature, the model weighs it)
@@ -52,10 +51,6 @@ FEATURES: tuple[str, ...] = (
     *(f"asks_{k}" for k in KINDS), *(f"has_{k}" for k in KINDS), "type_miss",
     "rank_recip", "hit_dense", "position", "first", "log_words", "short", "heading", "novelty",
 )
-
-
-class TextEncoder(Protocol):
-    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

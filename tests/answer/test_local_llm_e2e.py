@@ -84,7 +84,9 @@ def local(sample_settings: Settings) -> Iterator[tuple[LocalLLMServer, Settings]
 @pytest.fixture(scope="module")
 def answerer(local: tuple[LocalLLMServer, Settings], embedder) -> QuestionFlow:  # noqa: ANN001
     _, settings = local
-    return QuestionFlow(settings, embedder)
+    # These tests are about generation, streaming and verification: the evidence refusal (tested in
+    # tests/answer/test_flow.py) must not stop a question before the model sees it.
+    return QuestionFlow(settings, embedder, model=no_refusal_model())
 
 
 
@@ -139,6 +141,7 @@ def test_three_seed_answers_carry_verified_citations(local: tuple[LocalLLMServer
 
     _, settings = local
     assistant = Assistant(settings, embedder=embedder)
+    assistant.flow = QuestionFlow(settings, embedder, model=no_refusal_model())  # generation is tested, not refusal
     try:
         answers = [assistant.ask(AskRequest(question=s["question"], mode=AnswerMode.LLM)) for s in seeds() if s["id"] in SEED_IDS]
     finally:
@@ -206,7 +209,7 @@ def test_dead_endpoint_falls_back_to_extractive(sample_settings: Settings, embed
     settings = sample_settings.model_copy(update={
         "llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_model": "x", "local_llm": True,
         "llm_timeout_s": 3.0, "llm_max_retries": 0})
-    answerer = QuestionFlow(settings, embedder)
+    answerer = QuestionFlow(settings, embedder, model=no_refusal_model())
     q = next(s for s in seeds() if s["id"] == "dev-02")["question"]
     hits = retrieve(snapshot, embedder, sample_settings, q)
     final, seconds = _timed(answerer, q, hits, snapshot.article, stream)
@@ -220,7 +223,7 @@ def test_hanging_endpoint_falls_back_within_the_timeout(local: tuple[LocalLLMSer
                                                         snapshot, sample_settings: Settings, stream: bool) -> None:
     server, settings = local
     settings = settings.model_copy(update={"llm_timeout_s": 2.0})
-    answerer = QuestionFlow(settings, embedder)
+    answerer = QuestionFlow(settings, embedder, model=no_refusal_model())
     q = next(s for s in seeds() if s["id"] == "dev-04")["question"]
     hits = retrieve(snapshot, embedder, sample_settings, q)
     assert server.pid is not None
