@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eval.metrics import answer_contains
 from rag.models import Article
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,11 +73,16 @@ def check_questions(rows: Sequence[dict], articles: Sequence[Article]) -> SplitR
                 if not found:
                     rep.problems.append(f"{qid}: evidence {ev!r} is not verbatim in any article's normalised text")
                 docs.update(found[:1])
-            texts = [_fold(articles[i].text) for i in docs]
-            if r["answers"] and not any(_fold(g) in t for g in r["answers"] for t in texts):
+            texts = [articles[i].text for i in docs]
+            # the scorer's own match (word boundaries): gold "December 17" does not match "December 17th"
+            if r["answers"] and not any(answer_contains(t, r["answers"]) for t in texts):
                 rep.problems.append(f"{qid}: no answer of {r['answers']!r} is in the article(s) its evidence comes from")
+            for ev in r["evidence"]:
+                inside = [g for g in r["answers"] if _fold(g) in _fold(ev)]
+                if inside and not answer_contains(ev, inside):
+                    rep.problems.append(f"{qid}: answers {inside!r} sit inside longer words in its evidence {ev!r}")
             for part in r.get("parts", []):
-                if not any(_fold(g) in t for g in part for t in texts):
+                if not any(answer_contains(t, part) for t in texts):
                     rep.problems.append(f"{qid}: part {part!r} is not in its article(s)")
         rep.articles_of[qid] = docs
         rep.split_articles.setdefault(split, set()).update(docs)
