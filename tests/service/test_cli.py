@@ -9,6 +9,8 @@ from typer.testing import CliRunner
 from rag.cli.main import app
 
 runner = CliRunner()
+KIOSK = ("The Bund kiosk opened in March near the ferry pier.\nThe Bund kiosk sells paper maps of the Yuyuan Garden "
+         "for 15 yuan.\nIt also rents audio guides in five languages.\n")
 
 
 def said(r) -> str:
@@ -19,7 +21,9 @@ def said(r) -> str:
 def test_cli_round_trip(tmp_path, monkeypatch):
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "kiosk.txt").write_text("The Bund kiosk sells paper maps of the Yuyuan Garden for 15 yuan.\n")
+    # Three sentences: the learned evidence model (issue 10) refuses a lone sentence (score 0.19 < 0.34 by
+    # `rag ask --explain`); its training questions always had several candidate sentences.
+    (docs / "kiosk.txt").write_text(KIOSK)
     opts = ["--index-dir", str(tmp_path / "index"), "--collection", "cli"]
     r = runner.invoke(app, ["index", str(docs), *opts, "--no-progress"])
     assert r.exit_code == 0, r.output

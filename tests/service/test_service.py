@@ -135,7 +135,9 @@ def test_refusals_counted_per_day_without_text_unless_turned_on(service, tmp_pat
     from rag.models import Answer
     from rag.service.refusals import RefusalLog
 
-    service.add_files([UploadedFile("kiosk.txt", b"The Bund kiosk sells paper maps of the Yuyuan Garden for 15 yuan.\n")])
+    # three sentences, not one: a lone sentence is refused by issue 10's evidence model (tests/service/test_cli.py)
+    service.add_files([UploadedFile("kiosk.txt", b"The Bund kiosk opened in March near the ferry pier.\nThe Bund kiosk "
+                                    b"sells paper maps of the Yuyuan Garden for 15 yuan.\nIt also rents audio guides.\n")])
     assert not service.ask("How much do paper maps cost at the Bund kiosk?").refused
     assert service.ask("What is the boiling point of liquid nitrogen on Mars?").refused
     st = service.refusal_stats()
