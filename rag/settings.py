@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         description="Milvus Lite file path (one process per file) or http://host:19530 for a Milvus server; "
         "unset = <index_dir>/milvus.db (Lite)",
     )
+    ray_workers: int | None = Field(
+        None, ge=1, description="Actors (each loads the model once) per stage of `rag index --engine ray`; "
+        "unset = the CPUs Ray reports. RAY_ADDRESS (Ray's own variable) joins a cluster"
+    )
     milvus_token: str | None = Field(None, description="Milvus server token (user:password or API key); unset for Lite")
 
     # ---- retrieval

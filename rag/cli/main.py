@@ -50,13 +50,18 @@ def index(
     rebuild: Annotated[bool, typer.Option(help="Re-embed everything from PATHs (after a model/chunking change)")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every passed-over asset and repeated file")] = False,
+    engine: Annotated[str, typer.Option(
+        help="local, or ray: parse/chunk/embed as a Ray Data job (pip install 'rag[ray]'; RAY_ADDRESS joins a cluster)"
+    )] = "local",
 ) -> None:
     """Index documents; a re-run does only the work the change needs."""
     from rag.cli.common import open_service
 
     settings = make_settings(collection, index_dir)
+    if engine not in ("local", "ray"):
+        fail(f"--engine takes local or ray, got {engine!r}.")
     with open_service(settings) as service:
-        report = service.index(paths, rebuild=rebuild, progress=progress and sys.stderr.isatty())
+        report = service.index(paths, rebuild=rebuild, progress=progress and sys.stderr.isatty(), engine=engine)
     for p in report.problems:
         err.print(f"[yellow]skipped[/] {p.source}: {p.message}", highlight=False)
     _print_passed_over(report.assets, report.repeats, verbose)

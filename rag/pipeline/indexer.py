@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from rag.chunk.chunker import Chunker
 from rag.chunk.sentences import split_chunk_sentences
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.discover import load_paths
 from rag.models import Article, Chunk, LoadProblem
+from rag.pipeline.engine import ENGINES, IndexEngine, LocalEngine
 from rag.settings import Settings
 from rag.store.collection import Collection, CollectionWriter
 from rag.store.manifest import IncompatibleIndex, Manifest
@@ -120,6 +120,14 @@ def chunk_sentences(embedder: DocumentEncoder, chunks: list[Chunk]) -> tuple[dic
     return rows, texts
 
 
+def _ray_engine(settings: Settings) -> IndexEngine:
+    try:
+        from rag.pipeline.ray_engine import RayEngine  # noqa: PLC0415 - optional extra
+    except ModuleNotFoundError as e:
+        raise RuntimeError(f"--engine ray needs Ray ({e}): pip install 'rag[ray]'.") from None
+    return RayEngine(settings)
+
+
 def _choose_vector_kind(settings: Settings, n_chunks: int) -> str:
     if settings.vector_index != "auto":
         return settings.vector_index
@@ -133,14 +141,20 @@ def index_paths(
     rebuild: bool = False,
     progress: bool = False,
     embedder: DocumentEncoder | None = None,
+    engine: str = "local",
 ) -> IndexReport:
+    """`engine`: where parsing, chunking and embedding run (`local`, or `ray`: rag.pipeline.ray_engine);
+    the diff, the embedding cache and the commit are the same for both."""
     target = settings.collection_dir
+    if engine not in ENGINES:
+        raise ValueError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)}.")
     if rebuild:
-        return _rebuild(paths, settings, progress=progress, embedder=embedder)
+        return _rebuild(paths, settings, progress=progress, embedder=embedder, engine=engine)
     _recover_interrupted_rebuild(target)
     report = IndexReport(collection=settings.collection)
     t0 = time.perf_counter()
-    loaded = load_paths([Path(p) for p in paths])
+    remote = _ray_engine(settings) if engine == "ray" else None
+    loaded = remote.load([Path(p) for p in paths]) if remote else load_paths([Path(p) for p in paths])
     report.files, report.problems = len(loaded.files_seen), loaded.problems
     report.assets, report.repeats = loaded.assets, loaded.repeats
     report.seconds["load"] = time.perf_counter() - t0
@@ -160,7 +174,11 @@ def index_paths(
                 f"({current.encoder_key}); use a matching encoder or `{collection.rebuild_command()}`."
             )
         manifest = current or Manifest.for_settings(settings, embedder.dim, identity=embedder.identity)
-        _apply_changes(writer, loaded.articles, loaded.problems, paths, settings, embedder, manifest, report, progress)
+        if remote is not None:
+            remote.manifest_json = manifest.model_dump_json()  # workers build the same encoder from it
+        runner: IndexEngine = remote or LocalEngine(embedder, settings)
+        _apply_changes(writer, loaded.articles, loaded.problems, paths, settings, embedder, runner, manifest, report,
+                       progress)
     report.seconds["total"] = time.perf_counter() - t0
     return report
 
@@ -172,6 +190,7 @@ def _apply_changes(
     paths: list[Path],
     settings: Settings,
     embedder: DocumentEncoder,
+    runner: IndexEngine,
     manifest: Manifest,
     report: IndexReport,
     progress: bool,
@@ -188,27 +207,18 @@ def _apply_changes(
     report.documents_unchanged = len(unique) - len(new_articles)
 
     t = time.perf_counter()
-    chunker = Chunker(
-        embedder.count_tokens_batch,
-        embedder.max_tokens,
-        chunk_tokens=settings.chunk_tokens,
-        overlap_tokens=settings.chunk_overlap_tokens,
-        title_prefix=settings.title_prefix,
-    )
-    chunks = chunker.chunk_many(new_articles)
+    chunked = runner.chunk(new_articles)
+    chunks, inputs = chunked.chunks, chunked.inputs
     by_doc: dict[str, list[Chunk]] = {}
     for c in chunks:
         by_doc.setdefault(c.doc_id, []).append(c)
     report.seconds["chunk"] = time.perf_counter() - t
 
-    # The exact string each chunk was sized for (a very long title is shortened in the prefix only).
-    by_id = {a.doc_id: a for a in new_articles}
-    inputs = {c.chunk_id: chunker.embedding_text(by_id[c.doc_id], c) for c in chunks}
     keys = {cid: embedder.cache_key(text) for cid, text in inputs.items()}
     cached = writer.cached_vectors(sorted(set(keys.values())), embedder.dim)
     missing = {keys[cid]: inputs[cid] for cid in inputs if keys[cid] not in cached}
     t = time.perf_counter()
-    new_vectors = embed_missing(embedder, missing, progress)
+    new_vectors = runner.embed(missing, progress)
     report.seconds["embed"] = time.perf_counter() - t
     report.chunks_embedded = len(missing)
     report.chunks_from_cache = len(chunks) - len(missing)
@@ -219,7 +229,7 @@ def _apply_changes(
         sentences, sentence_texts = chunk_sentences(embedder, chunks)
         known = set(new_vectors) | set(writer.cached_vectors(sorted(set(sentence_texts) - set(new_vectors)), embedder.dim))
         todo = {k: v for k, v in sentence_texts.items() if k not in known}
-        new_vectors.update(embed_missing(embedder, todo, progress, "sentences"))
+        new_vectors.update(runner.embed(todo, progress, "sentences"))
         report.seconds["embed_sentences"] = time.perf_counter() - t
         report.sentences_added = sum(len(v) for v in sentences.values())
         report.sentences_embedded = len(todo)
@@ -254,14 +264,14 @@ def delete_document(settings: Settings, doc_id: str) -> Manifest:
 
 
 def _rebuild(
-    paths: list[Path], settings: Settings, *, progress: bool, embedder: DocumentEncoder | None
+    paths: list[Path], settings: Settings, *, progress: bool, embedder: DocumentEncoder | None, engine: str = "local"
 ) -> IndexReport:
     """Build a fresh collection beside the old one, then swap folders: the old stays usable until then."""
     target = settings.collection_dir
     staging = target.with_name(target.name + ".rebuild")
     shutil.rmtree(staging, ignore_errors=True)
     staged = settings.model_copy(update={"collection": staging.name})
-    report = index_paths(paths, staged, progress=progress, embedder=embedder)
+    report = index_paths(paths, staged, progress=progress, embedder=embedder, engine=engine)
     report.collection = settings.collection
     old_collection = Collection(target, settings)
     old_manifest = old_collection.manifest()

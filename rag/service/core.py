@@ -174,15 +174,16 @@ class RagService:
         return self.refusals.stats(days)
 
     # ------------------------------------------------------------------ writing
-    def index(self, paths: list[Path], *, rebuild: bool = False, progress: bool = False) -> IndexReport:
-        """Index files or folders; a re-run does only the work the change needs."""
+    def index(self, paths: list[Path], *, rebuild: bool = False, progress: bool = False,
+              engine: str = "local") -> IndexReport:
+        """Index files or folders; a re-run does only the work the change needs (engine: local or ray)."""
         for p in paths:
             if not Path(p).exists():
                 raise InvalidRequest(f"{p} does not exist. Give files or folders of {SUPPORTED} documents.",
                                      code="not_found")
         with self.write_lock, _translate_store_errors():
             return index_paths(paths, self.settings, rebuild=rebuild, progress=progress,
-                               embedder=self._index_embedder())
+                               embedder=self._index_embedder(), engine=engine)
 
     def add_files(self, files: list[UploadedFile]) -> UploadResult:
         """Save uploads under `<collection>/uploads/` and index them; each file succeeds or is skipped alone."""

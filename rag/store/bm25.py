@@ -24,6 +24,8 @@ import Stemmer
 ROW_IDS_FILE = "row_ids.npy"
 PARAMS_FILE = "bm25_params.json"
 METHODS = ("lucene", "robertson", "atire", "bm25l", "bm25+")
+SPARSE_RATIO = 8  # below num_docs / 8 postings, sorting the postings beats a dense array of every chunk
+ZERO_FOR_ABSENT = ("lucene", "robertson", "atire")  # methods giving a chunk without the term 0
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,24 @@ class BM25Index:
         tokens = self.tokenize([query])
         if not tokens[0]:
             return empty
+        if self.params.method not in ZERO_FOR_ABSENT:
+            return self._search_bm25s(tokens, k, allowed)
+        token_ids = self._retriever.get_tokens_ids(tokens[0])
+        if not token_ids:
+            return empty
+        docs, scores = self._matching(token_ids)
+        if allowed is not None:  # inside the search: every matching allowed chunk competes for the k places
+            keep = np.isin(self._row_ids[docs], allowed)
+            docs, scores = docs[keep], scores[keep]
+        if len(docs) > k:
+            top = np.argpartition(-scores, k - 1)[:k]
+            docs, scores = docs[top], scores[top]
+        order = np.argsort(-scores, kind="stable")
+        return scores[order], self._row_ids[docs[order]]
+
+    def _search_bm25s(self, tokens: list[list[str]], k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """bm25s's own retrieve: BM25L/BM25+ also score chunks without a query term."""
+        empty = (np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64))
         mask = None
         if allowed is not None:
             mask = np.isin(self._row_ids, allowed).astype(np.float32)
@@ -108,6 +128,30 @@ class BM25Index:
         docs, scores = docs[0], scores[0]
         keep = scores > 0  # bm25s returns zero-score (non-matching or masked) docs to fill k
         return scores[keep].astype(np.float32), self._row_ids[docs[keep]]
+
+    def _matching(self, token_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk sharing a term with the query and its BM25 score (> 0).
+
+        The same sums as bm25s's retrieve (its precomputed per-term scores), but one `np.bincount`
+        over the query terms' postings instead of an `np.add.at` per term, and a top-k over the
+        matching chunks only: measured 163 ms -> see docs/SCALING.md at 1M chunks (eval/bench/scale.py).
+        """
+        s = self._retriever.scores
+        indptr, indices, data = s["indptr"], s["indices"], s["data"]
+        spans = [(int(indptr[t]), int(indptr[t + 1])) for t in token_ids]
+        idx = np.concatenate([indices[a:b] for a, b in spans])
+        if len(idx) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        weights = np.concatenate([data[a:b] for a, b in spans])
+        if len(idx) * SPARSE_RATIO < s["num_docs"]:
+            docs, inverse = np.unique(idx, return_inverse=True)  # few postings: stay sparse
+            scores = np.bincount(inverse, weights=weights)
+        else:
+            dense = np.bincount(idx, weights=weights, minlength=int(s["num_docs"]))
+            docs = np.flatnonzero(dense)
+            scores = dense[docs]
+        keep = scores > 0
+        return docs[keep].astype(np.int64), scores[keep].astype(np.float32)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -27,3 +27,31 @@ def test_empty_index_and_stopword_query():
     assert len(empty.search("anything", 5)[1]) == 0
     idx = BM25Index.build(np.array([1], dtype=np.int64), ["a real sentence"])
     assert len(idx.search("the of and", 5)[1]) == 0
+
+
+def test_fast_scoring_equals_bm25s_retrieve():
+    """BM25Index sums bm25s's per-term scores itself (one bincount, top-k over matches only): same
+    chunks and scores as bm25s's own retrieve, with and without an id filter."""
+    import bm25s
+
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(300)]
+    texts = [" ".join(rng.choice(words, size=rng.integers(5, 40), p=None)) for _ in range(2000)]
+    ids = np.arange(10, 2010, dtype=np.int64)
+    idx = BM25Index.build(ids, texts)
+    retriever = idx._retriever  # noqa: SLF001 - the reference is bm25s itself
+    allowed = ids[::3]
+    for q in ["w1 w2 w3", "w7", "w250 w251 w252 w7 w7", "nothing"]:
+        tokens = idx.tokenize([q])
+        for mask_ids in (None, allowed):
+            scores, found = idx.search(q, 20, mask_ids)
+            if not tokens[0] or not retriever.get_tokens_ids(tokens[0]):
+                assert len(found) == 0
+                continue
+            mask = None if mask_ids is None else np.isin(ids, mask_ids).astype(np.float32)
+            docs, ref = retriever.retrieve(tokens, k=20, show_progress=False, weight_mask=mask, n_threads=1)
+            keep = ref[0] > 0
+            ref_ids, ref_scores = ids[docs[0][keep]], ref[0][keep]
+            assert np.allclose(np.sort(scores), np.sort(ref_scores), atol=1e-4)
+            cut = ref_scores.min() + 1e-4  # equal scores at the k-th place may be cut differently
+            assert set(found[scores > cut].tolist()) == set(ref_ids[ref_scores > cut].tolist())
