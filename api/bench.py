@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 
-DEFAULT_SEEDS = Path("/work/shared/eval/seeds_dev.jsonl")
+# ../shared beside the repository (the layout CI uses); pass --seeds for another place.
+DEFAULT_SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "seeds_dev.jsonl"
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -64,10 +64,22 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) + more
 
 
+def without_paths(request: Request, message: str) -> str:
+    """The message with server paths (uploads folder, indexed root) shown as display names."""
+    from api.display import SourceDisplay  # noqa: PLC0415 - api.state imports this module
+
+    service = getattr(request.app.state, "rag", None)
+    if service is None:
+        return message
+    cached = getattr(request.app.state, "display_cache", None)  # never load an index just to word an error
+    display = cached[1] if cached is not None else SourceDisplay([], service.uploads_dir)
+    return display.text(message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, without_paths(request, exc.message), exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -77,11 +89,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and message == "Not Found":
-            message = "No such route. See /docs for the API's routes."
+            path = request.url.path
+            if path.startswith("/v1/documents/") and not path.removeprefix("/v1/documents/"):
+                message = ("The document id is missing: use /v1/documents/{doc_id} (list ids with "
+                           "GET /v1/documents), or /v1/documents without the trailing '/'.")
+            elif len(path) > 1 and path.endswith("/"):
+                message = f"No such route. Did you mean {path.rstrip('/')!r} (no trailing '/')? See /docs."
+            else:
+                message = "No such route. See /docs for the API's routes."
         elif exc.status_code == 405:
             message = "This route does not accept that HTTP method. See /docs."
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))

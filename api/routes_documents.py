@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from api.errors import ApiError
 from api.schemas import DeleteResult, DocumentDetail, DocumentList, TextDocumentIn, UploadResult
-from api.state import get_service
+from api.state import get_service, public
 from rag.service import RagService, UploadedFile, text_document
 
 router = APIRouter(tags=["documents"])
@@ -28,16 +28,17 @@ Service = Annotated[RagService, Depends(get_service)]
 @router.get("/v1/documents", response_model=DocumentList, summary="Indexed documents")
 def list_documents(
     service: Service,
+    http: Request,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> DocumentList:
     docs = service.documents()
-    return DocumentList(total=len(docs), offset=offset, documents=docs[offset : offset + limit])
+    return public(http, DocumentList(total=len(docs), offset=offset, documents=docs[offset : offset + limit]))
 
 
 @router.get("/v1/documents/{doc_id}", response_model=DocumentDetail, summary="One article's full text and metadata")
-def get_document(doc_id: str, service: Service) -> DocumentDetail:
-    return service.article(doc_id)
+def get_document(doc_id: str, service: Service, http: Request) -> DocumentDetail:
+    return public(http, service.article(doc_id))
 
 
 async def _files_from_request(request: Request, service: RagService) -> list[UploadedFile]:
@@ -79,7 +80,7 @@ async def _files_from_request(request: Request, service: RagService) -> list[Upl
 )
 async def upload_documents(request: Request, service: Service) -> UploadResult:
     files = await _files_from_request(request, service)
-    return await run_in_threadpool(service.add_files, files)
+    return public(request, await run_in_threadpool(service.add_files, files))
 
 
 @router.delete("/v1/documents/{doc_id}", response_model=DeleteResult, summary="Remove one document from the index")

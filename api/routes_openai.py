@@ -13,14 +13,14 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool
 
 from api.errors import ApiError, error_body, log
 from api.schemas import MAX_HISTORY_TURNS, FiltersIn
-from api.state import get_service
+from api.state import finish_answer, finish_stream, get_service
 from rag.models import Answer, AnswerMode, AskRequest, ChatTurn
 from rag.service import RagService
 
@@ -94,15 +94,16 @@ def models() -> dict[str, Any]:
 
 
 @router.post("/v1/chat/completions", summary="OpenAI-compatible chat completion (streaming too)")
-def chat_completions(req: ChatRequest, service: Annotated[RagService, Depends(get_service)]) -> Any:
+def chat_completions(req: ChatRequest, service: Annotated[RagService, Depends(get_service)], http: Request) -> Any:
     question, history = _split(req)
     if req.model not in MODES:
         raise ApiError(404, "model_not_found", f"Unknown model {req.model!r}; use one of {', '.join(MODES)}.")
     filters = req.filters.to_search_filters() if req.filters else None
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     request = AskRequest(question=question, k=req.k, filters=filters, history=history, mode=MODES[req.model])
+    started = time.monotonic()
     if not req.stream:
-        answer = service.ask(request)
+        answer = finish_answer(http, service.ask(request), started)
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": req.model,
             "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
@@ -111,7 +112,7 @@ def chat_completions(req: ChatRequest, service: Annotated[RagService, Depends(ge
             **_extras(answer),
         }
 
-    items = service.stream(request)  # checks the input before streaming
+    items = finish_stream(http, service.stream(request), started)  # checks the input before streaming
 
     async def events() -> AsyncIterator[str]:
         yield _chunk(cid, created, req.model, {"role": "assistant", "content": ""})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -14,7 +15,7 @@ from starlette.concurrency import iterate_in_threadpool
 
 from api.errors import error_body, log
 from api.schemas import MAX_K, AskRequest, FiltersIn, SearchResponse
-from api.state import get_service
+from api.state import finish_answer, finish_stream, get_service, public
 from rag.models import Answer
 from rag.service import RagService
 
@@ -68,16 +69,19 @@ async def stream_answer(items: Iterator[str | Answer]) -> AsyncIterator[ServerSe
     responses={200: {"content": {"text/event-stream": {}},
                      "description": "Answer JSON, or with stream=true events: delta*, sentence*, answer (or error)"}},
 )
-def ask(req: AskRequest, service: Service) -> Any:
+def ask(req: AskRequest, service: Service, http: Request) -> Any:
     request = req.to_request()
+    started = time.monotonic()
     if req.stream:  # stream() checks the input before the response starts: bad input is still a 4xx
-        return EventSourceResponse(stream_answer(service.stream(request)), ping=SSE_PING_S)
-    return service.ask(request)
+        return EventSourceResponse(stream_answer(finish_stream(http, service.stream(request), started)),
+                                   ping=SSE_PING_S)
+    return finish_answer(http, service.ask(request), started)
 
 
 @router.get("/v1/search", response_model=SearchResponse, summary="Ranked passages with scores and metadata")
 def search(
     service: Service,
+    http: Request,
     q: Annotated[str, Query(min_length=1, description="What to look for")],
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 5,
     since: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
@@ -89,5 +93,5 @@ def search(
     except ValidationError as e:
         raise RequestValidationError([{**err, "loc": ("query", *err["loc"])} for err in e.errors()]) from None
     result = service.search(q, k, filters)
-    return SearchResponse(query=q, filters=result.filters, notes=result.notes, timings_ms=result.timings_ms,
-                          hits=result.hits)
+    return public(http, SearchResponse(query=q, filters=result.filters, notes=result.notes,
+                                       timings_ms=result.timings_ms, hits=result.hits))

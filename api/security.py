@@ -1,9 +1,16 @@
-"""API keys, per-key rate limiting and the request body size limit.
+"""API keys, per-key rate limiting, failed-auth limiting, the cross-site write guard and the body limit.
 
 Auth: when Settings.api_keys is set, every /v1 route (the routers `Guard` is attached to) needs
 `Authorization: Bearer <key>`; health checks, the static chat page and the API docs stay open
 (they hold no data; the page asks for the key). Rate limit: a sliding one-minute window per key
 (per client address without auth).
+Failed authentication: at most Settings.auth_failures_per_minute wrong or missing keys per client
+address; past that the address gets 429 for everything (a right key included, or guessing would go
+on) until the window has room again.
+Cross-site writes: a web page the user visits can POST a form or multipart body to 127.0.0.1
+without a CORS preflight. `CrossSiteGuard` refuses state-changing methods whose Origin (or
+Sec-Fetch-Site) shows another site, unless the origin is the server's own or in RAG_CORS_ORIGINS.
+Clients that are not browsers send neither header and are not affected.
 Body limit: an ASGI middleware, so oversized uploads are refused before they are buffered.
 """
 
@@ -14,6 +21,7 @@ import json
 import threading
 import time
 from collections import deque
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -33,7 +41,9 @@ class RateLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, caller: str) -> None:
+    def check(self, caller: str, record: bool = True,
+              what: str = "Too many requests: the limit is {n} per minute.") -> None:
+        """Raise 429 when `caller` is at the limit; otherwise count this request (unless record=False)."""
         if self.per_minute <= 0:
             return
         now = time.monotonic()
@@ -44,11 +54,11 @@ class RateLimiter:
             if len(q) >= self.per_minute:
                 retry = max(1, int(self.window_s - (now - q[0])) + 1)
                 raise ApiError(
-                    429, "rate_limited",
-                    f"Too many requests: the limit is {self.per_minute} per minute. Retry in {retry} s.",
+                    429, "rate_limited", f"{what.format(n=self.per_minute)} Retry in {retry} s.",
                     {"Retry-After": str(retry)},
                 )
-            q.append(now)
+            if record:
+                q.append(now)
             if len(self._hits) > 10_000:  # forget idle callers so memory stays bounded
                 for k in [k for k, v in self._hits.items() if not v or now - v[-1] >= self.window_s]:
                     del self._hits[k]
@@ -57,21 +67,31 @@ class RateLimiter:
 class Guard:
     """FastAPI dependency: checks the API key, then the caller's rate limit."""
 
-    def __init__(self, api_keys: list[str], limiter: RateLimiter) -> None:
+    def __init__(self, api_keys: list[str], limiter: RateLimiter, auth_failures: RateLimiter | None = None) -> None:
         self.api_keys, self.limiter = api_keys, limiter
+        self.auth_failures = auth_failures or RateLimiter(0)
+
+    def _failed(self, address: str, error: ApiError) -> ApiError:
+        self.auth_failures.check(address)  # counts this failure; the next over the limit gets 429
+        return error
 
     def __call__(self, request: Request) -> str:
-        caller = request.client.host if request.client else "unknown"
+        address = request.client.host if request.client else "unknown"
+        caller = address
         if self.api_keys:
+            self.auth_failures.check(address, record=False,
+                                     what="Too many failed authentication attempts from this address ({n} per minute).")
             header = request.headers.get("authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise ApiError(401, "unauthorized", "This server needs an API key: send `Authorization: Bearer <key>`.",
-                               {"WWW-Authenticate": "Bearer"})
+                raise self._failed(address, ApiError(
+                    401, "unauthorized", "This server needs an API key: send `Authorization: Bearer <key>`.",
+                    {"WWW-Authenticate": "Bearer"}))
             token = token.strip()
             if not any(hmac.compare_digest(token.encode(), k.encode()) for k in self.api_keys):
-                raise ApiError(401, "invalid_api_key", "The API key is not valid. Check it with the server's operator.",
-                               {"WWW-Authenticate": "Bearer"})
+                raise self._failed(address, ApiError(
+                    401, "invalid_api_key", "The API key is not valid. Check it with the server's operator.",
+                    {"WWW-Authenticate": "Bearer"}))
             caller = "key:" + token
         self.limiter.check(caller)
         return caller
@@ -135,3 +155,101 @@ class BodySizeLimit:
         except BodyTooLarge:
             if not started:
                 await self._reject(send)
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+WILDCARD_HOSTS = {"0.0.0.0", "::", "[::]", ""}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _origin_of(url: str) -> str | None:
+    """'scheme://host[:port]' in lower case, or None for 'null' and anything unparsable."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class CrossSiteGuard:
+    """Refuse state-changing requests a browser sends on behalf of another site (403 cross_site_refused).
+
+    Trusted: the server's own origin (scheme + Host header, if that host is loopback, the bound host,
+    or any host when bound to all interfaces; a DNS-rebinding name for a loopback server is not
+    trusted) and every origin in `allowed_origins` (RAG_CORS_ORIGINS). A request with neither Origin
+    nor Sec-Fetch-Site comes from a non-browser client and passes; keys and rate limits still apply.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_origins: list[str], bound_host: str) -> None:
+        self.app = app
+        self.allowed = {o for o in (_origin_of(x) for x in allowed_origins) if o}
+        self.bound_host = bound_host.lower()
+
+    def _own_origin(self, scope: Scope, host_header: str) -> str | None:
+        hostname = urlsplit(f"//{host_header}").hostname or ""
+        if hostname not in LOOPBACK_HOSTS | {self.bound_host.strip("[]")} and self.bound_host not in WILDCARD_HOSTS:
+            return None
+        return f"{scope.get('scheme', 'http')}://{host_header}".lower()
+
+    def refused(self, scope: Scope) -> str | None:
+        """Why this request is refused, or None to let it through."""
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
+            return None
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        origin_header = headers.get("origin")
+        fetch_site = headers.get("sec-fetch-site", "").lower()
+        if origin_header is None:
+            if fetch_site in ("", "same-origin", "none"):
+                return None
+            return f"a {fetch_site} request without an Origin header"
+        origin = _origin_of(origin_header)
+        trusted = set(self.allowed)
+        own = self._own_origin(scope, headers.get("host", ""))
+        if own:
+            trusted.add(own)
+        if origin is not None and origin in trusted:
+            return None
+        return f"Origin {origin_header!r}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        why = self.refused(scope)
+        if why is None:
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps(error_body(
+            "cross_site_refused",
+            f"Refused a cross-site {scope['method']} ({why}): another web site may not change or query this "
+            "server through your browser. To allow a front end on another origin, add it to RAG_CORS_ORIGINS.",
+        )).encode()
+        await send({"type": "http.response.start", "status": 403,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def send_json_error(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+# uvicorn's HTTP parser (h11) answers a request head over this size with a plain-text 400 before the
+# app sees it; `rag serve` raises the parser's limit to this so our JSON 414 is what callers get.
+H11_MAX_HEAD_BYTES = 1 << 20
+
+
+class QueryStringLimit:
+    """Refuse URLs whose query string is over `max_bytes` with a JSON 414 (uri_too_long)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope.get("query_string", b"")) + len(scope.get("raw_path", b"")) > self.max_bytes:
+            await send_json_error(send, 414, "uri_too_long",
+                                  f"The URL is longer than {self.max_bytes} bytes. Send long text in a POST body "
+                                  "(e.g. POST /v1/ask) instead of the query string.")
+            return
+        await self.app(scope, receive, send)

@@ -6,10 +6,17 @@ one call each.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from typing import TypeVar
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.errors import error_body
+from api.display import SourceDisplay, redact
+from api.errors import error_body, without_paths
+from rag.answer.local_llm import LocalLLMSupervisor
+from rag.models import Answer
 from rag.service import RagService
 from rag.service.errors import NothingIndexed, ServiceError
 
@@ -28,12 +35,56 @@ def get_service(request: Request) -> RagService:
     return request.app.state.rag
 
 
-def service_error_response(exc: ServiceError) -> JSONResponse:
+T = TypeVar("T")
+
+
+def service_error_response(exc: ServiceError, request: Request | None = None) -> JSONResponse:
     extra = {"results": [r.model_dump(mode="json") for r in exc.results]} if isinstance(exc, NothingIndexed) else {}
-    return JSONResponse(error_body(exc.code, exc.message, **extra), status_code=STATUS_BY_CODE.get(exc.code, 422))
+    message = without_paths(request, exc.message) if request is not None else exc.message
+    return JSONResponse(error_body(exc.code, message, **extra), status_code=STATUS_BY_CODE.get(exc.code, 422))
 
 
 def install_service_errors(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        return service_error_response(exc)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return service_error_response(exc, request)
+
+
+# ---- reliability additions: no server paths in replies, local model notes (see api/display.py)
+
+def source_display(request: Request) -> SourceDisplay:
+    """Display names of the current generation's documents (rebuilt when a new generation commits)."""
+    service: RagService = request.app.state.rag
+    uploads = service.uploads_dir
+    if not service.loaded:
+        return SourceDisplay([], uploads)
+    snapshot = service.assistant().snapshot
+    cached = getattr(request.app.state, "display_cache", None)
+    if cached is None or cached[0] != snapshot.generation:
+        cached = (snapshot.generation, SourceDisplay([d.source for d in snapshot.documents()], uploads))
+        request.app.state.display_cache = cached
+    return cached[1]
+
+
+def public(request: Request, value: T) -> T:
+    """A copy of `value` with server paths replaced by display names. A copy: answers and passages
+    may be cached inside the retriever, which needs the real paths."""
+    return redact(copy.deepcopy(value), source_display(request))
+
+
+def model_notes(request: Request, started: float) -> list[str]:
+    """Notes for an answer begun at `started` (time.monotonic()) when the local model died or is down."""
+    supervisor: LocalLLMSupervisor | None = getattr(request.app.state, "local_llm", None)
+    return supervisor.notes_since(started) if supervisor is not None else []
+
+
+def finish_answer(request: Request, answer: Answer, started: float) -> Answer:
+    """The answer as it leaves the API: local-model notes added, server paths replaced."""
+    answer.notes.extend(model_notes(request, started))
+    return public(request, answer)
+
+
+def finish_stream(request: Request, items: Iterator[str | Answer], started: float) -> Iterator[str | Answer]:
+    """`items` with the final Answer passed through finish_answer."""
+    for item in items:
+        yield finish_answer(request, item, started) if isinstance(item, Answer) else item

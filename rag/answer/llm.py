@@ -35,6 +35,7 @@ from rag.answer.prompts import (
     SMALL_SYSTEM_PROMPT,
     SYSTEM_PROMPT,
 )
+from rag.cite.injection import instruction_regions, overlaps
 from rag.cite.terms import strip_markers
 from rag.cite.verify import CitationVerifier, Verdict
 from rag.models import AnswerDiagnostics, Hit
@@ -287,7 +288,11 @@ class LLMAnswerer:
         if article is None or base is None:
             return []
         sents = [(base + s, base + e) for s, e in split_sentence_spans(hit.passage.text)]
-        return sents + [(a[0], b[1]) for a, b in zip(sents, sents[1:])]
+        # Text addressed to the assistant (a planted "SYSTEM:" line) cannot support a sentence, even
+        # though the model may have copied it word for word (rag/cite/injection.py).
+        injected = instruction_regions(article.text)
+        spans = sents + [(a[0], b[1]) for a, b in zip(sents, sents[1:])]
+        return [(s, e) for s, e in spans if not overlaps(s, e, injected)]
 
 
 def _text(articles: ArticleLookup, hit: Hit) -> str:

@@ -49,6 +49,8 @@ _SERVER_ENV_OVERRIDES = (
 )
 _PR_SET_PDEATHSIG = 1
 _LOG_TAIL_BYTES = 4000
+# The readiness probe asks for this many tokens: enough to run the model's matrix products once.
+PROBE_MAX_TOKENS = 2
 
 
 class LocalLLMUnavailable(RuntimeError):
@@ -148,6 +150,10 @@ class LocalLLMServer:
         self.model_alias = model_alias
         self.log_path = log_path
         self.stop_grace_s = stop_grace_s
+        # PDEATHSIG is tied to the thread that forks: None = only from the main thread (a short-lived
+        # worker thread would take the server with it); True when the caller's thread lives as long
+        # as the server (the supervisor's watcher thread, which restarts it).
+        self.die_with_starting_thread: bool | None = None
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
@@ -170,11 +176,16 @@ class LocalLLMServer:
         return self._process.pid if self._process is not None else None
 
     @property
+    def exit_code(self) -> int | None:
+        """The server's return code once it has exited on its own (negative: killed by that signal)."""
+        return self._process.poll() if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
     def start(self) -> LocalLLMServer:
-        """Launch the server and block until GET /v1/models answers; idempotent while running."""
+        """Launch the server and block until it has answered one real completion; idempotent while running."""
         with self._lock:
             if self.running:
                 return self
@@ -244,7 +255,8 @@ class LocalLLMServer:
         model_path = self.model_path or default_model_path()
         if not model_path.is_file():
             raise LocalLLMUnavailable(f"GGUF model file not found: {model_path}. Pass an existing file, or {INSTALL_ADVICE}.")
-        port = self.requested_port or free_port(self.host)
+        # A restart keeps the port it had: clients were given base_url once.
+        port = self.requested_port or self._port or free_port(self.host)
         if self.log_path is None:
             fd, name = tempfile.mkstemp(prefix="rag-llama-server-", suffix=".log")
             os.close(fd)
@@ -252,7 +264,8 @@ class LocalLLMServer:
         env = {k: v for k, v in os.environ.items() if k.upper() not in _SERVER_ENV_OVERRIDES}
         # PDEATHSIG fires when the *thread* that forked exits, so only set it from the main
         # thread: a server started from a short-lived worker thread would otherwise die with it.
-        preexec = _die_with_parent if threading.current_thread() is threading.main_thread() else None
+        on_main = threading.current_thread() is threading.main_thread()
+        preexec = _die_with_parent if (on_main or self.die_with_starting_thread) else None
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 self._command(model_path, port),
@@ -277,7 +290,7 @@ class LocalLLMServer:
                 code = process.poll()
                 if code is not None:
                     raise LocalLLMStartError(
-                        f"The llama.cpp server exited with code {code} before it was ready "
+                        f"The llama.cpp server {describe_exit(code)} before it was ready "
                         f"(log {self.log_path}):\n{self.log_tail()}"
                     )
                 try:
@@ -285,7 +298,7 @@ class LocalLLMServer:
                 except httpx.TransportError:
                     status = None  # not listening yet
                 if status == 200:
-                    return
+                    break
                 if status is not None:
                     # The server loads the model before it listens, so any answer means it is up
                     # but refusing us (e.g. 401 from an API key we did not set): fail now.
@@ -299,3 +312,49 @@ class LocalLLMServer:
                         f"(log {self.log_path}):\n{self.log_tail()}"
                     )
                 time.sleep(0.2)
+        self._probe_completion(deadline)
+
+    def _probe_completion(self, deadline: float) -> None:
+        """One real completion before we call the server ready.
+
+        /v1/models answers as soon as the weights are mapped; a build that uses an instruction this
+        CPU lacks only dies (SIGILL) on the first matrix product. Ready must mean "can answer".
+        """
+        url = f"{self.base_url}/chat/completions"
+        body = {"model": self.model_alias, "messages": [{"role": "user", "content": "Say OK."}],
+                "max_tokens": PROBE_MAX_TOKENS, "temperature": 0}
+        timeout = max(1.0, deadline - time.monotonic())
+        try:
+            with httpx.Client(timeout=timeout, trust_env=False) as client:
+                reply = client.post(url, json=body)
+            ok = reply.status_code == 200 and bool(reply.json().get("choices"))
+            problem = f"answered HTTP {reply.status_code}"
+        except (httpx.HTTPError, ValueError) as e:
+            ok, problem = False, f"failed ({type(e).__name__}: {e})"
+        if ok:
+            return
+        process = self._process
+        code = process.poll() if process is not None else None
+        if code is None and process is not None:
+            try:  # a crash mid-request closes the socket a moment before the process is reaped
+                code = process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                code = None
+        raise LocalLLMStartError(
+            f"The llama.cpp server loaded the model but its first completion {problem}"
+            f"{'; the server ' + describe_exit(code) if code is not None else ''} (log {self.log_path}):\n{self.log_tail()}"
+        )
+
+
+def describe_exit(code: int) -> str:
+    """'exited with code 1' or 'was killed by SIGILL (illegal instruction: ...)' for a returncode."""
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    if -code == signal.SIGILL:
+        return (f"was killed by {name} (illegal instruction: llama.cpp was built for CPU features this CPU "
+                "lacks; rebuild it for this CPU with `make local-llm`)")
+    return f"was killed by {name}"

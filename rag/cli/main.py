@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -33,7 +34,10 @@ def make_settings(collection: str | None = None, index_dir: Path | None = None, 
     overrides = {k: v for k, v in {"collection": collection, "index_dir": index_dir, **extra}.items() if v is not None}
     try:
         return Settings(**overrides)
-    except Exception as e:  # pydantic ValidationError: show which setting is wrong, not a traceback
+    except ValidationError as e:  # show which setting is wrong and why, not a traceback or a docs URL
+        fail("Invalid setting: " + "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors()))
+    except Exception as e:  # noqa: BLE001 - e.g. an unreadable .env: say so, no traceback
         fail(f"Invalid setting: {e}")
 
 

@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn  # noqa: PLC0415 - heavy, only for this command
 
         from api.app import create_app  # noqa: PLC0415
+        from api.security import H11_MAX_HEAD_BYTES  # noqa: PLC0415
 
         settings = make_settings(collection, index_dir, host=host, port=port)
         if not settings.collection_dir.exists():
@@ -40,18 +41,23 @@ def register(app: typer.Typer) -> None:
             settings = settings.model_copy(update={"local_llm": local_llm})
         if not settings.local_llm:
             err.print(f"Chat page: http://{settings.host}:{settings.port}/   API docs: /docs", highlight=False)
-            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
+                        h11_max_incomplete_event_size=H11_MAX_HEAD_BYTES)
             return
-        from rag.answer.local_llm import local_llm_session  # noqa: PLC0415
+        from rag.answer.local_llm import supervised_local_llm  # noqa: PLC0415
         from rag.answer.local_server import LocalLLMStartError, LocalLLMUnavailable  # noqa: PLC0415
 
         err.print(f"Starting the local model on 127.0.0.1:{settings.local_llm_port} …", highlight=False)
         try:
             # The model server lives exactly as long as the API: stopped when uvicorn returns or raises.
-            with local_llm_session(settings) as local:
-                err.print(f"Local model ready at {local.llm_base_url} (answer mode auto = {local.auto_mode}). "
-                          f"Chat page: http://{settings.host}:{settings.port}/   API docs: /docs", highlight=False)
-                uvicorn.run(create_app(local), host=local.host, port=local.port, log_level=log_level)
+            # "Ready" is printed only after it answered a real completion; a later death is logged,
+            # shown by /readyz and in answers' notes, and restarted once (LocalLLMSupervisor).
+            with supervised_local_llm(settings) as (local, supervisor):
+                err.print(f"Local model ready at {local.llm_base_url} (answered a test completion; answer mode "
+                          f"auto = {local.auto_mode}). Chat page: http://{settings.host}:{settings.port}/   "
+                          "API docs: /docs", highlight=False)
+                uvicorn.run(create_app(local, local_llm=supervisor), host=local.host, port=local.port,
+                            log_level=log_level, h11_max_incomplete_event_size=H11_MAX_HEAD_BYTES)
         except (LocalLLMUnavailable, LocalLLMStartError) as e:
             fail(str(e))
 

@@ -11,6 +11,7 @@ LoadError when the whole file is unusable; in-file problems come back in `proble
 
 from __future__ import annotations
 
+import inspect
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +20,7 @@ from pathlib import Path
 from rag.ingest import html, jsonl, office_docx, office_pptx, office_xlsx, pdf, text
 from rag.ingest.errors import LoadError
 from rag.ingest.repeats import find_repeats
+from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits
 from rag.models import LoadProblem, LoadResult
 
 Loader = Callable[..., LoadResult]
@@ -87,7 +89,14 @@ def _check_regular(path: Path, source: str) -> LoadProblem | None:
     return None
 
 
-def _load_file(path: Path, source: str, result: LoadResult) -> None:
+def _accepts_limits(loader: Loader) -> bool:
+    try:
+        return "limits" in inspect.signature(loader).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _load_file(path: Path, source: str, result: LoadResult, limits: LoadLimits = DEFAULT_LIMITS) -> None:
     suffix = path.suffix.lower()
     loader = LOADERS.get(suffix)
     if loader is None and suffix in ASSET_SUFFIXES:
@@ -104,19 +113,33 @@ def _load_file(path: Path, source: str, result: LoadResult) -> None:
     if problem is not None:
         result.problems.append(problem)
         return
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        result.problems.append(LoadProblem(
+            source, f"is {size:,} bytes, over the limit of {limits.max_file_bytes:,} (RAG_INGEST_MAX_FILE_BYTES); "
+            "skipped. Split it, or raise the limit"))
+        return
     try:
-        loaded = loader(path, source=source)
+        loaded = loader(path, source=source, **({"limits": limits} if _accepts_limits(loader) else {}))
     except LoadError as e:
         result.problems.append(LoadProblem(source, e.message))
         return
     except OSError as e:  # raced with a delete, permission change...
         result.problems.append(LoadProblem(source, f"cannot be read ({e.strerror or e}); check it and re-run"))
         return
+    except RecursionError:
+        result.problems.append(LoadProblem(source, "is nested too deeply to parse (RAG_INGEST_MAX_DEPTH); skipped"))
+        return
+    except Exception as e:  # noqa: BLE001 - one hostile file must never stop the run over the good ones
+        result.problems.append(LoadProblem(
+            source, f"could not be parsed ({type(e).__name__}: {str(e)[:200]}); skipped. Re-save or convert it"))
+        return
     result.articles.extend(loaded.articles)
     result.problems.extend(loaded.problems)
 
 
-def load_paths(paths: Sequence[Path | str], exclude_hidden: bool = True, drop_repeats: bool = True) -> LoadResult:
+def load_paths(paths: Sequence[Path | str], exclude_hidden: bool = True, drop_repeats: bool = True,
+               limits: LoadLimits = DEFAULT_LIMITS) -> LoadResult:
     """Load every supported file among `paths` (files or folders, folders walked recursively).
 
     Unsupported, unreadable, empty and binary files are reported in `problems` and the rest is
@@ -143,9 +166,16 @@ def load_paths(paths: Sequence[Path | str], exclude_hidden: bool = True, drop_re
             if source in seen:
                 continue
             seen.add(source)
-            _load_file(path, source, result)
+            _load_file(path, source, result, limits)
     if drop_repeats:
         result.repeats = find_repeats(result.articles)
         dropped = {p.source for p in result.repeats}
         result.articles = [a for a in result.articles if a.source not in dropped]
+    return result
+
+
+def load_file(path: Path, source: str, limits: LoadLimits = DEFAULT_LIMITS) -> LoadResult:
+    """One file read as if it were at `source` (an upload parsed before it is moved into place)."""
+    result = LoadResult()
+    _load_file(Path(path), source, result, limits)
     return result

@@ -1,6 +1,7 @@
 """Loader for .html / .htm: visible text of the page, paragraphs kept, chrome dropped.
 
-Contract as in text.py: `load(path, source=None) -> LoadResult`, LoadError for unusable files.
+Contract as in text.py: `load(path, source=None, limits=...) -> LoadResult`, LoadError for unusable
+files; pages nested deeper than limits.max_depth are refused before parsing (rag/ingest/limits.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bs4 import BeautifulSoup, Tag, UnicodeDammit
 from rag.ingest.dates import parse_date
 from rag.ingest.decode import control_ratio, read_bytes
 from rag.ingest.errors import LoadError
+from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits, html_depth
 from rag.ingest.normalize import normalize_text
 from rag.models import Article, LoadResult
 
@@ -68,9 +70,10 @@ def _visible_text(soup: BeautifulSoup) -> str:
     return normalize_text("\n\n".join(p for p in paragraphs if p))
 
 
-def load(path: Path, source: str | None = None) -> LoadResult:
+def load(path: Path, source: str | None = None, limits: LoadLimits = DEFAULT_LIMITS) -> LoadResult:
     path = Path(path)
     source = source or os.path.abspath(path)
+    deadline = limits.deadline(path)
     data = read_bytes(path)
     if not data.strip():
         raise LoadError(f"{path} is empty; add content or remove the file")
@@ -85,10 +88,14 @@ def load(path: Path, source: str | None = None) -> LoadResult:
     encoding = dammit.original_encoding or "utf-8"
     if control_ratio(markup[:32768]) > 0.01:
         raise LoadError(f"{path} looks binary, not HTML (control characters); re-save the page or remove it")
+    # Parsing and walking the tree cost the square of the nesting depth: count it first (linear).
+    limits.check_depth(html_depth(data, limits.max_depth), path, "HTML elements")
     soup = BeautifulSoup(markup, "lxml")
+    deadline.check("parsing the HTML")
     title = _title(soup) or path.stem
     date = _date(soup)
     text = _visible_text(soup)
+    deadline.check("extracting the visible text")
     if text.startswith(title + "\n\n"):  # the <h1> repeating the <title>
         text = text[len(title) + 2 :]
     elif text == title:

@@ -17,6 +17,7 @@ from typing import Any
 
 from rag.ingest.dates import parse_date
 from rag.ingest.decode import read_text
+from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits, json_depth, too_deep
 from rag.ingest.normalize import normalize_text
 from rag.models import Article, LoadProblem, LoadResult
 
@@ -59,22 +60,39 @@ def _record(obj: dict[str, Any], source: str, line_no: int, span: tuple[int, int
     return Article(source=source, text=normalize_text(text_value), title=title, date=date, span=span, meta=meta)
 
 
-def load(path: Path, source: str | None = None) -> LoadResult:
+def load(path: Path, source: str | None = None, limits: LoadLimits = DEFAULT_LIMITS) -> LoadResult:
     path = Path(path)
     source = source or os.path.abspath(path)
+    deadline = limits.deadline(path)
     raw, _encoding = read_text(path)
     result = LoadResult()
     pos = 0
+    records = 0
     for line_no, piece in enumerate(raw.splitlines(keepends=True), start=1):
         line = piece.rstrip("\r\n")
         span = (pos, pos + len(line))
         pos += len(piece)
         if not line.strip():
             continue
+        deadline.check(f"line {line_no}")
+        if records >= limits.max_records:
+            result.problems.append(LoadProblem(
+                source, f"has more than {limits.max_records} records (RAG_INGEST_MAX_RECORDS): line {line_no} and "
+                "the lines after it were skipped; split the file"))
+            break
+        records += 1
+        # json.loads recurses once per nesting level: a line of 100k nested arrays raised
+        # RecursionError and stopped the whole run. Count the depth first (linear, no recursion).
+        if json_depth(line, limits.max_depth) > limits.max_depth:
+            result.problems.append(LoadProblem(source, f"line {line_no}: {too_deep(path.name, 'JSON', limits.max_depth)}"))
+            continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             result.problems.append(LoadProblem(source, f"line {line_no} is not valid JSON ({e.msg}); fix or remove it"))
+            continue
+        except RecursionError:
+            result.problems.append(LoadProblem(source, f"line {line_no} is nested too deeply to parse; skipped"))
             continue
         if not isinstance(obj, dict):
             result.problems.append(

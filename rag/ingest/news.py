@@ -1,6 +1,6 @@
 """Split scraped press-release dumps (data/sample) into one Article per release.
 
-Layout met in the sample corpus (see /work/shared/README.md):
+Layout met in the sample corpus (see ../shared/README.md beside the repository):
   * a file holds one or more releases; the first starts at the first line, each later one
     starts with its title line written twice in a row, often ending in ` | Tag | Tag`;
   * an optional `Release time:May 09, 2024 16:30 PM` line follows the title;

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PyPdfError
 
 from rag.ingest.errors import LoadError
+from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits
 from rag.ingest.normalize import normalize_text
 from rag.models import Article, LoadProblem, LoadResult
 
@@ -52,9 +53,10 @@ def _metadata(reader: PdfReader) -> tuple[str, str | None]:
     return title, created.date().isoformat() if created else None
 
 
-def load(path: Path, source: str | None = None) -> LoadResult:
+def load(path: Path, source: str | None = None, limits: LoadLimits = DEFAULT_LIMITS) -> LoadResult:
     path = Path(path)
     source = source or os.path.abspath(path)
+    deadline = limits.deadline(path)
     reader = _open(path)
     try:
         pages = list(reader.pages)
@@ -65,7 +67,13 @@ def load(path: Path, source: str | None = None) -> LoadResult:
     title, date = _metadata(reader)
     title = title or path.stem
     result = LoadResult()
+    if len(pages) > limits.max_records:
+        result.problems.append(LoadProblem(
+            source, f"has {len(pages)} pages, more than {limits.max_records} (RAG_INGEST_MAX_RECORDS): pages after "
+            f"{limits.max_records} were skipped; split the PDF"))
+        pages = pages[: limits.max_records]
     for number, page in enumerate(pages, start=1):
+        deadline.check(f"page {number}")
         try:
             raw = page.extract_text() or ""
         except Exception as e:  # noqa: BLE001 - pypdf raises many types on broken content streams

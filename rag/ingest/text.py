@@ -1,6 +1,7 @@
 """Loader for .txt / .md / .markdown: press-release dumps are split, anything else is one Article.
 
-Loader contract (same for every format module): `load(path, source=None) -> LoadResult`.
+Loader contract (same for every format module): `load(path, source=None, limits=...) -> LoadResult`
+(`limits`: rag/ingest/limits.py; discover passes it to every loader that takes it).
 `articles` holds what was read, `problems` what was skipped inside the file (a bad JSONL line, an
 unreadable PDF page); a file that cannot be read at all raises LoadError. `files_seen` is left
 to discover.load_paths. `source` defaults to os.path.abspath(path).
@@ -14,6 +15,7 @@ import re
 from pathlib import Path
 
 from rag.ingest.decode import read_text
+from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits
 from rag.ingest.news import looks_like_press_releases, split_press_releases
 from rag.ingest.normalize import normalize_text
 from rag.models import Article, LoadResult
@@ -46,14 +48,16 @@ def _title_and_body(raw: str, stem: str, markdown: bool) -> tuple[str, str]:
     return stem, normalize_text(raw)
 
 
-def load(path: Path, source: str | None = None) -> LoadResult:
+def load(path: Path, source: str | None = None, limits: LoadLimits = DEFAULT_LIMITS) -> LoadResult:
     path = Path(path)
     source = source or os.path.abspath(path)
+    deadline = limits.deadline(path)
     raw, encoding = read_text(path)
     if looks_like_press_releases(raw):
         articles = [
             dataclasses.replace(a, meta={**a.meta, "encoding": encoding}) for a in split_press_releases(raw, source)
         ]
+        deadline.check("splitting press releases")
         if articles:
             return LoadResult(articles=articles)
     markdown = path.suffix.lower() in (".md", ".markdown")

@@ -19,7 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rag.chunk.sentences import split_chunk_sentences
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.discover import load_paths
-from rag.models import Article, Chunk, LoadProblem
+from rag.ingest.limits import LoadLimits
+from rag.models import Article, Chunk, LoadProblem, LoadResult
 from rag.pipeline.engine import ENGINES, IndexEngine, LocalEngine
 from rag.settings import Settings
 from rag.store.collection import Collection, CollectionWriter
@@ -142,9 +143,11 @@ def index_paths(
     progress: bool = False,
     embedder: DocumentEncoder | None = None,
     engine: str = "local",
+    loaded: LoadResult | None = None,
 ) -> IndexReport:
     """`engine`: where parsing, chunking and embedding run (`local`, or `ray`: rag.pipeline.ray_engine);
-    the diff, the embedding cache and the commit are the same for both."""
+    the diff, the embedding cache and the commit are the same for both. `loaded` = the files already
+    parsed (the service parses uploads outside its write lock)."""
     target = settings.collection_dir
     if engine not in ENGINES:
         raise ValueError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)}.")
@@ -154,7 +157,9 @@ def index_paths(
     report = IndexReport(collection=settings.collection)
     t0 = time.perf_counter()
     remote = _ray_engine(settings) if engine == "ray" else None
-    loaded = remote.load([Path(p) for p in paths]) if remote else load_paths([Path(p) for p in paths])
+    if loaded is None:
+        limits = LoadLimits.from_settings(settings)
+        loaded = remote.load([Path(p) for p in paths]) if remote else load_paths([Path(p) for p in paths], limits=limits)
     report.files, report.problems = len(loaded.files_seen), loaded.problems
     report.assets, report.repeats = loaded.assets, loaded.repeats
     report.seconds["load"] = time.perf_counter() - t0

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +21,9 @@ from rag.answer.assistant import Assistant
 from rag.embed.factory import Role
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.dates import iso_day
-from rag.ingest.discover import SUPPORTED
-from rag.models import Answer, AnswerMode, AskRequest, DocumentInfo, SearchFilters
+from rag.ingest.discover import SUPPORTED, load_file
+from rag.ingest.limits import LoadLimits
+from rag.models import Answer, AnswerMode, AskRequest, DocumentInfo, LoadResult, SearchFilters
 from rag.pipeline.indexer import IndexReport, delete_document, index_paths
 from rag.retrieve.hybrid import SearchResult
 from rag.service.errors import (
@@ -31,6 +34,7 @@ from rag.service.records import ArticleView, CollectionStats, DeleteResult, File
 from rag.service.uploads import SavedUploads, UploadedFile, screen, skipped
 from rag.settings import Settings
 from rag.store.collection import Collection, CollectionNotFound
+from rag.store.faults import crash_point
 from rag.store.manifest import IncompatibleIndex
 
 log = logging.getLogger("rag.service")
@@ -192,10 +196,15 @@ class RagService:
         accepted, results = screen(files, self.settings.max_body_bytes)
         report: IndexReport | None = None
         if accepted:
+            # Parsed before the write lock: a slow or hostile file costs its own request at most the
+            # loader bounds (RAG_INGEST_*), never the other writers' time.
+            parsed = parse_uploads(self.uploads_dir, accepted, LoadLimits.from_settings(self.settings))
             with self.write_lock, _translate_store_errors():
                 saved = SavedUploads(self.uploads_dir, accepted)
+                crash_point("upload_before_index")  # api/recovery.py indexes what a kill here leaves
                 try:
-                    report = index_paths(saved.paths, self.settings, progress=False, embedder=self._index_embedder())
+                    report = index_paths(saved.paths, self.settings, progress=False, embedder=self._index_embedder(),
+                                         loaded=parsed)
                     failed = {p.source: p.message for p in report.problems}
                     for path in saved.paths:  # a file that failed to load is not kept: disk must match the index
                         if os.path.abspath(path) in failed:
@@ -305,3 +314,20 @@ class _translate_store_errors:
         if isinstance(exc, RuntimeError) and "Another process is writing" in str(exc):
             raise IndexBusy(str(exc)) from exc
         return False
+
+
+def parse_uploads(folder: Path, accepted: list[tuple[UploadedFile, str]], limits: LoadLimits) -> LoadResult:
+    """Each upload parsed from a private staging folder as if it were already at `folder/name`."""
+    staging = folder / f".staging-{uuid.uuid4().hex}"
+    staging.mkdir(parents=True)
+    try:
+        loaded = LoadResult()
+        for upload, name in accepted:
+            (staging / name).write_bytes(upload.data)
+            one = load_file(staging / name, os.path.abspath(folder / name), limits)
+            loaded.articles += one.articles
+            loaded.problems += one.problems
+            loaded.files_seen += one.files_seen
+        return loaded
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

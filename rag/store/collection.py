@@ -38,6 +38,10 @@ DB_FILE = "rag.sqlite"
 LOCK_FILE = ".write.lock"
 
 
+class CollectionBusy(RuntimeError):
+    """Another process holds the collection's writer lock (a RuntimeError, as before)."""
+
+
 class Collection:
     """`settings` choose the backend of a new collection and where Milvus lives; an existing
     collection's backend is the one its manifest names."""
@@ -127,7 +131,7 @@ class Collection:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise RuntimeError(
+                raise CollectionBusy(
                     f"Another process is writing to {self.path}; wait for it to finish and run again."
                 ) from None
             conn = db.connect(self.db_path)

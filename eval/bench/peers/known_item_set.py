@@ -5,7 +5,7 @@ no slice of it can be scored. This takes the first N documents of a BEIR corpus 
 query per document from its title (qrels: that document, grade 1), split "smoke". The figures
 it gives only show the pipeline runs end to end; title queries are far easier than real ones.
 
-    python eval/bench/peers/known_item_set.py /work/shared/eval/scifact /tmp/scifact-smoke --docs 200
+    python eval/bench/peers/known_item_set.py ../shared/eval/scifact /tmp/scifact-smoke --docs 200
 """
 
 from __future__ import annotations
