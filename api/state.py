@@ -41,6 +41,9 @@ T = TypeVar("T")
 def service_error_response(exc: ServiceError, request: Request | None = None) -> JSONResponse:
     extra = {"results": [r.model_dump(mode="json") for r in exc.results]} if isinstance(exc, NothingIndexed) else {}
     message = without_paths(request, exc.message) if request is not None else exc.message
+    for result in extra.get("results", []):
+        if request is not None and isinstance(result.get("reason"), str):
+            result["reason"] = without_paths(request, result["reason"])
     return JSONResponse(error_body(exc.code, message, **extra), status_code=STATUS_BY_CODE.get(exc.code, 422))
 
 

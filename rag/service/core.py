@@ -23,7 +23,7 @@ from rag.embed.protocols import DocumentEncoder
 from rag.ingest.dates import iso_day
 from rag.ingest.discover import SUPPORTED, load_file
 from rag.ingest.limits import LoadLimits
-from rag.models import Answer, AnswerMode, AskRequest, DocumentInfo, LoadResult, SearchFilters
+from rag.models import Answer, AnswerMode, AskRequest, DocumentInfo, LoadProblem, LoadResult, SearchFilters
 from rag.pipeline.indexer import IndexReport, delete_document, index_paths
 from rag.retrieve.hybrid import SearchResult
 from rag.service.errors import (
@@ -326,7 +326,9 @@ def parse_uploads(folder: Path, accepted: list[tuple[UploadedFile, str]], limits
             (staging / name).write_bytes(upload.data)
             one = load_file(staging / name, os.path.abspath(folder / name), limits)
             loaded.articles += one.articles
-            loaded.problems += one.problems
+            # Loaders name the file they read: the staging copy. Name the upload's place instead.
+            loaded.problems += [LoadProblem(p.source, p.message.replace(str(staging), str(folder)))
+                                for p in one.problems]
             loaded.files_seen += one.files_seen
         return loaded
     finally:

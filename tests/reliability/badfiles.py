@@ -124,7 +124,7 @@ def oversized(max_file_bytes: int, max_body_bytes: int) -> Iterator[tuple[str, b
 
 
 def unsupported() -> Iterator[tuple[str, bytes, str]]:
-    for name in ("program.exe", "archive.zip", "image.png", "noextension", "script.sh", "page.php", "data.csv.gz"):
+    for name in ("program.exe", "archive.zip", "model.bin", "noextension", "script.sh", "page.php", "data.csv.gz"):
         yield name, GOOD_TEXT, "unsupported type"
 
 
