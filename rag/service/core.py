@@ -159,6 +159,11 @@ class RagService:
         question = self.check_question(req.question)
         if question != req.question:
             req = req.model_copy(update={"question": question})
+        mode = req.mode.value if req.mode is not None else self.settings.answer_mode
+        try:  # checked now, not when the stream is read: a mode without an endpoint is the caller's 4xx
+            self.assistant().answerers.pick(mode)
+        except ValueError as e:
+            raise InvalidRequest(str(e), code="llm_not_configured") from None
         return self._counted(self.assistant().stream(req))
 
     def _counted(self, items: Iterator[str | Answer]) -> Iterator[str | Answer]:
