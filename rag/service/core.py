@@ -160,10 +160,12 @@ class RagService:
         if question != req.question:
             req = req.model_copy(update={"question": question})
         mode = req.mode.value if req.mode is not None else self.settings.answer_mode
-        try:  # checked now, not when the stream is read: a mode without an endpoint is the caller's 4xx
-            self.assistant().answerers.pick(mode)
-        except ValueError as e:
-            raise InvalidRequest(str(e), code="llm_not_configured") from None
+        if mode in ("llm", "hybrid") and not self.settings.llm_base_url:
+            # Checked now, not when the stream is read (schemathesis found it as a 500): the caller's 4xx.
+            raise InvalidRequest(
+                f"Answer mode {mode!r} needs an LLM endpoint: set OPENAI_BASE_URL (any OpenAI-compatible server), "
+                "or start the bundled model with `rag serve --local-llm`, or use mode extractive.",
+                code="llm_not_configured")
         return self._counted(self.assistant().stream(req))
 
     def _counted(self, items: Iterator[str | Answer]) -> Iterator[str | Answer]:
