@@ -41,6 +41,7 @@ chromium:
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 axe: $(AXE)
 $(AXE):
+	@command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; }
 	npm install --no-save --no-audit --no-fund --prefix tests/browser axe-core@4.14.1
 
 # llama-cpp-python builds from source (about five to eight minutes on 2 cores). Every GGML_* CPU
