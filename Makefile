@@ -49,7 +49,7 @@ $(AXE):
 # saved AMD Zen 4 and Intel Sapphire Rapids flag sets): -march=native would turn on the AMX kernels
 # that segfault on SmolLM2's Q4_1 weights, and one "has AVX-512" switch put AVX-VNNI into a Zen 4
 # build (SIGILL on the first completion). The wheel is built once into a folder named by a hash of
-# the version, machine and CMake arguments (.whl/llama-cpp-python-<key>/), never through pip's
+# the version, machine and CMake arguments (~/.cache/rag/wheels/llama-cpp-python-<key>/), never through pip's
 # wheel cache (keyed by version only), so a different flag set can never reuse it; the folder is
 # renamed into place only when the build succeeded. --force-reinstall: the same version built for
 # another flag set may already be in the venv.
@@ -59,7 +59,9 @@ LLAMA_VERSION := 0.3.36
 CPU_BUILD := $(PYTHON) rag/answer/cpu_build.py
 LLAMA_CMAKE_ARGS := $(shell $(CPU_BUILD) cmake-args)
 LLAMA_KEY := $(shell $(CPU_BUILD) key $(LLAMA_VERSION))
-LLAMA_WHEELS := .whl/llama-cpp-python-$(LLAMA_KEY)
+# Outside the clone (like pip's own cache), so a fresh clone or CI on the same machine reuses it.
+LLAMA_WHEEL_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rag/wheels
+LLAMA_WHEELS := $(LLAMA_WHEEL_CACHE)/llama-cpp-python-$(LLAMA_KEY)
 local-llm: $(VENV)/.local-llm-$(LLAMA_KEY)
 $(LLAMA_WHEELS)/CMAKE_ARGS:
 	rm -rf $(LLAMA_WHEELS).tmp

@@ -125,10 +125,12 @@ def test_makefile_builds_into_a_folder_keyed_by_this_cpus_flags(tmp_path: Path) 
     key = subprocess.run([sys.executable, str(script), "key", "0.3.36"], capture_output=True, text=True, check=True).stdout.strip()
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
-    out = subprocess.run(["make", "-n", "-B", "local-llm", f"VENV={venv}", f"PYTHON={sys.executable}"], cwd=ROOT,
+    cache = tmp_path / "wheels"
+    out = subprocess.run(["make", "-n", "-B", "local-llm", f"VENV={venv}", f"PYTHON={sys.executable}",
+                          f"LLAMA_WHEEL_CACHE={cache}"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
     assert f"CMAKE_ARGS='{args}'" in out
-    assert f"-w .whl/llama-cpp-python-{key}.tmp" in out
+    assert f"-w {cache}/llama-cpp-python-{key}.tmp" in out
     assert "--no-cache-dir" in out  # pip's wheel cache is keyed by version only: never used
     assert f"touch {venv}/.local-llm-{key}" in out
 

@@ -134,7 +134,9 @@ def test_scifact_splits_fast(scifact_all: list[Article]) -> None:
     total = sum(len(split_sentences(a.text)) for a in scifact_all)
     elapsed = time.perf_counter() - t0
     assert total > 5 * len(scifact_all)
-    assert elapsed < 3.0, f"splitting {len(scifact_all)} abstracts took {elapsed:.2f}s"
+    # A guard against catastrophic regex backtracking (minutes), not a speed goal (those live in
+    # eval/bench): about 1 s on a quiet machine, 6 s seen at load 20 on 2 shared cores.
+    assert elapsed < 60.0, f"splitting {len(scifact_all)} abstracts took {elapsed:.2f}s"
 
 
 def test_reference_numbers_after_the_period() -> None:
