@@ -7,48 +7,20 @@ citation we build, so a stale or mis-offset passage can never produce a wrong po
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rag.chunk.sentences import split_chunk_sentences
 from rag.ingest.parts import part_at
 from rag.models import Article, Citation, Hit
 
 # doc_id -> Article; None when the document left the collection (Snapshot.article may return None).
 ArticleLookup = Callable[[str], Article | None]
 
-# Fallback used only if the chunker's sentence splitter is missing: a sentence ends at . ! ?
-# (optionally followed by a closing quote/bracket) before whitespace and an upper-case letter,
-# digit or opening quote; a line break always ends one (titles, "Release time:" lines).
-_FALLBACK_BOUNDARY = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[A-Z0-9\"“‘(])|\n+")
-
-
-def _fallback_split(text: str) -> list[tuple[int, int]]:
-    spans, pos = [], 0
-    for m in _FALLBACK_BOUNDARY.finditer(text):
-        spans.append((pos, m.start() + len(m.group(1) or "")))
-        pos = m.end()
-    spans.append((pos, len(text)))
-    return spans
-
-
 def split_sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in `text`, trimmed of surrounding whitespace, empties dropped."""
-    try:
-        from rag.chunk.sentences import split_sentences
-    except ImportError:
-        raw = _fallback_split(text)
-    else:
-        raw = split_sentences(text)
-    out = []
-    for s, e in raw:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+    """(start, end) of each sentence in `text`, trimmed of surrounding whitespace, empties dropped.
+    The index stores one vector per such span, so answers must split exactly as the chunker does."""
+    return split_chunk_sentences(text)
 
 
 @dataclass(frozen=True)
