@@ -11,30 +11,32 @@ LoadError when the whole file is unusable; in-file problems come back in `proble
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from rag.ingest import html, jsonl, office_docx, office_pptx, office_xlsx, pdf, text
 from rag.ingest.errors import LoadError
 from rag.ingest.repeats import find_repeats
 from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits
 from rag.models import LoadProblem, LoadResult
 
 Loader = Callable[..., LoadResult]
-LOADERS: dict[str, Loader] = {
-    ".txt": text.load,
-    ".md": text.load,
-    ".markdown": text.load,
-    ".html": html.load,
-    ".htm": html.load,
-    ".pdf": pdf.load,
-    ".jsonl": jsonl.load,
-    ".docx": office_docx.load,
-    ".pptx": office_pptx.load,
-    ".xlsx": office_xlsx.load,
+# Suffix -> loader module (rag/ingest/<name>.py), imported on first use: bs4, pypdf, openpyxl and
+# python-pptx cost ~1 s of every one-shot `rag ask` that never reads a file (python -X importtime).
+LOADER_MODULES: dict[str, str] = {
+    ".txt": "text",
+    ".md": "text",
+    ".markdown": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".jsonl": "jsonl",
+    ".docx": "office_docx",
+    ".pptx": "office_pptx",
+    ".xlsx": "office_xlsx",
 }
 # Files a documentation folder holds beside its pages: passed over with one summary line, not a
 # "convert it" warning each (a real site gave ~250 such warnings, burying the one that mattered).
@@ -44,7 +46,7 @@ ASSET_SUFFIXES = frozenset({
     ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp", ".bmp", ".tif", ".tiff", ".avif",
     ".mp3", ".mp4", ".webm", ".ogg", ".wav", ".mov",
 })
-SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(sorted(LOADERS))  # the one list of accepted file types
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(sorted(LOADER_MODULES))  # the one list of accepted file types
 SUPPORTED = ", ".join(SUPPORTED_SUFFIXES)
 
 
@@ -89,6 +91,12 @@ def _check_regular(path: Path, source: str) -> LoadProblem | None:
     return None
 
 
+def loader_for(suffix: str) -> Loader | None:
+    """The `load` function for a (lower-case) file suffix, or None when the type is not supported."""
+    name = LOADER_MODULES.get(suffix)
+    return None if name is None else importlib.import_module(f"rag.ingest.{name}").load
+
+
 def _accepts_limits(loader: Loader) -> bool:
     try:
         return "limits" in inspect.signature(loader).parameters
@@ -98,7 +106,7 @@ def _accepts_limits(loader: Loader) -> bool:
 
 def _load_file(path: Path, source: str, result: LoadResult, limits: LoadLimits = DEFAULT_LIMITS) -> None:
     suffix = path.suffix.lower()
-    loader = LOADERS.get(suffix)
+    loader = loader_for(suffix)
     if loader is None and suffix in ASSET_SUFFIXES:
         result.assets.append(source)
         return

@@ -16,6 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.answer.assistant import Assistant
 from rag.embed.factory import Role
@@ -24,7 +25,6 @@ from rag.ingest.dates import iso_day
 from rag.ingest.discover import SUPPORTED, load_file
 from rag.ingest.limits import LoadLimits
 from rag.models import Answer, AnswerMode, AskRequest, DocumentInfo, LoadProblem, LoadResult, SearchFilters
-from rag.pipeline.indexer import IndexReport, delete_document, index_paths
 from rag.retrieve.hybrid import SearchResult
 from rag.service.errors import (
     DocumentNotFound, Incompatible, IndexBusy, InvalidRequest, NoIndex, NothingIndexed, ServiceError,
@@ -36,6 +36,9 @@ from rag.settings import Settings
 from rag.store.collection import Collection, CollectionNotFound
 from rag.store.faults import crash_point
 from rag.store.manifest import IncompatibleIndex
+
+if TYPE_CHECKING:  # the indexer (rich progress, chunker, writer) loads only when a command writes
+    from rag.pipeline.indexer import IndexReport
 
 log = logging.getLogger("rag.service")
 ANSWER_MODES = tuple(m.value for m in AnswerMode)
@@ -192,6 +195,8 @@ class RagService:
             if not Path(p).exists():
                 raise InvalidRequest(f"{p} does not exist. Give files or folders of {SUPPORTED} documents.",
                                      code="not_found")
+        from rag.pipeline.indexer import index_paths  # noqa: PLC0415 - see TYPE_CHECKING above
+
         with self.write_lock, _translate_store_errors():
             return index_paths(paths, self.settings, rebuild=rebuild, progress=progress,
                                embedder=self._index_embedder(), engine=engine)
@@ -203,6 +208,8 @@ class RagService:
         accepted, results = screen(files, self.settings.max_body_bytes)
         report: IndexReport | None = None
         if accepted:
+            from rag.pipeline.indexer import index_paths  # noqa: PLC0415 - see TYPE_CHECKING above
+
             # Parsed before the write lock: a slow or hostile file costs its own request at most the
             # loader bounds (RAG_INGEST_*), never the other writers' time.
             parsed = parse_uploads(self.uploads_dir, accepted, LoadLimits.from_settings(self.settings))
@@ -266,6 +273,8 @@ class RagService:
         """Remove one document (by full id, or a unique id prefix when `prefix`) as a new generation."""
         if not prefix and not _is_doc_id(doc_id):
             raise DocumentNotFound(f"No document with id {doc_id!r}; ids are 64 hex characters. List them first.")
+        from rag.pipeline.indexer import delete_document  # noqa: PLC0415 - see TYPE_CHECKING above
+
         with self.write_lock, _translate_store_errors():
             try:
                 manifest = delete_document(self.settings, doc_id)

@@ -1,4 +1,5 @@
-"""A one-shot `rag ask` / `rag search` whose collection has an ONNX query encoder never imports torch."""
+"""A one-shot `rag ask` / `rag search` whose collection has an ONNX query encoder never imports torch,
+nor the file parsers (bs4, pypdf, openpyxl, python-pptx, python-docx): a question reads no file."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 
 import pytest
 
-HEAVY = ["torch", "transformers", "sentence_transformers"]
+HEAVY = ["torch", "transformers", "sentence_transformers", "bs4", "pypdf", "openpyxl", "pptx", "docx"]
 
 # Runs the real CLI entry point in a fresh interpreter, then reports which heavy modules it loaded.
 PROBE = """
