@@ -31,6 +31,11 @@ PROBES = [
 ]
 WARMUP_ROUNDS = 2
 TIMED_ROUNDS = 5
+# Seconds the measurement waits before loading the second backend. Importing torch and
+# sentence-transformers is seconds of CPU with the GIL held for much of it: started at once it
+# competed with the index load, uvicorn's start and the first /readyz (ready came ~1-2 s later on 2
+# cores). The server is ready on the first encoder well within this delay; only then is torch loaded.
+MEASURE_DELAY_S = 3.0
 
 
 def median_latency_ms(encoders: list[DocumentEncoder], rounds: int = TIMED_ROUNDS) -> list[float]:
@@ -54,13 +59,15 @@ class MeasuredEncoder:
         self._done = threading.Event()
 
     @classmethod
-    def start(cls, first: DocumentEncoder, make_second: Callable[[], DocumentEncoder]) -> MeasuredEncoder:
+    def start(cls, first: DocumentEncoder, make_second: Callable[[], DocumentEncoder],
+              delay_s: float = MEASURE_DELAY_S) -> MeasuredEncoder:
         enc = cls(first)
-        threading.Thread(target=enc._measure, args=(make_second,), name="encoder-measure", daemon=True).start()
+        threading.Thread(target=enc._measure, args=(make_second, delay_s), name="encoder-measure", daemon=True).start()
         return enc
 
-    def _measure(self, make_second: Callable[[], DocumentEncoder]) -> None:
+    def _measure(self, make_second: Callable[[], DocumentEncoder], delay_s: float) -> None:
         try:
+            time.sleep(delay_s)
             second = make_second()
             first = self._current
             if second.identity.compat_key != first.identity.compat_key:
