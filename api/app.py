@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
@@ -71,8 +71,14 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     install_service_errors(app)
     guard = Guard(parse_keys(settings.api_keys), RateLimiter(settings.rate_limit_per_minute),
                   RateLimiter(settings.auth_failures_per_minute))
+
+    async def guarded(request: Request) -> str:
+        # On the event loop: a sync dependency costs a threadpool hop per request, and the check is a
+        # dict lookup under a lock, never blocking.
+        return guard(request)
+
     for router in (routes_query.router, routes_documents.router, routes_openai.router, routes_stats.router):
-        app.include_router(router, dependencies=[Depends(guard)])
+        app.include_router(router, dependencies=[Depends(guarded)])
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     def healthz() -> dict[str, str]:

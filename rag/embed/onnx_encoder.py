@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -70,10 +71,8 @@ class OnnxEncoder:
         self.batch_size = batch_size
         self.identity = EncoderIdentity(model_name, "onnx", precision, FAMILY_INT8 if precision == "int8" else FAMILY_FP)
         self._max_tokens = _max_seq_length(model_dir)
-        self._counter = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
-        self._counter.no_truncation()
-        self._counter.no_padding()
-        self._tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        self._tokenizer_file = str(Path(model_dir) / "tokenizer.json")
+        self._tokenizer = Tokenizer.from_file(self._tokenizer_file)
         self._tokenizer.enable_truncation(self._max_tokens)
         self._tokenizer.no_padding()  # padded per batch in _run, to the batch's longest input
         self._session = ort.InferenceSession(
@@ -85,6 +84,17 @@ class OnnxEncoder:
     @property
     def max_tokens(self) -> int:
         return self._max_tokens
+
+    @cached_property
+    def _counter(self):  # noqa: ANN202 - tokenizers.Tokenizer
+        """A second tokenizer without truncation, for chunk sizing only: made on first use, because
+        parsing tokenizer.json costs ~20 ms of CPU that a one-shot question never needs."""
+        from tokenizers import Tokenizer
+
+        counter = Tokenizer.from_file(self._tokenizer_file)
+        counter.no_truncation()
+        counter.no_padding()
+        return counter
 
     def count_tokens(self, text: str) -> int:
         return len(self._counter.encode(text).ids)
