@@ -44,3 +44,26 @@ def test_exact_top10_matches_faiss_flat() -> None:
     truth = exact_top10(vecs, queries)
     for q, t in zip(queries, truth):
         assert set(index.search(q, 10)[1].tolist()) == set(t.tolist())
+
+
+def test_speed_table_has_a_row_for_every_issue_11_target() -> None:
+    from eval.bench.speed import markdown
+
+    lat = {"n": 3, "p50_ms": 5.0, "p95_ms": 9.0}
+    ingest = {"config": "default", "index_s": 120.0, "embed_s": 110.0, "chunks": 13238, "ndcg@10": 0.71,
+              "ndcg_vs_fp32": -0.001}
+    result = {
+        "load_at_start": (0.5, 0, 0), "load_at_end": (0.6, 0, 0), "run_s": 400.0,
+        "rag_ask_process_onnx": {"median_s": 1.2, "runs_s": [1.2]}, "rag_ask_process_torch": {"median_s": 5.0},
+        "http": {"serve_ready_s": 1.5, "serve_ready_runs_s": [1.5], "encoder": {"serving": "onnx"},
+                 "search": lat, "ask": lat},
+        "bare_loop_sample": lat, "search_over_bare_p95": 0.6,
+        "scifact_search_in_process": {**lat, "parts_p50_ms": {"embed_query": 4.0}}, "bare_loop_scifact": lat,
+        "scifact_over_bare_p95": 0.5, "reference": {"index_s": 300.0, "ndcg@10": 0.711, "load_after": 0.5},
+        "ingest": [ingest],
+    }
+    table = markdown(result)
+    for target in ("<= 1.5 s", "<= 2 s", "p95 <= 10 ms", "p95 <= 60 ms", "p95 <= 8 ms", "<= 0.7",
+                   "<= 150 s, nDCG@10 +-0.005"):
+        assert f"| {target} |" in table, target
+    assert "-0.0010 vs fp32" in table and "the run took 400 s" in table
