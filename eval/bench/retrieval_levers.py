@@ -76,14 +76,15 @@ def main(argv: list[str] | None = None) -> None:
     tune, report = load_queries(args.data, args.tune, "tune"), load_queries(args.data, args.report, "report")
     print(f"{chunks.size} chunks of {len(chunks.doc_ids)} documents; {len(tune.qids)} tune, "
           f"{len(report.qids)} report queries", flush=True)
-    dense = {qs.name: embedder.encode(list(qs.texts)) @ chunks.vectors.T for qs in (tune, report)}
+    qvecs = {qs.name: embedder.encode(list(qs.texts)) for qs in (tune, report)}
+    dense = {name: v @ chunks.vectors.T for name, v in qvecs.items()}
     embed_ms = []
     for q in report.texts:  # one at a time, as a user's query arrives: encode + exact dense scores
         t = time.perf_counter()
         v = embedder.encode_query(q)
         np.argpartition(-(chunks.vectors @ v), 50)[:50]
         embed_ms.append((time.perf_counter() - t) * 1000)
-    lab = Lab(chunks, tune, report, dense, embed_ms)
+    lab = Lab(chunks, tune, report, dense, embed_ms, qvecs)
     rows, state = search(lab, FusionConfig())
 
     chosen = settings_of(state)

@@ -18,6 +18,7 @@ import numpy as np
 from eval.bench.levers.bm25 import Bm25Scorer, Bm25Variant, Prf
 from rag.store.bm25 import LEGACY_PARAMS
 from eval.bench.levers.data import ChunkTable, QuerySet
+from eval.bench.levers.learned import learned_rescorer, rocchio
 from eval.bench.levers.score import Figures, FusionConfig, evaluate
 from eval.metrics import percentile
 from rag.retrieve.fusion import DocAggregation, FusionMethod
@@ -39,6 +40,7 @@ class Row:
     query_p95_ms: float  # embed + dense + BM25 + fusion, one report query at a time
     chosen: bool = False
     tried: int = 1
+    detail: dict[str, Any] = field(default_factory=dict)  # e.g. a learned model's coefficients
 
     def as_dict(self) -> dict[str, Any]:
         def figs(f: Figures) -> dict[str, float]:
@@ -46,7 +48,7 @@ class Row:
 
         return {"lever": self.lever, "setting": self.setting, "tune": figs(self.tune), "report": figs(self.report),
                 "ingest_s": round(self.ingest_s, 2), "query_p95_ms": round(self.query_p95_ms, 2),
-                "chosen": self.chosen, "tried": self.tried}
+                "chosen": self.chosen, "tried": self.tried, **({"detail": self.detail} if self.detail else {})}
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Lab:
     report: QuerySet
     dense: dict[str, np.ndarray]  # part name -> (queries, chunks) cosine
     embed_ms: list[float]  # single-query MiniLM encode + dense search, per report query
+    query_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # part name -> (queries, dim)
     _bm25: dict[tuple[Bm25Variant, Prf | None], tuple[dict[str, np.ndarray], float, list[float]]] = field(
         default_factory=dict)
 
@@ -172,7 +175,48 @@ def search(lab: Lab, baseline: FusionConfig) -> tuple[list[Row], State]:
     s = best_of(lab, "RM3 pseudo-relevance feedback", s, (
         State(s.variant, Prf(docs=d, terms=t, weight=w), s.cfg)
         for d in (5, 10) for t in (10, 20) for w in (0.2, 0.4) if (d, t) != (5, 20)), rows)
+    rows.extend(query_time_models(lab, s))
     final = lab.row("**chosen default**", s.variant, s.prf, s.cfg)
     final.chosen = True
     rows.append(final)
     return rows, s
+
+
+def query_time_models(lab: Lab, s: State) -> list[Row]:
+    """Dense feedback (Rocchio) and the learned re-scorer, each against the chosen state's fused ranking.
+
+    Neither is a fusion setting, so neither can replace the state here: a row says what it would
+    give (tuning figures only decide), and the README says what was done with it.
+    """
+    mats, _, bm25_ms = lab.bm25(s.variant, s.prf)
+    current = evaluate(lab.dense["tune"], mats["tune"], s.cfg, lab.chunks, lab.tune).ndcg10
+    out: list[Row] = []
+    best: tuple[float, Row] | None = None
+    for k in (3, 5, 10):
+        for beta in (0.3, 0.6, 1.0):
+            fb = {p: rocchio(lab.chunks.vectors, lab.query_vectors[p], k, beta) for p in ("tune", "report")}
+            tune = evaluate(fb["tune"][0], mats["tune"], s.cfg, lab.chunks, lab.tune)
+            if best is None or tune.ndcg10 > best[0]:
+                report = evaluate(fb["report"][0], mats["report"], s.cfg, lab.chunks, lab.report)
+                per_q = [e + f + b + r for e, f, b, r in zip(lab.embed_ms, fb["report"][1], bm25_ms, report.query_ms)]
+                best = (tune.ndcg10, Row("dense feedback (Rocchio)", f"top {k} dense chunks, beta {beta}", tune,
+                                         report, 0.0, percentile(per_q, 95), tried=9))
+    assert best is not None
+    out.append(best[1])
+    best = None
+    for c in (0.03, 0.1, 1.0):  # inverse L2 strength, chosen on the cross-validated tuning figure
+        tune, report, coef = learned_rescorer(lab.chunks, s.cfg, lab.dense, mats, lab.tune, lab.report, c)
+        if best is None or tune.ndcg10 > best[0]:
+            per_q = [e + b + r for e, b, r in zip(lab.embed_ms, bm25_ms, report.query_ms)]
+            best = (tune.ndcg10, Row("learned re-scorer (logistic regression)",
+                                     f"C={c}, 9 features of the fused candidates; tune figure 5-fold cross-validated",
+                                     tune, report, 0.0, percentile(per_q, 95), tried=3))
+            best[1].detail = {"coefficients": {k: round(v, 4) for k, v in coef.items()}}
+    assert best is not None
+    out.append(best[1])
+    for r in out:
+        gain = r.tune.ndcg10 - current
+        r.setting += f" (tune gain {gain:+.4f})"
+        print(f"  {r.lever}: {r.setting}  tune {r.tune.ndcg10:.4f} (current {current:.4f})  "
+              f"report {r.report.ndcg10:.4f}", flush=True)
+    return out
