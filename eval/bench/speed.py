@@ -221,7 +221,7 @@ def rows_of(r: dict[str, Any]) -> list[tuple[str, str, str]]:
                      f"p50 {b['p50_ms']} ms, p95 {b['p95_ms']} ms; ratio of p95s {r['scifact_over_bare_p95']}"))
     if "reference" in r:
         ref = r["reference"]
-        rows.append(("SciFact reference index (torch fp32, --prebuild)", "",
+        rows.append((f"SciFact reference index (--prebuild; built by {ref.get('built_by', '?')})", "",
                      f"index {ref['index_s']} s, nDCG@10 {ref['ndcg@10']:.4f} (load after {ref['load_after']})"))
     for row in r.get("ingest", []):
         rows.append((f"SciFact ingest, {r.get('scifact_docs', 'all 5,183')} abstracts, retrieval-only, `{row['config']}`",

@@ -73,8 +73,18 @@ def prebuild(index_dir: Path, limit: int | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="speed-prebuild-") as tmp:
         row = rag_eval(index_dir, "fp32-torch", Path(tmp), index_dir / ".encoders", limit)
     row["load_at_end"] = os.getloadavg()
+    row["built_by"] = built_by(index_dir / collection(limit))
     (index_dir / collection(limit) / PREBUILD_FILE).write_text(json.dumps(row, indent=2))
     return row
+
+
+def built_by(folder: Path) -> str:
+    """The encoder an existing collection was built with (an index already there is reused, not rebuilt)."""
+    from rag.store.collection import Collection
+
+    with Collection(folder).open_snapshot() as snap:
+        m = snap.manifest
+        return f"{m.encoder_backend} {m.precision}"
 
 
 def reference(index_dir: Path, limit: int | None = None) -> dict[str, Any]:
