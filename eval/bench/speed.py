@@ -226,7 +226,7 @@ def rows_of(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     for row in r.get("ingest", []):
         rows.append((f"SciFact ingest, {r.get('scifact_docs', 'all 5,183')} abstracts, retrieval-only, `{row['config']}`",
                      "<= 150 s, nDCG@10 +-0.005",
-                     f"{row['index_s']} s (embed {row['embed_s']} s, {row['chunks']} chunks); nDCG@10 "
+                     f"{row['index_s']} s ({row.get('parts_s', {})}, {row['chunks']} chunks); nDCG@10 "
                      f"{row['ndcg@10']:.4f} ({row['ndcg_vs_fp32']:+.4f} vs fp32)"))
     return rows
 

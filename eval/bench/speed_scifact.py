@@ -60,6 +60,7 @@ def rag_eval(index_dir: Path, config: str, out: Path, encoder_dir: Path, limit: 
     ndcg = metrics.get("ndcg@10") or metrics.get("retrieval", {}).get("ndcg@10")
     return {"config": config, "wall_s": round(wall, 1), "index_s": round(seconds.get("total", float("nan")), 1),
             "embed_s": round(seconds.get("embed", float("nan")), 1), "ndcg@10": ndcg,
+            "parts_s": {k: round(v, 1) for k, v in seconds.items() if k != "total"},
             "chunks": metrics.get("index", {}).get("chunks_added"), "load_after": round(os.getloadavg()[0], 2)}
 
 
