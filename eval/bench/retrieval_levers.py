@@ -1,13 +1,15 @@
 """Retrieval quality levers on SciFact, each measured: one table, chosen on the tuning part, reported on the other.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m eval.bench.retrieval_levers            # ~15-30 min on 2 shared cores
+    HF_HUB_OFFLINE=1 .venv/bin/python -m eval.bench.retrieval_levers            # ~25-45 min on 2 shared cores
 
 1. Builds (or reuses) the collection `rag eval --dataset beir` uses (index/eval-beir-scifact) and
    runs today's default end to end on the report part (HybridRetriever: the product's p95).
 2. Loads every chunk with its stored vector, embeds the tuning and report queries once, and
    scores each lever from full score matrices (eval/bench/levers/): BM25 k1/b, BM25 variants,
    stemming and stop words, title handling, RRF k and weights, convex fusion, candidate depth,
-   chunk-to-document aggregation, RM3 feedback. Each lever is chosen on the tuning part only.
+   chunk-to-document aggregation, RM3 feedback; then three query-time models that are measured
+   but are not settings (dense Rocchio feedback, a learned re-scorer, a learned query adapter:
+   eval/bench/levers/learned.py, adapter.py). Each lever is chosen on the tuning part only.
 3. Runs the chosen default end to end again (same run, same machine) and prints one Markdown
    table with the date, machine and load, and writes the JSON beside the other benchmarks.
 

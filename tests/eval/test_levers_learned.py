@@ -69,3 +69,28 @@ def test_learned_rescorer_learns_a_signal_fusion_ignores() -> None:
     assert coef["title_overlap"] == max(v for k, v in coef.items() if k != "intercept")
     # every query whose document is among the candidates gets it first
     assert t.mrr10 > 0.9 * t.recall100 and r.mrr10 > 0.9 * r.recall100 and len(r.query_ms) == 20
+
+
+def test_query_adapter_learns_a_rotation_and_groups_claims_by_shared_abstract() -> None:
+    from eval.bench.levers import adapter
+
+    rng = np.random.default_rng(3)
+    chunks = _table(200, rng)
+    rot = np.linalg.qr(rng.normal(size=(8, 8)))[0]
+    rel = rng.integers(0, 200, size=120)
+    # each claim is its abstract's first chunk seen through a fixed rotation, plus noise
+    queries = _unit(chunks.vectors[2 * rel] @ rot.T + 0.05 * rng.normal(size=(120, 8)))
+    qs = QuerySet("tune", tuple(f"q{i}" for i in range(120)), ("",) * 120, tuple({f"d{d}": 1} for d in rel))
+    pos = adapter.positives(chunks, qs)
+    assert all(set(p.tolist()) == {2 * d, 2 * d + 1} for p, d in zip(pos, rel))
+    folds = adapter.folds_by_shared_document(qs)
+    for d in set(rel.tolist()):
+        assert len(set(folds[rel == d].tolist())) == 1  # claims on one abstract never straddle folds
+    cfg = adapter.AdapterConfig(l2=1e-4, steps=200, lr=1e-2)
+
+    def hit1(q: np.ndarray) -> float:
+        return float(np.mean(chunks.doc_index[np.argmax(q @ chunks.vectors.T, axis=1)] == rel))
+
+    adapted = adapter.cross_validated(chunks.vectors, queries, pos, adapter.folds_by_query(120), cfg)
+    assert hit1(adapted) > hit1(queries) + 0.3
+    assert np.allclose(np.linalg.norm(adapted, axis=1), 1.0, atol=1e-5)
