@@ -23,7 +23,7 @@ from eval.adapters import EvalQuestion, load_seeds, load_squad2
 from eval.adapters.sample_questions import QUESTIONS, check_questions, read_questions
 from eval.corpus import prepare_corpus_file
 from rag.answer.features import Candidates, FeatureExtractor
-from rag.embed.embedder import Embedder
+from rag.embed.torch_encoder import TorchEncoder as Embedder
 from rag.models import Article, Hit
 from rag.pipeline.indexer import index_paths
 from rag.retrieve.hybrid import HybridRetriever

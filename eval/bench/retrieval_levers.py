@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=None, help="JSON result path (default eval/results/bench/)")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rag.embed.embedder import Embedder  # noqa: PLC0415
+    from rag.embed.torch_encoder import TorchEncoder as Embedder  # noqa: PLC0415
 
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     embedder = Embedder()

@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
         from rag.answer.evidence_model import MODEL_FILE  # noqa: PLC0415
         from rag.answer.features import FeatureExtractor  # noqa: PLC0415
         from rag.cite.verify import CitationVerifier  # noqa: PLC0415
-        from rag.embed.embedder import Embedder  # noqa: PLC0415
+        from rag.embed.torch_encoder import TorchEncoder as Embedder  # noqa: PLC0415
 
         if model_kind not in ("trees", "logistic"):
             fail(f"--model {model_kind!r}: use trees or logistic", code=2)

@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 
 from rag.embed.paths import resolve_model_path, weights_digest
+from rag.files import atomic_path
 
 FP32_FILE = "model.onnx"  # fused by ONNX Runtime's BERT optimiser: what queries run
 RAW_FILE = "model.raw.onnx"  # as traced from torch: the source of the fused and the int8 files
@@ -62,9 +63,8 @@ def _fuse(source: Path, model_dir: str, target: Path) -> None:
         str(source), model_type="bert", num_heads=int(cfg["num_attention_heads"]),
         hidden_size=int(cfg["hidden_size"]), opt_level=1,
     )
-    tmp = target.with_name(target.name + ".tmp")
-    model.save_model_to_file(str(tmp))
-    _fsync_rename(tmp, target)
+    with atomic_path(target) as tmp:
+        model.save_model_to_file(str(tmp))
 
 
 def _export_fp32(model_dir: str, target: Path) -> None:
@@ -88,10 +88,9 @@ def _export_fp32(model_dir: str, target: Path) -> None:
 
     dummy = torch.ones(2, 8, dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}
-    tmp = target.with_name(target.name + ".tmp")
     # The tracer warns about Python branches on shapes; with eager attention and a padding mask
     # they are constant for every input shape (checked: tests/embed/test_onnx_encoder.py).
-    with torch.no_grad(), warnings.catch_warnings():
+    with atomic_path(target) as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             SentenceEmbedding(), (dummy, dummy, torch.zeros_like(dummy)), str(tmp),
@@ -100,7 +99,6 @@ def _export_fp32(model_dir: str, target: Path) -> None:
                           "sentence_embedding": {0: "batch"}},
             opset_version=OPSET, dynamo=False,
         )
-    _fsync_rename(tmp, target)
 
 
 def _quantize_int8(source: Path, target: Path) -> None:
@@ -128,16 +126,10 @@ def _quantize_int8(source: Path, target: Path) -> None:
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # the quantiser logs "consider pre-processing" advice at WARNING on the root logger
-    tmp = target.with_name(target.name + ".tmp")
     try:
-        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
-                         per_channel=True, nodes_to_exclude=keep_fp32)
+        with atomic_path(target) as tmp:
+            quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
+                             per_channel=True, nodes_to_exclude=keep_fp32)
     finally:
         root.setLevel(level)
-    _fsync_rename(tmp, target)
 
-
-def _fsync_rename(tmp: Path, target: Path) -> None:
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, target)

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     if not (a.model / "config.json").is_file():
         raise SystemExit(f"error: {a.model} is not a sentence-transformers folder (no config.json)")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rag.embed.embedder import Embedder  # noqa: PLC0415
+    from rag.embed.torch_encoder import TorchEncoder as Embedder  # noqa: PLC0415
     from rag.settings import Settings  # noqa: PLC0415
 
     chunks = load_chunks(a.index_dir / "eval-beir-scifact")
