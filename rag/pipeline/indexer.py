@@ -26,6 +26,7 @@ from rag.settings import Settings
 from rag.store.collection import Collection, CollectionWriter
 from rag.store.manifest import IncompatibleIndex, Manifest
 
+UPLOADS_DIR = "uploads"  # inside the collection folder: files added over the API / MCP (rag/service)
 EMBED_BATCH_GROUP = 512  # texts per progress step; encode() still batches by settings.embed_batch_size
 
 
@@ -271,12 +272,22 @@ def delete_document(settings: Settings, doc_id: str) -> Manifest:
 def _rebuild(
     paths: list[Path], settings: Settings, *, progress: bool, embedder: DocumentEncoder | None, engine: str = "local"
 ) -> IndexReport:
-    """Build a fresh collection beside the old one, then swap folders: the old stays usable until then."""
+    """Build a fresh collection beside the old one, then swap folders: the old stays usable until then.
+
+    Files added over the API or MCP live in the collection's own `uploads/` folder, which the user
+    never names in PATHs: they are re-indexed with the PATHs and hard-linked (copied across file
+    systems) into the new folder before the swap, so a rebuild keeps them and a crash at any point
+    leaves them in the old collection."""
     target = settings.collection_dir
     staging = target.with_name(target.name + ".rebuild")
     shutil.rmtree(staging, ignore_errors=True)
     staged = settings.model_copy(update={"collection": staging.name})
+    uploads = target / UPLOADS_DIR
+    if uploads.is_dir() and any(uploads.iterdir()):
+        paths = [*paths, uploads]  # sources stay `<collection>/uploads/<name>`, as the swap makes them again
     report = index_paths(paths, staged, progress=progress, embedder=embedder, engine=engine)
+    if uploads.is_dir():
+        shutil.copytree(uploads, staging / UPLOADS_DIR, copy_function=_link_or_copy, dirs_exist_ok=True)
     report.collection = settings.collection
     old_collection = Collection(target, settings)
     old_manifest = old_collection.manifest()
@@ -290,6 +301,13 @@ def _rebuild(
         Collection(old, settings).backend(old_manifest).drop(old_manifest)
     shutil.rmtree(old, ignore_errors=True)
     return report
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _recover_interrupted_rebuild(target: Path) -> None:

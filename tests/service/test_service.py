@@ -155,3 +155,20 @@ def test_refusals_counted_per_day_without_text_unless_turned_on(service, tmp_pat
     assert [(d.day, d.refused) for d in st.days] == [("2024-05-10", 1), ("2024-05-02", 1)], "counts stay"
     off = RefusalLog(tmp_path / "c", keep_questions=False, retention_days=7)
     assert off.stats(days=30, now=now).questions == [] and b"museum" not in off.path.read_bytes()
+
+
+
+def test_rebuild_keeps_uploaded_documents(service, tmp_path):
+    """`rag index PATH --rebuild` re-embeds PATH and the files added over the API (kept in the
+    collection's uploads/ folder, which the user never names): none is lost, on disk or in the index."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "tram.md").write_text("# Tram\n\nThe Zhangjiang tram runs every 8 minutes on weekdays.\n")
+    service.index([folder])
+    service.add_files([UploadedFile("ferry notes.md", FERRY)])
+    service.index([folder], rebuild=True)
+    assert (service.uploads_dir / "ferry_notes.md").read_bytes() == FERRY
+    sources = {d.source for d in service.documents()}
+    assert sources == {str(folder / "tram.md"), str(service.uploads_dir / "ferry_notes.md")}
+    assert "every 12 minutes" in service.search("Pujiang ferry Dongchang Road", k=1).hits[0].passage.text
+    assert not service.settings.collection_dir.with_name("svc.old").exists()
