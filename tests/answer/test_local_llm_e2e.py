@@ -244,8 +244,13 @@ def test_rag_ask_local_llm_cli_leaves_no_server(sample_settings: Settings) -> No
     import subprocess
     import sys
 
-    before = set(_all_server_pids())
-    env = {**os.environ, "RAG_INDEX_DIR": str(sample_settings.index_dir), "RAG_COLLECTION": sample_settings.collection}
+    import uuid
+
+    # The model server inherits the CLI's environment: a mark only this run carries finds the servers
+    # our CLI started, whatever other jobs on a shared machine start meanwhile.
+    mark = f"rag-test-{uuid.uuid4().hex}"
+    env = {**os.environ, "RAG_INDEX_DIR": str(sample_settings.index_dir), "RAG_COLLECTION": sample_settings.collection,
+           "RAG_TEST_PROCESS_MARK": mark}
     q = next(s for s in seeds() if s["id"] == "dev-06")["question"]
     rag = Path(sys.executable).parent / "rag"  # the console script `pip install -e .` made
     done = subprocess.run([str(rag), "ask", q, "--local-llm", "--mode", "hybrid", "--json"],
@@ -253,26 +258,17 @@ def test_rag_ask_local_llm_cli_leaves_no_server(sample_settings: Settings) -> No
     assert done.returncode == 0, done.stderr[-2000:]
     answer = Answer.model_validate(json.loads(done.stdout))
     assert answer.mode in ("hybrid", "fallback") and answer.citations and all(c.verified for c in answer.citations)
-    # Other jobs on a shared machine may start their own servers meanwhile: a server leaked by our
-    # CLI is one that is new and orphaned (its parent, the CLI, is gone).
-    leaked = [pid for pid in set(_all_server_pids()) - before if _parent(pid) == 1]
-    assert not leaked
+    assert not _marked_server_pids(mark), "rag ask --local-llm left its model server running"
 
 
-def _parent(pid: int) -> int | None:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), None)
-
-
-def _all_server_pids() -> list[int]:
+def _marked_server_pids(mark: str) -> list[int]:
+    """llama.cpp servers whose environment carries `mark` (started by our process tree)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if b"llama_cpp.server" in (entry / "cmdline").read_bytes().split(b"\0"):
+                if (b"llama_cpp.server" in (entry / "cmdline").read_bytes().split(b"\0")
+                        and f"RAG_TEST_PROCESS_MARK={mark}".encode() in (entry / "environ").read_bytes().split(b"\0")):
                     pids.append(int(entry.name))
             except OSError:
                 pass
