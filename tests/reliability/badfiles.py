@@ -3,8 +3,9 @@
 `bad_files()` yields (name, bytes, kind) for files that can travel over HTTP as uploads;
 `add_filesystem_traps(folder)` adds what only a folder can hold (symlink loops, a FIFO, a folder
 named like a file) for the CLI. Every kind reproduces something a probe found or a parser is known
-to choke on: quadratic nesting, recursion limits, binary and mis-encoded bytes, broken PDFs, files
-over the size bound, names that try to leave the uploads folder.
+to choke on: quadratic nesting, recursion limits, binary and mis-encoded bytes, broken PDFs, broken
+Office files (truncated zips, zip bombs, wrong content), files over the size bound, names that try
+to leave the uploads folder.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,6 +125,77 @@ def oversized(max_file_bytes: int, max_body_bytes: int) -> Iterator[tuple[str, b
     yield "over-body-limit.txt", line * (max_body_bytes // len(line) + 10), "huge"
 
 
+def _office(suffix: str, text: str = "") -> bytes:
+    """A valid Office file of `suffix` holding `text` (none: an empty document)."""
+    out = io.BytesIO()
+    if suffix == ".docx":
+        import docx  # noqa: PLC0415
+
+        document = docx.Document()
+        if text:
+            document.add_paragraph(text)
+        document.save(out)
+    elif suffix == ".pptx":
+        from pptx import Presentation  # noqa: PLC0415
+
+        deck = Presentation()
+        slide = deck.slides.add_slide(deck.slide_layouts[5 if text else 6])
+        if text:
+            slide.shapes.title.text = text
+        deck.save(out)
+    else:
+        from openpyxl import Workbook  # noqa: PLC0415
+
+        book = Workbook()
+        if text:
+            book.active["A1"] = text
+        book.save(out)
+    return out.getvalue()
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _bomb(suffix: str, unpacked_bytes: int) -> bytes:
+    """A well-formed Office file whose main part inflates to `unpacked_bytes` (~1000:1 compressed)."""
+    main = {".docx": "word/document.xml", ".pptx": "ppt/slides/slide1.xml", ".xlsx": "xl/worksheets/sheet1.xml"}[suffix]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_office(suffix, "bomb")), "r") as good, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in good.infolist():
+            if info.filename != main:
+                archive.writestr(info.filename, good.read(info.filename))
+        with archive.open(main, "w", force_zip64=True) as big:
+            chunk = b" " * 1_000_000
+            for _ in range(unpacked_bytes // len(chunk) + 1):
+                big.write(chunk)
+    return out.getvalue()
+
+
+def broken_office(max_file_bytes: int) -> Iterator[tuple[str, bytes, str]]:
+    """Truncated zips, zip bombs, wrong content and empty documents, for each Office type."""
+    rng = random.Random(11)
+    suffixes = (".docx", ".pptx", ".xlsx")
+    for i, suffix in enumerate(suffixes):
+        kind = f"broken {suffix[1:]}"
+        good = _office(suffix, GOOD_TEXT.decode())
+        yield f"truncated-half{suffix}", good[: len(good) // 2], kind
+        yield f"no-central-directory{suffix}", good[: good.rfind(b"PK\x01\x02")], kind
+        yield f"bomb{suffix}", _bomb(suffix, max_file_bytes * 5), kind
+        yield f"text-inside{suffix}", GOOD_TEXT, kind
+        other = suffixes[(i + 1) % len(suffixes)]
+        yield f"really-{other[1:]}{suffix}", _office(other, GOOD_TEXT.decode()), kind
+        yield f"plain-zip{suffix}", _zip({"readme.txt": GOOD_TEXT}), kind
+        yield f"many-entries{suffix}", _zip({f"e/{n}.xml": b"" for n in range(10_001)}), kind
+        yield f"zip-header-then-noise{suffix}", b"PK\x03\x04" + rng.randbytes(20_000), kind
+        yield f"empty-document{suffix}", _office(suffix), kind
+
+
 def unsupported() -> Iterator[tuple[str, bytes, str]]:
     for name in ("program.exe", "archive.zip", "model.bin", "noextension", "script.sh", "page.php", "data.csv.gz"):
         yield name, GOOD_TEXT, "unsupported type"
@@ -131,7 +204,7 @@ def unsupported() -> Iterator[tuple[str, bytes, str]]:
 def bad_files(max_file_bytes: int, max_body_bytes: int) -> list[tuple[str, bytes, str]]:
     """Every generated bad upload (names unique)."""
     files = [*nested_html(), *nested_json(), *binary(), *bad_encoding(), *empty(), *broken_pdfs(),
-             *odd_records(), *oversized(max_file_bytes, max_body_bytes), *unsupported()]
+             *odd_records(), *oversized(max_file_bytes, max_body_bytes), *unsupported(), *broken_office(max_file_bytes)]
     names = [n for n, _, _ in files]
     assert len(names) == len(set(names)), "generated names must be unique"
     return files
