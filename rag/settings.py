@@ -173,6 +173,11 @@ class Settings(BaseSettings):
         16_384, ge=1024, description="Longest request URL (path + query string) accepted; longer gets a JSON 414"
     )
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per minute per API key (0 = unlimited)")
+    max_concurrent_queries: int | None = Field(
+        None, ge=0,
+        description="Questions and searches computed at once per process; more wait their turn. Unset = the "
+        "number of cores (20 concurrent encoders on 2 cores held ~1 GB of buffers and made every reply slow: "
+        "README, Memory under load); 0 = unbounded")
     auth_failures_per_minute: int = Field(
         10, ge=0, description="Failed API-key attempts per minute per client address before it gets 429 (0 = unlimited)"
     )

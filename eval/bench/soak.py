@@ -77,12 +77,14 @@ def rss_mib(pid: int) -> float | None:
     return None
 
 
-def start_server(workdir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_RATE_LIMIT_PER_MINUTE": "0", "PYTHONPATH": str(REPO)}
+def start_server(workdir: Path, port: int, server_env: dict[str, str], probe: list[str]) -> subprocess.Popen:
+    """`rag serve` over a private copy of the sample; `probe` = memprobe arguments (eval/bench/memprobe.py)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_RATE_LIMIT_PER_MINUTE": "0", "PYTHONPATH": str(REPO), **server_env}
     subprocess.run([sys.executable, "-m", "rag", "index", str(REPO / "data" / "sample"), "-c", "soak",
                     "--index-dir", str(workdir), "--no-progress"], check=True, env=env, capture_output=True)
-    return subprocess.Popen([sys.executable, "-m", "rag", "serve", "-c", "soak", "--index-dir", str(workdir),
-                             "--port", str(port), "--log-level", "warning"], env=env,
+    wrapper = [sys.executable, "-m", "eval.bench.memprobe", *probe, "--"] if probe else [sys.executable]
+    return subprocess.Popen([*wrapper, "-m", "rag", "serve", "-c", "soak", "--index-dir", str(workdir),
+                             "--port", str(port), "--log-level", "warning"], env=env, cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -90,7 +92,11 @@ def wait_ready(url: str, timeout_s: float = 300) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+            reply = httpx.get(f"{url}/readyz", timeout=5)
+            # Also wait for the server's encoder measurement (it loads the second backend): a warm-up
+            # that ends while the server is still loading it would count that load as growth.
+            encoder = reply.json().get("encoder", {}) if reply.status_code == 200 else {}
+            if reply.status_code == 200 and (encoder.get("measured", True) is not False or "error" in encoder):
                 return
         except httpx.HTTPError:
             pass
@@ -187,7 +193,18 @@ def main() -> None:
     ap.add_argument("--writer-pause", type=float, default=1.0, help="seconds between the writer's add/delete rounds")
     ap.add_argument("--no-writer", action="store_true")
     ap.add_argument("--out", type=Path, default=REPO / "eval" / "results" / "soak")
+    ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for the server it starts (e.g. RAG_MAX_CONCURRENT_QUERIES=2)")
+    ap.add_argument("--memprobe", action="store_true",
+                    help="start the server under eval/bench/memprobe.py: RSS vs Python vs malloc, OUT.memprobe.jsonl")
+    ap.add_argument("--tracemalloc", action="store_true", help="with --memprobe: also trace Python allocations (slow)")
     args = ap.parse_args()
+    server_env = dict(kv.split("=", 1) for kv in args.server_env)
+    probe_path = args.out.with_suffix(".memprobe.jsonl")
+    probe = [str(probe_path), *(["--tracemalloc"] if args.tracemalloc else [])] if args.memprobe else []
+    if probe:
+        probe_path.parent.mkdir(parents=True, exist_ok=True)
+        probe_path.unlink(missing_ok=True)
     warmup = args.warmup if args.warmup is not None else args.duration * 0.1
     workdir = Path(tempfile.mkdtemp(prefix="rag-soak-"))
     server = None
@@ -196,7 +213,7 @@ def main() -> None:
             url, pid = args.url.rstrip("/"), args.pid
         else:
             sock_port = _free_port()
-            server = start_server(workdir, sock_port)
+            server = start_server(workdir, sock_port, server_env, probe)
             url, pid = f"http://127.0.0.1:{sock_port}", server.pid
         wait_ready(url)
         run, stop, t0 = Run(), threading.Event(), time.monotonic()
@@ -207,7 +224,11 @@ def main() -> None:
             threads.append(threading.Thread(target=writer_loop, args=(url, t0, stop, run, args.writer_pause), daemon=True))
         for t in threads:
             t.start()
+        baseline_sent = False
         while time.monotonic() - t0 < args.duration:
+            if server is not None and probe and args.tracemalloc and not baseline_sent and time.monotonic() - t0 >= warmup:
+                os.kill(server.pid, signal.SIGUSR1)  # memprobe: Python allocations compared from here on
+                baseline_sent = True
             if pid:
                 mib = rss_mib(pid)
                 if mib is not None:
@@ -218,6 +239,7 @@ def main() -> None:
             t.join(timeout=120)
         summary = summarise(run, args.duration, warmup, args.clients)
         summary["load_avg_at_end"] = os.getloadavg()
+        summary["server_env"] = server_env
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.with_suffix(".json").write_text(json.dumps({**summary, "rss": run.rss}, indent=1))
         plot(run, summary, args.out.with_suffix(".png"))

@@ -30,6 +30,9 @@ def register(app: typer.Typer) -> None:
         from api.app import create_app  # noqa: PLC0415
         from api.security import H11_MAX_HEAD_BYTES  # noqa: PLC0415
 
+        from rag.service.memory import limit_malloc_arenas  # noqa: PLC0415
+
+        limit_malloc_arenas()  # before the server's threads start (rag/service/memory.py says why)
         settings = make_settings(collection, index_dir, host=host, port=port)
         if not settings.collection_dir.exists():
             err.print(f"[yellow]No index at {settings.collection_dir} yet;[/] the server starts anyway: "

@@ -23,10 +23,9 @@ from rag.ingest.limits import LoadLimits
 from rag.models import Article, Chunk, LoadProblem, LoadResult
 from rag.pipeline.engine import ENGINES, IndexEngine, LocalEngine
 from rag.settings import Settings
-from rag.store.collection import Collection, CollectionWriter
+from rag.store.collection import UPLOADS_DIR, Collection, CollectionWriter
 from rag.store.manifest import IncompatibleIndex, Manifest
 
-UPLOADS_DIR = "uploads"  # inside the collection folder: files added over the API / MCP (rag/service)
 EMBED_BATCH_GROUP = 512  # texts per progress step; encode() still batches by settings.embed_batch_size
 
 

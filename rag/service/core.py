@@ -15,6 +15,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from rag.ingest.discover import SUPPORTED, load_file
 from rag.ingest.limits import LoadLimits
 from rag.models import Answer, AnswerMode, AskRequest, DocumentInfo, LoadProblem, LoadResult, SearchFilters
 from rag.retrieve.hybrid import SearchResult
+from rag.service import memory
 from rag.service.errors import (
     DocumentNotFound, Incompatible, IndexBusy, InvalidRequest, NoIndex, NothingIndexed, ServiceError,
 )
@@ -33,7 +35,7 @@ from rag.service.refusals import RefusalLog, RefusalStats
 from rag.service.records import ArticleView, CollectionStats, DeleteResult, FileResult, FileStatus, UploadResult
 from rag.service.uploads import SavedUploads, UploadedFile, screen, skipped
 from rag.settings import Settings
-from rag.store.collection import Collection, CollectionNotFound
+from rag.store.collection import UPLOADS_DIR, Collection, CollectionNotFound
 from rag.store.faults import crash_point
 from rag.store.manifest import IncompatibleIndex
 
@@ -43,6 +45,7 @@ if TYPE_CHECKING:  # the indexer (rich progress, chunker, writer) loads only whe
 log = logging.getLogger("rag.service")
 ANSWER_MODES = tuple(m.value for m in AnswerMode)
 DOC_ID_CHARS = 64  # sha256 hex
+_END = object()  # end of an answer stream
 
 
 def make_filters(since: str | None = None, until: str | None = None, source: str | None = None) -> SearchFilters | None:
@@ -69,6 +72,11 @@ class RagService:
         self._lock = threading.Lock()
         # One upload/delete at a time in this process; the collection's file lock covers other processes.
         self.write_lock = threading.Lock()
+        # Bounds the CPU-bound part of questions and searches (encoder, FAISS, scoring): what a request
+        # holds while it computes grows with the number computing at once, the time it takes does not shrink.
+        slots = settings.max_concurrent_queries
+        self._query_slots = threading.BoundedSemaphore(slots or os.cpu_count() or 1) if slots != 0 else None
+        self._trim_due = False  # a write freed an index generation's memory: hand free pages back (memory.py)
         self.refusals = RefusalLog(settings.collection_dir, settings.log_refused_questions,
                                    settings.refused_questions_retention_days)
 
@@ -148,7 +156,26 @@ class RagService:
         return question
 
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
-        return self.assistant().search(self.check_question(query), k, filters)
+        query = self.check_question(query)
+        with self._query_slot():
+            return self.assistant().search(query, k, filters)
+
+    @contextmanager
+    def _query_slot(self) -> Iterator[None]:
+        """One of `max_concurrent_queries` compute slots (waits for a free one)."""
+        if self._query_slots is None:
+            yield
+        else:
+            with self._query_slots:
+                yield
+        if self._trim_due:  # the first query after a write has moved readers to the new generation
+            self._trim_due = False
+            memory.trim()
+
+    def _written(self) -> None:
+        """After a write: free pages now, and again once queries have dropped the old generation."""
+        memory.trim()
+        self._trim_due = True
 
     def ask(self, request: AskRequest | str) -> Answer:
         """The final verified Answer (a plain string is a request with defaults)."""
@@ -172,8 +199,15 @@ class RagService:
         return self._counted(self.assistant().stream(req))
 
     def _counted(self, items: Iterator[str | Answer]) -> Iterator[str | Answer]:
-        """Pass the stream through, counting the final answer (asked / refused per day)."""
-        for item in items:
+        """Pass the stream through, counting the final answer (asked / refused per day).
+
+        Each step of the stream is computed holding a query slot, released while the caller sends what
+        it yielded: a slow reader never holds a slot."""
+        while True:
+            with self._query_slot():
+                item = next(items, _END)
+            if item is _END:
+                return
             if isinstance(item, Answer):
                 try:
                     self.refusals.record(item)
@@ -228,6 +262,7 @@ class RagService:
                     raise
                 finally:
                     saved.close()
+            self._written()
         return self._upload_result(accepted, results, report)
 
     def _upload_result(self, accepted: list[tuple[UploadedFile, str]], results: list[FileResult | None],
@@ -283,12 +318,13 @@ class RagService:
             except FileNotFoundError as e:
                 raise NoIndex(str(e)) from None
             self._remove_orphan_uploads()
+        self._written()
         return DeleteResult(deleted=doc_id, documents=manifest.documents, chunks=manifest.chunks,
                             generation=manifest.generation)
 
     @property
     def uploads_dir(self) -> Path:
-        return self.settings.collection_dir / "uploads"
+        return self.settings.collection_dir / UPLOADS_DIR
 
     def _remove_orphan_uploads(self) -> None:
         """An uploaded file whose last document is gone is removed too, so a re-index does not bring it back."""

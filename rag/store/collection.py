@@ -36,6 +36,7 @@ from rag.store.snapshot import Snapshot, SqliteLookup
 
 DB_FILE = "rag.sqlite"
 LOCK_FILE = ".write.lock"
+UPLOADS_DIR = "uploads"  # files added over the API / MCP, inside the collection folder (rag/service)
 
 
 class CollectionBusy(RuntimeError):

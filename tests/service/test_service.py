@@ -172,3 +172,35 @@ def test_rebuild_keeps_uploaded_documents(service, tmp_path):
     assert sources == {str(folder / "tram.md"), str(service.uploads_dir / "ferry_notes.md")}
     assert "every 12 minutes" in service.search("Pujiang ferry Dongchang Road", k=1).hits[0].passage.text
     assert not service.settings.collection_dir.with_name("svc.old").exists()
+
+
+def test_queries_are_computed_at_most_max_concurrent_queries_at_once(sample_settings, embedder):
+    """20 clients must not run 20 encoders at once (README, Memory under load): the rest wait their turn."""
+    import threading
+    import time
+
+    settings = sample_settings.model_copy(update={"max_concurrent_queries": 1})
+    with RagService(settings, embedder=embedder) as service:
+        assistant = service.assistant()
+        inside, most, lock = [0], [0], threading.Lock()
+        real_search = assistant.search
+
+        def counting_search(*args, **kwargs):  # the real search, observed
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.05)
+            try:
+                return real_search(*args, **kwargs)
+            finally:
+                with lock:
+                    inside[0] -= 1
+
+        assistant.search = counting_search
+        threads = [threading.Thread(target=service.search, args=("Yangpu quarterly meeting",)) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert most[0] == 1
+        assert service.ask("Who chaired the Yangpu quarterly work meeting?").answer  # streams through the slot too
