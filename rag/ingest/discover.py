@@ -91,6 +91,9 @@ def _check_regular(path: Path, source: str) -> LoadProblem | None:
     return None
 
 
+ZIP_SUFFIXES = frozenset({".docx", ".pptx", ".xlsx"})  # zip archives: unpacked size checked first (limits.py)
+
+
 def loader_for(suffix: str) -> Loader | None:
     """The `load` function for a (lower-case) file suffix, or None when the type is not supported."""
     name = LOADER_MODULES.get(suffix)
@@ -128,6 +131,8 @@ def _load_file(path: Path, source: str, result: LoadResult, limits: LoadLimits =
             "skipped. Split it, or raise the limit"))
         return
     try:
+        if suffix in ZIP_SUFFIXES:
+            limits.check_unpacked(path)
         loaded = loader(path, source=source, **({"limits": limits} if _accepts_limits(loader) else {}))
     except LoadError as e:
         result.problems.append(LoadProblem(source, e.message))
