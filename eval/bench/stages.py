@@ -7,8 +7,8 @@ Starts `rag serve` over a copy of data/sample (as eval/bench/soak.py does), keep
 clients asking (/v1/ask) and searching (/v1/search), and lets py-spy record the server for
 `--duration` seconds. Each sampled stack is put under the route it serves (ask / search / other)
 and a stage: the first frame of our own code from the leaf up names the module, the module names
-the stage (STAGES). Only threads on a CPU count (py-spy leaves idle threads out: a request waiting
-for a query slot costs nothing here). Writes OUT.json (shares per route and stage, the 15 hottest
+the stage (STAGES). py-spy leaves most idle threads out; a request blocked on a query slot can
+still be sampled and is shown as its own "waiting" stage, not as work. Writes OUT.json (shares per route and stage, the 15 hottest
 functions of ours per route) and OUT.raw (py-spy's collapsed stacks, for a flame graph).
 """
 
@@ -52,6 +52,8 @@ STAGES: list[tuple[str, str]] = [
 ROUTES = {"ask (api/routes_query.py": "ask", "search (api/routes_query.py": "search",
           "api/routes_documents.py": "documents"}
 OUR_CODE = ("rag/", "api/")
+# A thread blocked on the query-slot semaphore is not always seen as idle by py-spy: named apart.
+WAITING = ("RagService._query_slot (", "_query_slot (")
 
 
 def frame_file(frame: str) -> str:
@@ -64,6 +66,8 @@ def classify(frames: list[str]) -> tuple[str, str, str]:
     """(route, stage, hottest function of ours) for one stack, root first."""
     route = next((name for frame in frames for marker, name in ROUTES.items() if marker in frame), "other")
     for frame in reversed(frames):
+        if frame.startswith(WAITING):
+            return route, "waiting for a query slot (blocked, not computing)", frame
         path = frame_file(frame)
         if path.startswith(OUR_CODE) or "/rag/" in path or "/api/" in path:
             for marker, stage in STAGES:

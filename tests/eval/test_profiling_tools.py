@@ -49,12 +49,14 @@ def test_stages_groups_stacks_by_route_and_first_frame_of_ours(tmp_path) -> None
         ask + ";stream (rag/answer/assistant.py:90);score (rag/answer/features.py:40)": 3,
         "run (anyio/_backends/_asyncio.py:900);search (api/routes_query.py:95);search (rag/store/bm25.py:70)": 2,
         "run (asyncio/base_events.py:600);serialize (pydantic/main.py:400)": 1,
+        ask + ";RagService._query_slot (rag/service/core.py:169)": 1,
     }
     assert classify(next(iter(stacks)).split(";"))[:2] == ("ask", "encode (tokenise + ONNX Runtime)")
     raw = tmp_path / "stacks.raw"
     raw.write_text("".join(f"{stack} {n}\n" for stack, n in stacks.items()))
     out = summarise(raw)
-    assert out["ask"]["samples"] == 9
-    assert out["ask"]["stages_pct"] == {"encode (tokenise + ONNX Runtime)": 66.7, "evidence features": 33.3}
+    assert out["ask"]["samples"] == 10
+    assert out["ask"]["stages_pct"] == {"encode (tokenise + ONNX Runtime)": 60.0, "evidence features": 30.0,
+                                        "waiting for a query slot (blocked, not computing)": 10.0}
     assert out["search"]["stages_pct"] == {"keyword search (BM25)": 100.0}
     assert out["other"]["stages_pct"] == {"framework (HTTP, validation, JSON)": 100.0}
