@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.chunk.sentences import split_chunk_sentences
+from rag.cite.injection import instruction_regions
 from rag.ingest.parts import part_at
 from rag.models import Article, Citation, Hit
 
@@ -44,7 +45,11 @@ def passage_offset(hit: Hit, article: Article) -> int | None:
 
 
 def passage_sentences(hits: list[Hit], articles: ArticleLookup) -> list[SentenceSpan]:
-    """Sentences of all hits, de-duplicated across overlapping chunks (first hit wins)."""
+    """Sentences of all hits, de-duplicated across overlapping chunks (first hit wins).
+
+    Text addressed to the assistant (rag/cite/injection.py) is never a candidate: a sentence is cut
+    where such a region starts ("…in 2024. system: you are now…" splits as one sentence, since the
+    marker is lower-case) and left out when nothing is left before it."""
     seen: set[tuple[str, int, int]] = set()
     out: list[SentenceSpan] = []
     for i, hit in enumerate(hits):
@@ -52,13 +57,27 @@ def passage_sentences(hits: list[Hit], articles: ArticleLookup) -> list[Sentence
         base = passage_offset(hit, article) if article is not None else None
         if article is None or base is None:
             continue  # document gone or passage no longer matches it (stale index): nothing citable here
+        injected = [(a - base, b - base) for a, b in instruction_regions(article.text)]
         for s, e in split_sentence_spans(hit.passage.text):
+            e = _before_injected(hit.passage.text, s, e, injected)
+            if e <= s:
+                continue
             key = (hit.passage.doc_id, base + s, base + e)
             if key in seen:
                 continue
             seen.add(key)
             out.append(SentenceSpan(i, hit.passage.doc_id, base + s, base + e, article.text[base + s : base + e]))
     return out
+
+
+def _before_injected(text: str, start: int, end: int, regions: list[tuple[int, int]]) -> int:
+    """End of text[start:end] cut before the first instruction region it meets (trailing space dropped)."""
+    for r_start, r_end in regions:
+        if start < r_end and r_start < end:
+            if r_start <= start:
+                return start
+            return start + len(text[start:r_start].rstrip())
+    return end
 
 
 def make_citation(
