@@ -90,7 +90,11 @@ def build_milvus(vectors: np.ndarray, texts: list[str], folder: Path) -> Any:
     step = 50_000  # one ChangeSet per step bounds the driver's memory; stage upserts in batches inside
     for i in range(0, len(vectors), step):
         rows = [IndexRow(j, f"d{j}", texts[j], None, "/bench") for j in range(i, min(i + step, len(vectors)))]
-        backend.stage(1, manifest, ChangeSet(added=rows, vectors=vectors[i : i + step]), rows=None)  # type: ignore[arg-type]
+        t = time.perf_counter()
+        # the returned manifest records the BM25 parameters the collection was created with
+        manifest = backend.stage(1, manifest, ChangeSet(added=rows, vectors=vectors[i : i + step]), rows=None)  # type: ignore[arg-type]
+        print(f"  milvus: rows {i:,}-{i + len(rows):,} staged in {time.perf_counter() - t:.1f} s "
+              f"(load {os.getloadavg()[0]:.1f})", flush=True)
     return backend.open_index(1, manifest, _NoFilters())
 
 

@@ -47,14 +47,18 @@ class Bm25Params:
 
 LEGACY_PARAMS = Bm25Params()  # bm25s defaults with stemming and stop words: every index before the params file
 DEFAULT_PARAMS = Bm25Params()
-BM25_K1 = DEFAULT_PARAMS.k1  # stated so other backends (Milvus) score with the same parameters
-BM25_B = DEFAULT_PARAMS.b
 
 
-def keyword_terms(texts: list[str]) -> list[list[str]]:
-    """The terms BM25 indexes and queries with under DEFAULT_PARAMS (English stop words out, Snowball
-    stems): every backend analyses text with this one function, so keyword search ranks the same on each."""
-    return BM25Index(None, np.zeros(0, dtype=np.int64), DEFAULT_PARAMS).tokenize(texts)
+def params_from_record(record: dict | None) -> Bm25Params:
+    """Parameters recorded with an index (a manifest field or bm25_params.json); None = LEGACY_PARAMS."""
+    return LEGACY_PARAMS if record is None else Bm25Params(**record)
+
+
+def keyword_terms(texts: list[str], params: Bm25Params = DEFAULT_PARAMS) -> list[list[str]]:
+    """The terms BM25 indexes and queries with under `params` (by default English stop words out,
+    Snowball stems): every backend analyses text with this one function, so keyword search ranks the
+    same on each."""
+    return BM25Index(None, np.zeros(0, dtype=np.int64), params).tokenize(texts)
 
 
 class BM25Index:
@@ -164,7 +168,7 @@ class BM25Index:
     def load(cls, folder: Path) -> BM25Index:
         row_ids = np.load(folder / ROW_IDS_FILE)
         pfile = folder / PARAMS_FILE
-        params = Bm25Params(**json.loads(pfile.read_text(encoding="utf-8"))) if pfile.is_file() else LEGACY_PARAMS
+        params = params_from_record(json.loads(pfile.read_text(encoding="utf-8")) if pfile.is_file() else None)
         if len(row_ids) == 0:
             return cls(None, row_ids, params)
         logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -41,6 +41,12 @@ class Manifest(BaseModel):
         None, description="Where that backend keeps the data (Milvus URI); None = its default beside the collection"
     )
     store_collection: str | None = Field(None, description="The backend's own name for this collection's data")
+    bm25_params: dict[str, str | float | bool] | None = Field(
+        None,
+        description="BM25 parameters (rag.store.bm25.Bm25Params) of a backend whose keyword index is built once "
+        "and updated in place (Milvus); None = the parameters every index used before this field existed. "
+        "The local backend rebuilds BM25 per generation and keeps them in its bm25_params.json.",
+    )
     generation: int = 0
     documents: int = 0
     chunks: int = 0

@@ -16,8 +16,13 @@ A full rebuild writes a new physical collection and moves the alias `rag_<collec
 Keyword search is Milvus's server-side BM25 (a `Function` from a text field to a sparse vector).
 The text field holds our own analysed terms (`bm25.keyword_terms`: stop words out, Snowball stems)
 joined by spaces, because Milvus Lite's analyzer has only the standard tokenizer (no stemmer or stop
-filter) and one analysis for every backend keeps keyword rankings the same. Milvus's BM25 score is
-(k1+1) times bm25s's (Lite also reports it negated); it is divided back so scores share one scale.
+filter) and one analysis for every backend keeps keyword rankings the same. Milvus's BM25 is
+Lucene's formula (bm25s's `lucene` method: same IDF, same length normalisation) with the score
+multiplied by k1+1 (Lite also reports it negated); it is divided back so scores share one scale.
+The BM25 parameters (k1, b, stemming, stop words) are fixed when the collection is created and
+recorded in the manifest (`bm25_params`), because the sparse index is updated in place; a new
+collection takes `bm25.DEFAULT_PARAMS`. A method Milvus cannot compute (robertson, atire, BM25L,
+BM25+) is refused with advice rather than approximated.
 
 Filters become a Milvus expression pushed into each search. A source glob that `like` cannot say
 exactly (`?`, `[...]`, or a literal `%`, `_`, `\\`, `"`) is resolved exactly by SQLite into the list
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 import threading
 import uuid
 from pathlib import Path
@@ -39,10 +45,10 @@ from pymilvus.exceptions import MilvusException
 from rag.models import SearchFilters
 from rag.settings import Settings
 from rag.store.backend import TIE_MARGIN, ChangeSet, IndexRow, MetadataLookup, Ranked, RowSource, StoreUnavailable
-from rag.store.bm25 import BM25_B, BM25_K1, keyword_terms
+from rag.store.bm25 import DEFAULT_PARAMS, Bm25Params, keyword_terms, params_from_record
 from rag.store.faults import crash_point
 from rag.store.filters import filters_active, sqlite_glob
-from rag.store.manifest import Manifest
+from rag.store.manifest import IncompatibleIndex, Manifest
 from rag.store.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 
 LIVE = 2**62  # gen_removed of a row no generation has removed
@@ -141,8 +147,19 @@ def filter_expression(filters: SearchFilters | None, lookup: MetadataLookup) -> 
     return " and ".join(clauses)
 
 
-def _terms_text(text: str) -> str:
-    terms = " ".join(keyword_terms([text])[0])
+def milvus_bm25(params: Bm25Params) -> Bm25Params:
+    """`params` if Milvus's BM25 function computes exactly that ranking, else an error that says what to do."""
+    if params.method != "lucene":
+        raise IncompatibleIndex(
+            f"BM25 method {params.method!r} cannot be reproduced by Milvus (its BM25 function is Lucene's "
+            "formula; k1, b, stemming and stop words can be chosen). Use method 'lucene' in "
+            "rag/store/bm25.py DEFAULT_PARAMS for Milvus collections, or RAG_STORE=local."
+        )
+    return params
+
+
+def _terms_text(text: str, params: Bm25Params) -> str:
+    terms = " ".join(keyword_terms([text], params)[0])
     data = terms.encode("utf-8")
     if len(data) <= MAX_VARCHAR:
         return terms
@@ -152,8 +169,10 @@ def _terms_text(text: str) -> str:
 class MilvusSearchIndex:
     """One generation of a Milvus collection, seen through the generation filter."""
 
-    def __init__(self, client: MilvusClient, name: str, gen: int, kind: str, lookup: MetadataLookup) -> None:
+    def __init__(self, client: MilvusClient, name: str, gen: int, kind: str, lookup: MetadataLookup,
+                 bm25: Bm25Params = DEFAULT_PARAMS) -> None:
         self._client, self._name, self._kind, self._lookup = client, name, kind, lookup
+        self._bm25 = milvus_bm25(bm25)
         self._gen_expr = f"gen_added <= {gen} and gen_removed > {gen}"
         res = client.query(name, filter=self._gen_expr, output_fields=["count(*)"])
         self._size = int(res[0]["count(*)"])
@@ -198,11 +217,11 @@ class MilvusSearchIndex:
 
     def keyword(self, query: str, k: int, filters: SearchFilters | None = None) -> Ranked:
         expr = self._expr(filters)
-        terms = keyword_terms([query])[0]
+        terms = keyword_terms([query], self._bm25)[0]
         if expr is None or k <= 0 or self._size == 0 or not terms:
             return Ranked.empty()
         found = self._search([" ".join(terms)], "sparse", k + TIE_MARGIN, expr, {"metric_type": "BM25"})
-        scores = np.abs(found.scores) / (BM25_K1 + 1)  # back to bm25s's scale (Lite negates the distance)
+        scores = np.abs(found.scores) / (self._bm25.k1 + 1)  # back to bm25s's scale (Lite negates the distance)
         keep = scores > 0
         return Ranked(found.ids[keep], scores[keep].astype(np.float32)).top(k)
 
@@ -265,7 +284,11 @@ class MilvusBackend:
 
     def stage(self, gen: int, manifest: Manifest, change: ChangeSet, rows: RowSource) -> Manifest:
         c = self.client
-        self._ensure_collection(manifest)
+        if c.has_collection(self.physical):
+            bm25 = milvus_bm25(params_from_record(manifest.bm25_params))
+        else:  # a new collection: the parameters asked for (or today's default) are fixed from here on
+            bm25 = milvus_bm25(params_from_record(manifest.bm25_params) if manifest.bm25_params else DEFAULT_PARAMS)
+        self._ensure_collection(manifest, bm25)
         removed = [int(r) for r in change.removed]
         for i in range(0, len(removed), BATCH):
             part = removed[i : i + BATCH]
@@ -277,20 +300,21 @@ class MilvusBackend:
         for i in range(0, len(change.added), BATCH):
             assert change.vectors is not None
             part = change.added[i : i + BATCH]
-            c.upsert(self.physical, [self._row(r, change.vectors[i + j], gen) for j, r in enumerate(part)])
+            c.upsert(self.physical, [self._row(r, change.vectors[i + j], gen, bm25) for j, r in enumerate(part)])
         # Seal what was written: on unsealed (growing) segments a filtered BM25 search computes its
         # statistics over the filtered rows only, so scores would change with the filter (measured
         # on Milvus Lite 3.2.2); sealed segments score with collection-wide statistics.
         c.flush(self.physical)
         return manifest.model_copy(
-            update={"store": self.name, "store_uri": self._configured_uri, "store_collection": self.physical}
+            update={"store": self.name, "store_uri": self._configured_uri, "store_collection": self.physical,
+                    "bm25_params": asdict(bm25)}
         )
 
     @staticmethod
-    def _row(r: IndexRow, vector: np.ndarray, gen: int) -> dict:
+    def _row(r: IndexRow, vector: np.ndarray, gen: int, bm25: Bm25Params) -> dict:
         date = r.date or ""
         return {
-            "id": r.row_id, "doc_id": r.doc_id, "terms": _terms_text(r.keyword_text),
+            "id": r.row_id, "doc_id": r.doc_id, "terms": _terms_text(r.keyword_text, bm25),
             "vector": np.asarray(vector, dtype=np.float32), "date": date, "day": date[:10], "source": r.source,
             "gen_added": gen, "gen_removed": LIVE,
         }
@@ -309,7 +333,8 @@ class MilvusBackend:
     def open_index(self, gen: int, manifest: Manifest, lookup: MetadataLookup) -> MilvusSearchIndex:
         c = self.client
         _ensure_loaded(c, self.uri, self.physical)
-        return MilvusSearchIndex(c, self.physical, gen, manifest.vector_index, lookup)
+        return MilvusSearchIndex(c, self.physical, gen, manifest.vector_index, lookup,
+                                 params_from_record(manifest.bm25_params))
 
     def drop(self, manifest: Manifest) -> None:
         c = self.client
@@ -318,7 +343,7 @@ class MilvusBackend:
         _loaded.discard((self.uri, self.physical))
 
     # ---------------------------------------------------------------- schema
-    def _ensure_collection(self, manifest: Manifest) -> None:
+    def _ensure_collection(self, manifest: Manifest, bm25: Bm25Params) -> None:
         c, kind = self.client, manifest.vector_index
         if c.has_collection(self.physical):
             _ensure_loaded(c, self.uri, self.physical)
@@ -326,7 +351,7 @@ class MilvusBackend:
             if built != _index_type(kind):  # the auto switch from flat to HNSW: re-index in place
                 c.release_collection(self.physical)
                 c.drop_index(self.physical, "vector")
-                c.create_index(self.physical, self._index_params(c, kind, dense_only=True))
+                c.create_index(self.physical, self._index_params(c, kind, bm25, dense_only=True))
                 c.load_collection(self.physical)
             return
         schema = c.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -343,21 +368,26 @@ class MilvusBackend:
         schema.add_field("gen_removed", DataType.INT64)
         schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
                                      input_field_names=["terms"], output_field_names=["sparse"]))
-        c.create_collection(self.physical, schema=schema, index_params=self._index_params(c, kind),
+        c.create_collection(self.physical, schema=schema, index_params=self._index_params(c, kind, bm25),
                             consistency_level="Strong")
         _loaded.add((self.uri, self.physical))
 
-    @staticmethod
-    def _index_params(c: MilvusClient, kind: str, dense_only: bool = False):  # noqa: ANN205 - pymilvus IndexParams
+    def _index_params(self, c: MilvusClient, kind: str, bm25: Bm25Params, dense_only: bool = False):  # noqa: ANN202
+        # pymilvus sends `params` as flat key-value pairs, which a Milvus server reads; Milvus Lite 3.2.2
+        # reads only a JSON `params` pair and silently used its defaults (BM25 k1=1.5, b=0.75: measured,
+        # tests/store/test_milvus_bm25_params.py), so for Lite the parameters go nested.
+        def tuned(values: dict) -> dict:
+            return {"params": values} if is_lite(self.uri) else values
+
         params = c.prepare_index_params()
         if kind == "hnsw":
             params.add_index(field_name="vector", index_type="HNSW", metric_type="IP",
-                             params={"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
+                             params=tuned({"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}))
         else:
             params.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
         if not dense_only:
             params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                             params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
+                             params=tuned({"bm25_k1": bm25.k1, "bm25_b": bm25.b}))
         return params
 
 
