@@ -81,34 +81,40 @@ def _open(paths: list[Path], name: str, settings: Settings, embedder: Embedder):
     return snap, HybridRetriever(snap, embedder, s)
 
 
-def sample_groups(articles: list[Article]) -> tuple[dict[str, str], set[str]]:
+def sample_groups(articles: list[Article], questions: Path = QUESTIONS) -> tuple[dict[str, str], set[str]]:
     """question id -> article title (its CV group) for the sample questions and seeds_dev, and the
     titles of the articles the sample `test` split uses (nothing about them may be trained on)."""
-    rows = read_questions(QUESTIONS)
+    rows = read_questions(questions)
     rep = check_questions(rows, articles)
     if rep.problems:
-        raise ValueError(f"{QUESTIONS} has problems: {rep.problems[:3]} (run the dataset test)")
+        raise ValueError(f"{questions} has problems: {rep.problems[:3]} (each line needs id, question, answers, "
+                         "evidence copied verbatim from one document, and split train|test by document)")
     groups = {qid: articles[min(docs)].title for qid, docs in rep.articles_of.items() if docs}
     test_titles = {articles[i].title for i in rep.split_articles.get("test", set())}
     return groups, test_titles
 
 
-def collect(settings: Settings, embedder: Embedder, seeds_path: Path, squad_path: Path | None,
-            squad_limit: int | None = None, log: Callable[[str], None] = print) -> list[Case]:
+def collect(settings: Settings, embedder: Embedder, seeds_path: Path | None, squad_path: Path | None,
+            squad_limit: int | None = None, log: Callable[[str], None] = print,
+            questions: Path = QUESTIONS, corpus: Path = SAMPLE) -> list[Case]:
+    """`questions` (seeds fields + split) over the documents in `corpus`; seeds_dev (over the sample) and
+    SQuAD 2.0 are added when their paths are given."""
     extractor = FeatureExtractor(embedder)
     cases: list[Case] = []
-    snap, retriever = _open([SAMPLE], "train-answerer-sample", settings, embedder)
+    name = "train-answerer-sample" if corpus.resolve() == SAMPLE.resolve() else "train-answerer-own"
+    snap, retriever = _open([corpus], name, settings, embedder)
     lookup = _Lookup(snap)
     articles = [lookup(d.doc_id) for d in snap.documents()]
     articles = [a for a in articles if a is not None]
-    groups, test_titles = sample_groups(sorted(articles, key=lambda a: (a.source, a.span)))
+    groups, test_titles = sample_groups(sorted(articles, key=lambda a: (a.source, a.span)), questions)
     by_title = {a.title: a for a in articles}
-    sets = [("sample-train", load_seeds(QUESTIONS, "train")), ("sample-test", load_seeds(QUESTIONS, "test")),
-            ("seeds", load_seeds(seeds_path, "dev"))]
+    sets = [("sample-train", load_seeds(questions, "train")), ("sample-test", load_seeds(questions, "test"))]
+    if seeds_path is not None:
+        sets.append(("seeds", load_seeds(seeds_path, "dev")))
     for name, evalset in sets:
         for q in evalset.questions:
             hits = retriever.search(q.text).hits
-            cands = extractor.candidates(q.text, hits, lookup)
+            cands = extractor.candidates(q.text, hits, lookup, snap.sentences)  # stored vectors, as at query time
             group = groups.get(q.qid) or _seed_group(q, by_title)
             cases.append(Case(name, q, group, hits, cands, _label_evidence(cands, q.evidence), lookup))
         log(f"  {name}: {len(evalset.questions)} questions")
@@ -120,7 +126,7 @@ def collect(settings: Settings, embedder: Embedder, seeds_path: Path, squad_path
         doc_of_context = {cid: doc for doc, cids in prepared.ids_of.items() for cid in cids}
         for q in evalset.questions[:squad_limit]:
             hits = sretriever.search(q.text).hits
-            cands = extractor.candidates(q.text, hits, slookup)
+            cands = extractor.candidates(q.text, hits, slookup, ssnap.sentences)
             ctx = next(iter(q.relevant), None) or (hits[0].passage.doc_id if hits else q.qid)
             cases.append(Case("squad2", q, f"squad:{ctx}", hits, cands, _label_squad(cands, q, doc_of_context), slookup))
         log(f"  squad2: {len(evalset.questions[:squad_limit])} questions")

@@ -9,6 +9,10 @@ question's sentence candidates labelled answer / not answer.
    by an inner GroupKFold on those folds only; then run every held-out question through the real
    refuse -> compose -> verify -> number path and score it with eval.scoring. These are the
    out-of-fold figures recorded in the model file (and printed).
+   A model has two stages: the sentence scorer (trees on RANKER_COLUMNS, all domains) and the refusal
+   model (logistic regression on QUESTION_FEATURES, sample + seeds questions only), fitted on the
+   scorer's out-of-fold scores of its own training questions (an inner GroupKFold), so it learns
+   from scores like those it will see on new questions.
 2. The shipped model is fitted on all training questions; its threshold is the one that maximises
    the out-of-fold objective: the share of the sample + seeds questions handled right (answerable:
    answered with a positive lead sentence; unanswerable: refused). SQuAD trains the scorer only.
@@ -33,9 +37,9 @@ from sklearn.model_selection import GroupKFold
 
 from eval.answerer_data import Case
 from eval.scoring import aggregate, score_answer
-from rag.answer.evidence_model import EvidenceModel, Tree
+from rag.answer.evidence_model import EvidenceModel, Logistic, Tree
 from rag.answer.extractive import ExtractiveComposer
-from rag.answer.features import FEATURES, FeatureExtractor
+from rag.answer.features import FEATURES, FeatureExtractor, question_features
 from rag.answer.flow import EvidenceScorer, decide_refusal, refusal_answer, verify_and_number
 from rag.cite.verify import CitationVerifier
 
@@ -48,6 +52,12 @@ THRESHOLDS = np.round(np.arange(0.02, 0.90, 0.01), 2)
 # by the out-of-fold objective (both figures are printed by the command).
 # Out-of-fold top-1 (sample / SQuAD): these 0.816 / 0.839; 300 iterations of 31 leaves 0.816 / 0.782;
 # logistic regression 0.803 / 0.790.
+# The sentence scorer reads per-sentence columns only: adding the question-level and per-question rank
+# columns (cos_rank, cover_rank, cos_z, focus_*, typed_*) left sample top-1 unchanged (0.868) and cost
+# SQuAD top-1 (0.847 -> 0.77-0.80, out of fold); the question-level ones go to the refusal model instead.
+RANKER_COLUMNS = tuple(f for f in FEATURES if f not in (
+    "cos_rank", "cover_rank", "cos_z", "focus_in", "focus_nowhere", "typed_cover", "typed_best", "typed_cos_best"))
+REFUSAL_C = 1.0  # inverse L2 strength of the refusal model (standardised features, ~100 questions)
 TREE_PARAMS = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 7, "min_samples_leaf": 40,
                "l2_regularization": 1.0}
 
@@ -60,19 +70,45 @@ def domain_weights(cases: list) -> np.ndarray:
     return np.concatenate([np.full(len(c.y), total / (len(rows) * rows[_domain(c)])) for c in cases])
 
 
-def fit(cases: list, kind: str) -> EvidenceModel:
-    x = np.concatenate([c.candidates.x for c in cases]).astype(np.float64)
+def fit_ranker(cases: list, kind: str) -> EvidenceModel:
+    """The sentence scorer alone (no refusal stage): answerability = best candidate probability."""
+    cols = [FEATURES.index(c) for c in RANKER_COLUMNS]
+    x = np.concatenate([c.candidates.x for c in cases]).astype(np.float64)[:, cols]
     y = np.concatenate([c.y for c in cases])
     w = domain_weights(cases) if DOMAIN_BALANCE else np.ones(len(y))
     if kind == "logistic":
         mean, scale = x.mean(axis=0), x.std(axis=0)
         scale[scale == 0] = 1.0
         lr = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit((x - mean) / scale, y, sample_weight=w)
-        return EvidenceModel(kind="logistic", threshold=0.5, mean=mean, scale=scale, coef=lr.coef_[0],
-                             intercept=float(lr.intercept_[0]))
+        return EvidenceModel(kind="logistic", threshold=0.5, columns=RANKER_COLUMNS, mean=mean, scale=scale,
+                             coef=lr.coef_[0], intercept=float(lr.intercept_[0]))
     gb = HistGradientBoostingClassifier(random_state=SEED, **TREE_PARAMS).fit(x, y, sample_weight=w)
-    return EvidenceModel(kind="trees", threshold=0.5, baseline=float(np.ravel(gb._baseline_prediction)[0]),
+    return EvidenceModel(kind="trees", threshold=0.5, columns=RANKER_COLUMNS,
+                         baseline=float(np.ravel(gb._baseline_prediction)[0]),
                          trees=tuple(_export_tree(p[0]) for p in gb._predictors))
+
+
+def _answered_right(case, probs: np.ndarray) -> bool:  # noqa: ANN001
+    return (not case.question.is_unanswerable) and len(probs) > 0 and bool(case.y[int(np.argmax(probs))])
+
+
+def fit(cases: list, kind: str) -> EvidenceModel:
+    """Both stages: the scorer on all cases, the refusal model on the scorer's inner out-of-fold scores of
+    the product-domain cases; thresholds chosen on those inner out-of-fold scores."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    ranker = fit_ranker(cases, kind)
+    inner = oof_probs(cases, kind, INNER_FOLDS)
+    dom = [i for i, c in enumerate(cases) if _domain(c) == "sample"]
+    q = np.array([question_features(cases[i].candidates.x, inner[i]) for i in dom])
+    y = np.array([_answered_right(cases[i], inner[i]) for i in dom])
+    mean, scale = q.mean(axis=0), q.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=REFUSAL_C, max_iter=5000).fit((q - mean) / scale, y)
+    model = replace(ranker, refusal=Logistic(mean, scale, lr.coef_[0], float(lr.intercept_[0])),
+                    part_threshold=best_threshold(cases, inner))
+    scores = [model.answerability(c.candidates.x, p) for c, p in zip(cases, inner)]
+    return replace(model, threshold=best_threshold(cases, inner, scores))
 
 
 def _export_tree(predictor: Any) -> Tree:
@@ -93,16 +129,18 @@ def _domain(c) -> str:  # noqa: ANN001 - a Case or a TableCase
     return "squad2" if c.dataset == "squad2" else "sample"
 
 
-def objective(cases: list[Case], probs: list[np.ndarray], threshold: float) -> float:
+def objective(cases: list[Case], probs: list[np.ndarray], threshold: float,
+              scores: list[float | None] | None = None) -> float:
     """Share of the product-domain questions (sample + seeds) handled right: an answerable one answered
     with a positive lead sentence, an unanswerable one refused. SQuAD trains the sentence scorer but does
     not set the threshold: with half its questions adversarially unanswerable it pulled the threshold up
     to ~30-40 % false refusals on the sample (balanced accuracy over both domains did the same)."""
     per: dict[str, dict[str, list[float]]] = {}
-    for c, p in zip(cases, probs):
+    for j, (c, p) in enumerate(zip(cases, probs)):
         d = per.setdefault(_domain(c), {"ans": [], "unans": []})
         best = int(np.argmax(p)) if len(p) else -1
-        answered = best >= 0 and p[best] >= threshold
+        score = (p[best] if best >= 0 else None) if scores is None else scores[j]
+        answered = best >= 0 and score is not None and score >= threshold
         if c.question.is_unanswerable:
             d["unans"].append(float(not answered))
         else:
@@ -111,8 +149,8 @@ def objective(cases: list[Case], probs: list[np.ndarray], threshold: float) -> f
     return float(np.mean(d["ans"] + d["unans"])) if d else 0.0
 
 
-def best_threshold(cases: list[Case], probs: list[np.ndarray]) -> float:
-    values = [objective(cases, probs, t) for t in THRESHOLDS]
+def best_threshold(cases: list[Case], probs: list[np.ndarray], scores: list[float | None] | None = None) -> float:
+    values = [objective(cases, probs, t, scores) for t in THRESHOLDS]
     return float(THRESHOLDS[int(np.argmax(values))])
 
 
@@ -123,7 +161,7 @@ def _groups(cases: list[Case]) -> np.ndarray:
 def oof_probs(cases: list[Case], kind: str, folds: int) -> list[np.ndarray]:
     out: list[np.ndarray] = [np.zeros(0)] * len(cases)
     for tr, te in GroupKFold(n_splits=folds).split(np.zeros(len(cases)), groups=_groups(cases)):
-        model = fit([cases[i] for i in tr], kind)
+        model = fit_ranker([cases[i] for i in tr], kind)
         for i in te:
             out[i] = model.predict(cases[i].candidates.x)
     return out
@@ -163,39 +201,42 @@ def figures(dataset: str, records: list[dict[str, Any]]) -> dict[str, float | in
 
 
 def cross_validate(cases: list[Case], kind: str, extractor: FeatureExtractor, verifier: CitationVerifier,
-                   max_sentences: int, log: Callable[[str], None] = print) -> tuple[dict[str, Any], list[np.ndarray]]:
+                   max_sentences: int, log: Callable[[str], None] = print) -> tuple[dict[str, Any], list[np.ndarray], list[float | None]]:
     """Out-of-fold end-to-end figures per dataset, and the out-of-fold candidate probabilities."""
     records: dict[str, list[dict[str, Any]]] = {}
     probs: list[np.ndarray] = [np.zeros(0)] * len(cases)
+    scores: list[float | None] = [None] * len(cases)
     outer = GroupKFold(n_splits=FOLDS).split(np.zeros(len(cases)), groups=_groups(cases))
     for k, (tr, te) in enumerate(outer, start=1):
         train = [cases[i] for i in tr]
-        inner = oof_probs(train, kind, INNER_FOLDS)
-        model = _with_threshold(fit(train, kind), best_threshold(train, inner))
+        model = fit(train, kind)
         for i in te:
             probs[i] = model.predict(cases[i].candidates.x)
+            scores[i] = model.answerability(cases[i].candidates.x, probs[i])
             records.setdefault(cases[i].dataset, []).append(
                 answer_case(cases[i], model, extractor, verifier, max_sentences))
         log(f"  fold {k}/{FOLDS}: {len(te)} questions held out, threshold {model.threshold:.2f}")
     figs = {name: figures(name, recs) for name, recs in sorted(records.items())}
-    return figs, probs
+    return figs, probs, scores
 
 
 def train(cases: list[Case], kind: str, extractor: FeatureExtractor, verifier: CitationVerifier, max_sentences: int,
-          log: Callable[[str], None] = print) -> EvidenceModel:
+          log: Callable[[str], None] = print, table: Path | None = None) -> EvidenceModel:
     pool = [c for c in cases if c.dataset != "sample-test" and not c.test_article]
-    save_table(pool)
+    if not any(_domain(c) == "sample" for c in pool):
+        raise ValueError("no `train` question to fit the refusal model on: give some questions split \"train\"")
+    save_table(pool, table or TABLE)
     log(f"training on {len(pool)} questions ({sum(len(c.y) for c in pool)} candidates), model: {kind}")
-    figs, probs = cross_validate(pool, kind, extractor, verifier, max_sentences, log)
-    threshold = best_threshold(pool, probs)
+    figs, probs, scores = cross_validate(pool, kind, extractor, verifier, max_sentences, log)
+    threshold = best_threshold(pool, probs, scores)
     model = _with_threshold(fit(pool, kind), threshold)
     top1 = [bool(c.y[int(np.argmax(p))]) for c, p in zip(pool, probs) if len(p) and c.y.any()]
     cv = {
-        "folds": FOLDS, "grouped_by": "article / SQuAD paragraph", "objective": round(objective(pool, probs, threshold), 4),
+        "folds": FOLDS, "grouped_by": "article / SQuAD paragraph", "objective": round(objective(pool, probs, threshold, scores), 4),
         "oof_top1_positive": round(float(np.mean(top1)), 4),
         "oof": figs,
         "trained_on": {name: sum(c.dataset == name for c in pool) for name in sorted({c.dataset for c in pool})},
-        "summary": f"out-of-fold objective {objective(pool, probs, threshold):.3f}",
+        "summary": f"out-of-fold objective {objective(pool, probs, threshold, scores):.3f}",
     }
     from dataclasses import replace  # noqa: PLC0415
 

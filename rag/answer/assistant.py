@@ -79,7 +79,8 @@ class Assistant:
         t_retrieve = (time.perf_counter() - t0) * 1000
         final: Answer | None = None
         # score evidence -> refuse or not -> compose -> verify -> number (rag.answer.modes.QuestionFlow)
-        for item in self.flow.stream(rewritten, result.hits, snapshot.article, req.mode, req.explain):
+        for item in self.flow.stream(rewritten, result.hits, snapshot.article, req.mode, req.explain,
+                                     sentence_vectors=snapshot.sentences):
             if isinstance(item, Answer):
                 final = item
             else:

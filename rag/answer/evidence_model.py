@@ -1,12 +1,16 @@
 """The learned evidence model, applied in plain numpy (no scikit-learn at query time: its import alone
 costs 1-1.5 s of cold start, and a pickle would tie the file to one scikit-learn version).
 
-The model file (JSON, `rag/answer/evidence_model.json`, written by `rag eval train-answerer`) holds:
-- `features`: the column names it was trained on; they must equal `rag.answer.features.FEATURES`;
-- `kind`: "logistic" (standardisation + coefficients) or "trees" (gradient-boosted trees: per tree
-  the node arrays feature/threshold/left/right/value/leaf, summed with `baseline`, then a sigmoid);
-- `threshold`: the one refusal threshold: refuse when the best candidate's probability is below it;
-- `cv`: the cross-validated figures recorded when it was trained (tests reproduce them).
+Two stages (one file, JSON, `rag/answer/evidence_model.json`, written by `rag eval train-answerer`):
+1. The sentence scorer ranks candidates: the probability that a sentence answers the question.
+   `features`: the names of the candidate columns it reads (a subset of `rag.answer.features.FEATURES`);
+   `kind`: "logistic" (standardisation + coefficients) or "trees" (gradient-boosted trees: per tree
+   the node arrays feature/threshold/left/right/value/leaf, summed with `baseline`, then a sigmoid);
+   `part_threshold`: a further sentence (second part, another article) is taken only above it.
+2. The refusal model: logistic regression over `QUESTION_FEATURES` (the best candidates' scores and
+   whether what the question names occurs in any evidence) gives the probability that the question is
+   answered right; `threshold`, the one refusal threshold: refuse below it.
+`cv`: the cross-validated figures recorded when it was trained (tests reproduce them).
 """
 
 from __future__ import annotations
@@ -18,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer.features import FEATURES
+from rag.answer.features import FEATURES, QUESTION_FEATURES, question_features
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
-FORMAT = 1
+FORMAT = 2
 
 
 class ModelFileError(ValueError):
@@ -54,9 +58,33 @@ class Tree:
 
 
 @dataclass(frozen=True)
+class Logistic:
+    """Standardised logistic regression in numpy."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return ((np.asarray(x, dtype=np.float64) - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+                "intercept": self.intercept}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Logistic:
+        return cls(np.array(d["mean"]), np.array(d["scale"]), np.array(d["coef"]), float(d["intercept"]))
+
+
+@dataclass(frozen=True)
 class EvidenceModel:
     kind: str
-    threshold: float
+    threshold: float  # refusal: refuse when the answerability is below it
+    columns: tuple[str, ...] = FEATURES  # candidate features the sentence scorer reads
+    part_threshold: float = 0.5  # further sentences (parts, other articles) only at or above this probability
+    refusal: Logistic | None = None  # None: answerability = the best candidate's probability
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
     coef: np.ndarray | None = None
@@ -68,6 +96,8 @@ class EvidenceModel:
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
+        if self.columns != FEATURES:
+            x = x[:, [FEATURES.index(c) for c in self.columns]]
         if self.kind == "logistic":
             assert self.mean is not None and self.scale is not None and self.coef is not None
             return ((x - self.mean) / self.scale) @ self.coef + self.intercept
@@ -82,6 +112,15 @@ class EvidenceModel:
             return np.zeros(0)
         return 1.0 / (1.0 + np.exp(-self.logits(x)))
 
+    def answerability(self, x: np.ndarray, probs: np.ndarray) -> float | None:
+        """Probability that the question is answered right by its best candidate (None: no candidate)."""
+        if len(probs) == 0:
+            return None
+        if self.refusal is None:
+            return float(probs.max())
+        z = float(self.refusal.logits(question_features(x, probs)[None])[0])
+        return 1.0 / (1.0 + np.exp(-z))
+
     def describe(self) -> str:
         fig = self.cv.get("summary", "")
         return f"{self.source} ({self.kind}, threshold {self.threshold:.3f}{'; ' + fig if fig else ''})"
@@ -89,8 +128,10 @@ class EvidenceModel:
     # ------------------------------------------------------------ file format
 
     def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"format": FORMAT, "kind": self.kind, "features": list(FEATURES),
-                             "threshold": self.threshold, "cv": self.cv}
+        d: dict[str, Any] = {"format": FORMAT, "kind": self.kind, "features": list(self.columns),
+                             "threshold": self.threshold, "part_threshold": self.part_threshold, "cv": self.cv}
+        if self.refusal is not None:
+            d["refusal"] = {"features": list(QUESTION_FEATURES), **self.refusal.to_json()}
         if self.kind == "logistic":
             assert self.mean is not None and self.scale is not None and self.coef is not None
             d |= {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
@@ -114,10 +155,15 @@ def load_model(path: Path | None = None) -> EvidenceModel:
         d = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
         raise ModelFileError(f"evidence model {path} is unreadable ({e}); retrain with `rag eval train-answerer`") from e
-    if d.get("format") != FORMAT or tuple(d.get("features", ())) != FEATURES:
+    columns = tuple(d.get("features", ()))
+    refusal = d.get("refusal")
+    if (d.get("format") != FORMAT or not columns or not set(columns) <= set(FEATURES)
+            or (refusal is not None and tuple(refusal.get("features", ())) != QUESTION_FEATURES)):
         raise ModelFileError(f"evidence model {path} was trained on other features (format {d.get('format')}); "
                              "retrain it with `rag eval train-answerer`")
-    common = {"threshold": float(d["threshold"]), "cv": d.get("cv", {}), "source": path.name}
+    common = {"threshold": float(d["threshold"]), "cv": d.get("cv", {}), "source": path.name, "columns": columns,
+              "part_threshold": float(d.get("part_threshold", d["threshold"])),
+              "refusal": Logistic.from_json(refusal) if refusal is not None else None}
     if d["kind"] == "logistic":
         return EvidenceModel(kind="logistic", mean=np.array(d["mean"]), scale=np.array(d["scale"]),
                              coef=np.array(d["coef"]), intercept=float(d["intercept"]), **common)

@@ -5,7 +5,7 @@ Given the scored evidence (the flow already decided not to refuse):
    parts; each part gets the candidate sentence that answers it best (re-scored against that part),
    so the parts may come from different articles. A list question naming several things across
    documents ("which meetings ...") may take the next best sentence from another article too.
-   Every sentence taken must clear the model's threshold; a heading or fragment never is one.
+   Every sentence taken must clear the model's part threshold; a heading or fragment never is one.
 2. A long sentence is cut to the clause window that answers (scored by the same model), quoted
    exactly: the quote is the article substring, so offsets stay exact.
 3. The Draft goes back to the flow, which verifies and numbers the citations.
@@ -17,7 +17,8 @@ import re
 from collections.abc import Iterator
 
 from rag.answer.citations import ArticleLookup, SentenceSpan
-from rag.answer.features import FEATURES
+from rag.answer.answer_type import answer_kind, holds_kind
+from rag.answer.features import FEATURES, lead_clause
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
 from rag.models import AnswerDiagnostics, Hit
 
@@ -26,6 +27,7 @@ from rag.models import AnswerDiagnostics, Hit
 LONG_SENTENCE_WORDS = 45
 CLAUSE_WINDOW_WORDS = 30
 MIN_CLAUSE_WORDS = 6
+SUBJECT_KINDS = ("person", "org")  # kinds a question asks of a sentence's subject ("who chaired", "which ministry signed")
 
 _PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:who|whom|whose|which|what|when|where|how|why)\b)", re.I)
 _PLURAL_ASK = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:meetings|visits|events|articles|reports|documents"
@@ -80,7 +82,7 @@ class ExtractiveComposer:
 
     def select(self, question: str, hits: list[Hit], evidence: Evidence) -> list[tuple[SentenceSpan, str]]:
         """The chosen sentences with the question (part) each answers, in answer order."""
-        threshold = self.scorer.model.threshold
+        threshold = self.scorer.model.part_threshold
         spans = evidence.candidates.spans
         parts = question_parts(question)
         chosen: list[tuple[SentenceSpan, str]] = []
@@ -110,21 +112,24 @@ class ExtractiveComposer:
     def compose(self, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence) -> Draft:
         sentences: list[DraftSentence] = []
         trimmed = False
+        said = ""  # what earlier sentences quoted: a later part's name must be a new one
         for span, part in self.select(question, hits, evidence):
-            start, end = self.answering_clause(part, span, hits)
+            start, end = self.answering_clause(part, span, hits, said)
             article = articles(span.doc_id)
             if article is None:
                 raise LookupError(f"document {span.doc_id[:12]} disappeared while answering; ask again")
             quote = article.text[start:end]
             cut = (start, end) != (span.start, span.end)
             trimmed |= cut
+            said += " " + quote
             sentences.append(DraftSentence(_display(quote) if cut else quote.strip(),
                                            [Quote(span.hit_index, span.doc_id, start, end)]))
         return Draft(mode="extractive", sentences=sentences,
                      diagnostics=AnswerDiagnostics(support=evidence.best, lead_clause_trimmed=trimmed))
 
-    def answering_clause(self, question: str, span: SentenceSpan, hits: list[Hit]) -> tuple[int, int]:
-        """Article span of the clause window of a long sentence that answers best (whole sentence if short)."""
+    def answering_clause(self, question: str, span: SentenceSpan, hits: list[Hit], said: str = "") -> tuple[int, int]:
+        """Article span of the clause window of a long sentence that answers best (whole sentence if short).
+        `said`: the answer's earlier quotes; a name, date or number they hold does not count as this part's."""
         if len(span.text.split()) <= LONG_SENTENCE_WORDS:
             return span.start, span.end
         clauses = clause_spans(span.text)
@@ -139,13 +144,17 @@ class ExtractiveComposer:
                     windows.append((s, s + len(span.text[s:e].rstrip(_TRAILING))))
         if not windows:
             return span.start, span.end
+        kind = answer_kind(question)
+        if kind in SUBJECT_KINDS and holds_kind(kind, lead_clause(span.text), question + said):
+            # "Who presided ...?" on "Gong Zheng, mayor, presided over ...": the answer is the subject, keep it
+            windows = [w for w in windows if w[0] == 0] or windows
         pieces = [SentenceSpan(span.hit_index, span.doc_id, span.start + s, span.start + e, span.text[s:e])
                   for s, e in windows]
         cands = self.scorer.extractor.featurize(question, pieces, hits)
         ev = self.scorer.score_candidates(question, cands)
         order = [int(i) for i in ev.order]
         if cands.kind is not None:  # never trim the asked-for name/date/number away
-            has = cands.x[:, FEATURES.index(f"has_{cands.kind}")]
+            has = [holds_kind(cands.kind, p.text, question + said) for p in pieces]
             order = [i for i in order if has[i]] or order
         s, e = windows[order[0]]
         lead_word = _LEADING_CONJUNCTION.match(span.text, s, e)

@@ -18,6 +18,11 @@ One row per candidate sentence (exact article span, de-duplicated across overlap
   log_words, short      log(1+words); fewer than SHORT_WORDS words
   heading               looks like a heading: no closing punctuation and mostly capitalised words
   novelty               share of the sentence's terms that are not in the question
+  kind_lead             the asked-for kind is in the sentence's lead (its subject: "Xue Kan, Secretary ..., chaired")
+  cos_rank, cover_rank, cos_z   1/(1+rank) of the cosine and the coverage among the question's candidates; cosine z-score
+  focus_in, focus_nowhere       share of the question's focus words ("how many *visitors*") in the sentence; in none
+  typed_cover, typed_best       coverage counted only when the sentence holds the asked-for kind; its best (question-level)
+  typed_cos_best                best cosine among sentences holding the asked-for kind (question-level)
 
 IDF and BM25 statistics are computed over the candidates themselves, so a word in every candidate
 (the collection's own topic) counts for little. Nothing here is a threshold on the answer: the
@@ -29,6 +34,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 import numpy as np
 import Stemmer
@@ -37,12 +43,22 @@ from rag.answer.answer_type import KINDS, answer_kind, holds_kind
 from rag.answer.citations import ArticleLookup, SentenceSpan, passage_sentences
 from rag.cite.terms import COMMON_WORDS, extract_key_terms
 from rag.embed.protocols import QueryEncoder as TextEncoder
-from rag.models import Hit
+from rag.models import ChunkSentences, Hit
 
+# Snapshot.sentences: chunk row ids -> their stored sentences with index-time vectors.
+SentenceVectors = Callable[[list[int]], dict[int, ChunkSentences]]
+
+LEAD_WORDS = 8  # a sentence's subject sits in its first few words (before the first comma)
 SHORT_WORDS = 6  # datelines and fragments are shorter than this (a feature, the model weighs it)
 BM25_K1, BM25_B = 1.2, 0.75  # the usual Okapi defaults; sentences are short, so b matters little
 
 _WORD = re.compile(r"[^\W_][\w'’\-]*")
+# The question's focus: the words naming what is asked for ("how many *visitors*", "which German *company*"):
+# up to FOCUS_WORDS words after the question word, stopping at an auxiliary, a preposition or a past-tense verb.
+_FOCUS_START = re.compile(r"\b(?:how (?:many|much)|which|what|whose)\s+", re.I)
+_FOCUS_STOP = frozenset("""did does do is was were are has have had will would can could should may might in on at of
+    for from to by with that the a an and or met""".split())
+FOCUS_WORDS = 3
 _QUESTION_FILLER = frozenset("did does do many much according which what who whom whose when where why how".split())
 
 FEATURES: tuple[str, ...] = (
@@ -50,7 +66,38 @@ FEATURES: tuple[str, ...] = (
     "keys_in", "keys_nowhere", "terms_nowhere",
     *(f"asks_{k}" for k in KINDS), *(f"has_{k}" for k in KINDS), "type_miss",
     "rank_recip", "hit_dense", "position", "first", "log_words", "short", "heading", "novelty",
+    "kind_lead", "cos_rank", "cover_rank", "cos_z", "focus_in", "focus_nowhere", "typed_cover", "typed_best", "typed_cos_best",
 )
+
+
+# Question-level features of the refusal stage: how well the best candidates answer, and whether what the
+# question names (key terms, content terms, its focus phrase, the asked-for kind) occurs in any evidence.
+QUESTION_FEATURES: tuple[str, ...] = (
+    "top_logit", "margin", "keys_nowhere", "terms_nowhere", "focus_nowhere", "typed_best", "typed_cos_best",
+    "cos_max", "cover_max", "top_focus_in", "top_keys_in", "top_type_miss", "hit_dense0",
+)
+_COL = {name: j for j, name in enumerate(FEATURES)}
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def question_features(x: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """One row of QUESTION_FEATURES from a question's candidate features and their scores."""
+    if len(probs) == 0:
+        return np.zeros(len(QUESTION_FEATURES))
+    order = np.argsort(-probs, kind="stable")
+    b = order[0]
+    top = _logit(float(probs[b]))
+    second = _logit(float(probs[order[1]])) if len(order) > 1 else _logit(0.0)
+    c = _COL
+    return np.array([
+        top, top - second, x[0, c["keys_nowhere"]], x[0, c["terms_nowhere"]], x[0, c["focus_nowhere"]],
+        x[0, c["typed_best"]], x[0, c["typed_cos_best"]], x[:, c["cos"]].max(), x[:, c["cover"]].max(),
+        x[b, c["focus_in"]], x[b, c["keys_in"]], x[b, c["type_miss"]], x[0, c["hit_dense"]],
+    ], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -76,8 +123,30 @@ class TermAnalyzer:
         words = [w for w in words if len(w) > 1 and w not in COMMON_WORDS and w not in _QUESTION_FILLER]
         return self._stemmer.stemWords(words)
 
+    def focus_terms(self, question: str) -> set[str]:
+        """Stemmed content words of the question's focus phrase (empty when it has none, e.g. "who")."""
+        m = _FOCUS_START.search(question)
+        if not m:
+            return set()
+        rest = _WORD.findall(question[m.end():])
+        while rest and rest[0].casefold() in ("is", "was", "are", "were", "the", "a", "an"):
+            rest = rest[1:]  # "what is the tuition fee": the focus follows the copula
+        words = []
+        for w in rest[:FOCUS_WORDS]:
+            low = w.casefold()
+            if low in _FOCUS_STOP or (low.endswith("ed") and len(low) > 4):
+                break
+            words.append(w)
+        return set(self.content_terms(" ".join(words)))
+
     def terms(self, text: str) -> set[str]:
         return set(self.content_terms(text)) | {f"#{t}" for t in extract_key_terms(text)}
+
+
+def lead_clause(text: str) -> str:
+    """The sentence's lead: up to the first comma, or its first LEAD_WORDS words."""
+    head = text.split(",", 1)[0]
+    return " ".join(head.split()[:LEAD_WORDS])
 
 
 def _heading_like(text: str) -> bool:
@@ -111,16 +180,30 @@ class FeatureExtractor:
         self.encoder = encoder
         self.analyzer = TermAnalyzer()
 
-    def candidates(self, question: str, hits: list[Hit], articles: ArticleLookup) -> Candidates:
+    def candidates(self, question: str, hits: list[Hit], articles: ArticleLookup,
+                   sentence_vectors: SentenceVectors | None = None) -> Candidates:
+        """The candidates of the retrieved passages. With `sentence_vectors` (the snapshot's stored sentence
+        vectors) only the question and any sentence without a stored vector are encoded."""
         spans = [s for s in passage_sentences(hits, articles) if s.text.strip()]
-        return self.featurize(question, spans, hits)
+        stored: dict[tuple[str, int, int], np.ndarray] = {}
+        if sentence_vectors is not None and spans:
+            rows = sorted({h.passage.row_id for h in hits if h.passage.row_id is not None})
+            for cs in sentence_vectors(rows).values():
+                for (a, b), v in zip(cs.spans, cs.vectors):
+                    stored[(cs.doc_id, a, b)] = v
+        return self.featurize(question, spans, hits, stored)
 
-    def featurize(self, question: str, spans: list[SentenceSpan], hits: list[Hit]) -> Candidates:
+    def featurize(self, question: str, spans: list[SentenceSpan], hits: list[Hit],
+                  stored: dict[tuple[str, int, int], np.ndarray] | None = None) -> Candidates:
         kind = answer_kind(question)
         if not spans:
             return Candidates([], np.zeros((0, len(FEATURES)), dtype=np.float32), kind)
-        vecs = self.encoder.encode([question, *(s.text for s in spans)])
-        cos = (vecs[1:] @ vecs[0]).astype(np.float32)
+        stored = stored or {}
+        missing = [s.text for s in spans if (s.doc_id, s.start, s.end) not in stored]
+        fresh = iter(self.encoder.encode([question, *missing]))
+        qvec = next(fresh)
+        svecs = np.stack([stored[k] if (k := (s.doc_id, s.start, s.end)) in stored else next(fresh) for s in spans])
+        cos = (svecs @ qvec).astype(np.float32)
         an = self.analyzer
         q_list = an.content_terms(question)
         q_terms = set(q_list) | {f"#{t}" for t in extract_key_terms(question)}
@@ -148,6 +231,18 @@ class FeatureExtractor:
                              for i in range(n)], dtype=np.float32)
 
         nb_cos, nb_cover = neighbours(cos), neighbours(cover)
+        # per-question normalisation: where the sentence stands among this question's candidates
+        cos_rank = np.empty(n, dtype=np.float32)
+        cos_rank[np.argsort(-cos, kind="stable")] = np.arange(n)
+        cover_rank = np.empty(n, dtype=np.float32)
+        cover_rank[np.argsort(-cover, kind="stable")] = np.arange(n)
+        cos_z = (cos - cos.mean()) / (cos.std() + 1e-3)
+        focus = an.focus_terms(question)
+        focus_in = np.array([len(focus & st) / len(focus) if focus else 1.0 for st in s_terms], dtype=np.float32)
+        focus_nowhere = len(focus - union) / len(focus) if focus else 0.0
+        has_kind = np.array([holds_kind(kind, s.text, question) for s in spans], dtype=bool) if kind else np.ones(n, bool)
+        typed_cover = np.where(has_kind, cover, 0.0).astype(np.float32)
+        typed_cos = np.where(has_kind, cos, 0.0).astype(np.float32)
         starts: dict[int, int] = {}
         counts = Counter(s.hit_index for s in spans)
         x = np.zeros((n, len(FEATURES)), dtype=np.float32)
@@ -167,9 +262,13 @@ class FeatureExtractor:
                 "log_words": math.log1p(words), "short": float(words < SHORT_WORDS),
                 "heading": float(_heading_like(s.text)),
                 "novelty": len(s_terms[i] - q_terms) / max(len(s_terms[i]), 1),
+                "cos_rank": 1.0 / (1 + cos_rank[i]), "cover_rank": 1.0 / (1 + cover_rank[i]), "cos_z": cos_z[i],
+                "focus_in": focus_in[i], "focus_nowhere": focus_nowhere, "typed_cover": typed_cover[i],
+                "typed_best": typed_cover.max(), "typed_cos_best": typed_cos.max(),
             }
             if kind is not None:
-                has = holds_kind(kind, s.text, question)
+                has = bool(has_kind[i])
+                row["kind_lead"] = float(has and holds_kind(kind, lead_clause(s.text), question))
                 row[f"asks_{kind}"] = 1.0
                 row[f"has_{kind}"] = float(has)
                 row["type_miss"] = float(not has)

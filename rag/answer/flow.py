@@ -5,8 +5,9 @@
 - Evidence: every sentence of the retrieved passages becomes a candidate with features
   (`rag.answer.features`); the learned evidence model (`rag.answer.evidence_model`) gives each the
   probability that it answers the question.
-- Refusal: the flow refuses when the best candidate's probability is below the model's one
-  threshold (or nothing was retrieved). Composers never refuse on evidence; an LLM may still
+- Refusal: the model's refusal stage turns the best candidates' scores and question-level evidence
+  (does what the question names occur anywhere?) into one answerability; the flow refuses below the
+  model's one threshold (or nothing was retrieved). Composers never refuse on evidence; an LLM may still
   reply that the passages hold no answer, which the flow turns into a refusal.
 - Compose: a composer returns a Draft: sentences, each with the article spans it quotes.
 - Verify: every quote not already checked by its composer is checked (`CitationVerifier`).
@@ -24,7 +25,7 @@ import numpy as np
 
 from rag.answer.citations import ArticleLookup, CitationNumbering, SentenceSpan
 from rag.answer.evidence_model import EvidenceModel
-from rag.answer.features import Candidates, FeatureExtractor
+from rag.answer.features import Candidates, FeatureExtractor, SentenceVectors
 from rag.answer.prompts import NO_ANSWER_PHRASE
 from rag.cite.verify import CitationVerifier
 from rag.models import (
@@ -50,10 +51,11 @@ class Evidence:
     candidates: Candidates
     probs: np.ndarray  # same order as candidates.spans
     order: np.ndarray  # indexes into spans, best first
+    answerable: float | None = None  # the refusal model's probability that the best candidate answers right
 
     @property
     def best(self) -> float | None:
-        return float(self.probs[self.order[0]]) if len(self.order) else None
+        return self.answerable
 
     def ranked(self) -> list[tuple[SentenceSpan, float]]:
         return [(self.candidates.spans[i], float(self.probs[i])) for i in self.order]
@@ -98,14 +100,15 @@ class EvidenceScorer:
         self.extractor = extractor
         self.model = model
 
-    def score(self, question: str, hits: list[Hit], articles: ArticleLookup) -> Evidence:
-        cands = self.extractor.candidates(question, hits, articles)
+    def score(self, question: str, hits: list[Hit], articles: ArticleLookup,
+              sentence_vectors: SentenceVectors | None = None) -> Evidence:
+        cands = self.extractor.candidates(question, hits, articles, sentence_vectors)
         return self.score_candidates(question, cands)
 
     def score_candidates(self, question: str, cands: Candidates) -> Evidence:
         probs = self.model.predict(cands.x)
         order = np.argsort(-probs, kind="stable")
-        return Evidence(question, cands, probs, order)
+        return Evidence(question, cands, probs, order, self.model.answerability(cands.x, probs))
 
 
 def decide_refusal(hits: list[Hit], evidence: Evidence, threshold: float) -> RefusalTrace:

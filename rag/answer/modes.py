@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from rag.answer.citations import ArticleLookup
 from rag.answer.evidence_model import EvidenceModel, load_model
 from rag.answer.extractive import ExtractiveComposer
-from rag.answer.features import FeatureExtractor, TextEncoder
+from rag.answer.features import FeatureExtractor, SentenceVectors, TextEncoder
 from rag.answer.flow import (
     Draft,
     Evidence,
@@ -82,20 +82,23 @@ class QuestionFlow:
     # ------------------------------------------------------------ the flow
 
     def answer(self, question: str, hits: list[Hit], articles: ArticleLookup,
-               mode: AnswerMode | str | None = None, explain: bool = False, stream_llm: bool = True) -> Answer:
-        *_, final = self.stream(question, hits, articles, mode, explain, stream_llm)
+               mode: AnswerMode | str | None = None, explain: bool = False, stream_llm: bool = True,
+               sentence_vectors: SentenceVectors | None = None) -> Answer:
+        *_, final = self.stream(question, hits, articles, mode, explain, stream_llm, sentence_vectors)
         assert isinstance(final, Answer)
         return final
 
     def stream(self, question: str, hits: list[Hit], articles: ArticleLookup, mode: AnswerMode | str | None = None,
-               explain: bool = False, stream_llm: bool = True) -> Iterator[str | Answer]:
+               explain: bool = False, stream_llm: bool = True,
+               sentence_vectors: SentenceVectors | None = None) -> Iterator[str | Answer]:
         """Text as it is produced, then the final verified Answer (always last). `stream_llm=False` asks an
-        LLM endpoint for the whole reply at once (same result, no deltas)."""
+        LLM endpoint for the whole reply at once (same result, no deltas). `sentence_vectors`: the snapshot's
+        stored sentence vectors (`Snapshot.sentences`), so candidates are looked up instead of encoded."""
         if not question.strip():
             raise ValueError("The question is empty: ask a question in words, e.g. 'Who chaired the meeting?'")
         resolved = self.resolve(mode)
         composer = self.composer(resolved)
-        evidence = self.scorer.score(question, hits, articles)  # 1. score evidence
+        evidence = self.scorer.score(question, hits, articles, sentence_vectors)  # 1. score evidence
         refusal = decide_refusal(hits, evidence, self.model.threshold)  # 2. refuse or not
         trace = explain_trace(hits, evidence, refusal, self.model) if explain else None
         if refusal.refused:

@@ -103,6 +103,13 @@ def register(app: typer.Typer) -> None:
         model_kind: Annotated[str, typer.Option("--model", help="trees | logistic")] = "trees",
         output: Annotated[Optional[Path], typer.Option(help="Model file to write (default: the shipped one)")] = None,
         squad_limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N SQuAD questions")] = None,
+        questions: Annotated[Optional[Path], typer.Option(
+            help="Your labelled questions (JSONL: id, question, answers, evidence, split train|test by document); "
+                 "default eval/data/sample_questions.jsonl")] = None,
+        corpus: Annotated[Optional[Path], typer.Option(help="The documents those questions are about (default data/sample)")] = None,
+        use_seeds: Annotated[bool, typer.Option("--seeds-set/--no-seeds-set",
+                                                help="Add seeds_dev (questions over the bundled sample)")] = True,
+        use_squad: Annotated[bool, typer.Option("--squad-set/--no-squad-set", help="Add SQuAD 2.0 dev")] = True,
         index_dir: IndexDirOpt = None,
     ) -> None:
         """Fit the evidence model + refusal threshold on eval/data/sample_questions.jsonl (train split),
@@ -116,20 +123,37 @@ def register(app: typer.Typer) -> None:
         from rag.cite.verify import CitationVerifier  # noqa: PLC0415
         from rag.embed.torch_encoder import TorchEncoder as Embedder  # noqa: PLC0415
 
+        from eval.adapters.sample_questions import QUESTIONS  # noqa: PLC0415
+        from eval.answerer_data import SAMPLE  # noqa: PLC0415
+        from eval.train_answerer import TABLE  # noqa: PLC0415
+
         if model_kind not in ("trees", "logistic"):
             fail(f"--model {model_kind!r}: use trees or logistic", code=2)
-        for p in [seeds] + ([squad] if squad else []):
+        seeds_path = seeds if use_seeds else None
+        squad_path = squad if use_squad else None
+        for p in [x for x in (seeds_path, squad_path) if x is not None]:
             if not p.exists():
-                fail(f"{p} not found: pass --seeds/--squad with the evaluation files (../shared/eval)")
+                fail(f"{p} not found: pass --seeds/--squad with the evaluation files (../shared/eval), "
+                     "or leave them out with --no-seeds-set/--no-squad-set")
+        for p, what in ((questions, "--questions file"), (corpus, "--corpus folder")):
+            if p is not None and not p.exists():
+                fail(f"{what} {p} not found")
         settings = make_settings(None, index_dir)
         embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
         out.print("collecting candidates (index, retrieve, featurize)", highlight=False)
-        cases = collect(settings, embedder, seeds, squad, squad_limit, log=lambda m: out.print(m, highlight=False))
+        try:
+            cases = collect(settings, embedder, seeds_path, squad_path, squad_limit,
+                            log=lambda m: out.print(m, highlight=False), questions=questions or QUESTIONS,
+                            corpus=corpus or SAMPLE)
+        except (ValueError, FileNotFoundError) as e:
+            fail(str(e))
         out.print(summary(cases), highlight=False)
         verifier = CitationVerifier(embedder, settings.verify_min_similarity)
-        model = train(cases, model_kind, FeatureExtractor(embedder), verifier, settings.max_answer_sentences,
-                      log=lambda m: out.print(m, highlight=False))
         target = output or MODEL_FILE
+        # the training table (features + labels) sits beside the model it trained: the shipped one in eval/data
+        table = TABLE if output is None else target.with_suffix(".features.npz")
+        model = train(cases, model_kind, FeatureExtractor(embedder), verifier, settings.max_answer_sentences,
+                      log=lambda m: out.print(m, highlight=False), table=table)
         model.save(target)
         out.print(json.dumps(model.cv, indent=1), highlight=False)
         out.print(f"wrote {target} (threshold {model.threshold:.2f})", highlight=False)

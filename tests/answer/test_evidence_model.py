@@ -22,6 +22,26 @@ def test_model_file_loads_and_is_sane():
     assert model.cv["folds"] >= 3 and model.cv["trained_on"]["squad2"] == 250
     probs = model.predict(np.zeros((3, len(FEATURES))))
     assert probs.shape == (3,) and np.all((probs > 0) & (probs < 1))
+    # two stages: the sentence scorer reads a subset of the columns, the refusal model question-level features
+    assert set(model.columns) <= set(FEATURES) and model.refusal is not None
+    assert 0.0 < model.part_threshold < 1.0
+    a = model.answerability(np.zeros((3, len(FEATURES))), probs)
+    assert a is not None and 0.0 < a < 1.0 and model.answerability(np.zeros((0, len(FEATURES))), np.zeros(0)) is None
+
+
+def test_refusal_stage_prefers_evidence_that_names_the_question():
+    """Same best score, but every key term of the question is missing from all evidence: less answerable."""
+    from rag.answer.features import question_features  # noqa: F401 - the stage reads these
+
+    model = load_model()
+    x = np.zeros((2, len(FEATURES)))
+    x[:, FEATURES.index("cos")] = 0.6
+    x[:, FEATURES.index("cover")] = 0.8
+    probs = np.array([0.7, 0.2])
+    found = model.answerability(x, probs)
+    x[:, FEATURES.index("keys_nowhere")] = 1.0
+    x[:, FEATURES.index("terms_nowhere")] = 0.5
+    assert model.answerability(x, probs) < found
 
 
 def test_query_time_import_does_not_load_sklearn():
@@ -34,8 +54,13 @@ def test_query_time_import_does_not_load_sklearn():
 
 def test_model_trained_on_other_features_is_refused(tmp_path):
     d = json.loads(MODEL_FILE.read_text())
-    d["features"] = d["features"][:-1]
+    d["features"] = [*d["features"], "no_such_feature"]  # a column this code does not compute
     bad = tmp_path / "m.json"
+    bad.write_text(json.dumps(d))
+    with pytest.raises(ModelFileError, match="train-answerer"):
+        load_model(bad)
+    d = json.loads(MODEL_FILE.read_text())
+    d["refusal"]["features"] = d["refusal"]["features"][:-1]
     bad.write_text(json.dumps(d))
     with pytest.raises(ModelFileError, match="train-answerer"):
         load_model(bad)

@@ -7,7 +7,7 @@ import pytest
 
 from rag.answer.answer_type import answer_kind, holds_kind
 from rag.answer.citations import SentenceSpan
-from rag.answer.features import FEATURES, FeatureExtractor
+from rag.answer.features import FEATURES, QUESTION_FEATURES, FeatureExtractor, TermAnalyzer, question_features
 from rag.models import Hit, Passage
 
 
@@ -83,3 +83,39 @@ def test_key_term_missing_everywhere_is_seen():
     spans, hits = _spans(["Shanghai opened 1,215 new first-office stores last year."])
     c = FeatureExtractor(FakeEncoder()).featurize("How many stores opened in 1999?", spans, hits)
     assert c.x[0, FEATURES.index("keys_nowhere")] == 1.0
+
+
+@pytest.mark.parametrize(("question", "focus"), [
+    ("How many visitors attended the Old Expo?", {"visitor"}),
+    ("What is the tuition fee for the program?", {"tuition", "fee"}),
+    ("Which German company's board chairman met with him?", {"german", "compani", "board"}),
+    ("How much funding did Shanghai pledge?", {"fund"}),
+    ("Who chaired the meeting?", set()),
+])
+def test_focus_terms(question, focus):
+    assert TermAnalyzer().focus_terms(question) == focus
+
+
+def test_focus_and_typed_features():
+    """The asked-for thing ("visitors") is in no candidate: focus_nowhere; the typed coverage counts only
+    sentences holding the asked-for kind (a number)."""
+    texts = ["The Old Expo opened on Monday with 300 exhibitors.", "The Old Expo drew many visitors from Shanghai."]
+    spans, hits = _spans(texts)
+    c = FeatureExtractor(FakeEncoder()).featurize("How many visitors attended the Old Expo?", spans, hits)
+    f = {name: c.x[:, i] for i, name in enumerate(FEATURES)}
+    assert f["focus_in"].tolist() == [0.0, 1.0] and f["focus_nowhere"][0] == 0.0
+    assert f["has_number"].tolist() == [1.0, 0.0]
+    assert f["typed_cover"][1] == 0.0 and f["typed_cover"][0] == pytest.approx(f["cover"][0])
+    assert f["typed_best"][0] == pytest.approx(f["cover"][0])
+    assert sorted(f["cos_rank"].tolist()) == [0.5, 1.0]
+    c2 = FeatureExtractor(FakeEncoder()).featurize("How many tickets were sold at the Old Expo?", spans, hits)
+    assert c2.x[0, FEATURES.index("focus_nowhere")] == 1.0
+
+
+def test_question_features_read_the_best_candidate():
+    spans, hits = _spans(["Shanghai opened 1,215 new first-office stores last year.", "The store has three floors."])
+    c = FeatureExtractor(FakeEncoder()).featurize("How many stores opened in 1999?", spans, hits)
+    q = dict(zip(QUESTION_FEATURES, question_features(c.x, np.array([0.2, 0.8]))))
+    assert q["top_logit"] == pytest.approx(np.log(0.8 / 0.2)) and q["margin"] == pytest.approx(2 * np.log(4))
+    assert q["keys_nowhere"] == 1.0 and q["top_focus_in"] == c.x[1, FEATURES.index("focus_in")]
+    assert question_features(c.x[:0], np.zeros(0)).shape == (len(QUESTION_FEATURES),)

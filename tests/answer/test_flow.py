@@ -66,3 +66,35 @@ def test_cli_ask_explain(sample_settings):
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Explain:" in done.stdout and "retrieved passages" in done.stdout and "refusal:" in done.stdout
+
+
+class CountingEncoder:
+    """The real encoder, counting the texts it is asked to encode."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self.inner, self.texts = inner, []
+
+    def encode(self, texts, *args, **kwargs):  # noqa: ANN001, ANN201
+        self.texts.extend(texts)
+        return self.inner.encode(texts, *args, **kwargs)
+
+
+def test_candidates_read_the_stored_sentence_vectors(sample_settings, embedder):
+    """With the snapshot's stored vectors only the question is encoded, and the cosines are the ones a
+    fresh encoding gives (same model; float differences only)."""
+    from rag.answer.features import FeatureExtractor
+    from tests.answer.sample_hits import open_snapshot, retrieve
+
+    snap = open_snapshot(sample_settings)
+    try:
+        q = "Who chaired the Yangpu district committee and district government quarterly work meeting?"
+        hits = retrieve(snap, embedder, sample_settings, q)
+        enc = CountingEncoder(embedder)
+        stored = FeatureExtractor(enc).candidates(q, hits, snap.article, snap.sentences)
+        assert enc.texts == [q]
+        fresh = FeatureExtractor(embedder).candidates(q, hits, snap.article)
+        assert [s.start for s in stored.spans] == [s.start for s in fresh.spans] and len(stored.spans) > 3
+        col = FEATURES.index("cos")
+        assert abs(stored.x[:, col] - fresh.x[:, col]).max() < 5e-3
+    finally:
+        snap.close()

@@ -23,7 +23,8 @@ def results(sample_settings, embedder):
         out = []
         for q in seeds():
             hits = retrieve(snap, embedder, sample_settings, q["question"])
-            out.append((q, flow.answer(q["question"], hits, snap.article, mode="extractive")))
+            out.append((q, flow.answer(q["question"], hits, snap.article, mode="extractive",
+                                       sentence_vectors=snap.sentences)))  # as Assistant does
         yield out, snap
     finally:
         snap.close()

@@ -70,9 +70,6 @@ def test_discover_skips_a_corrupt_office_file_and_loads_the_rest(tmp_path):
     assert len(result.problems) == 1 and "bad.pptx" in result.problems[0].source
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 regression: the learned evidence model refuses this plainly answerable "
-                   "question on a three-slide deck (a short document scores under its threshold); strict, so this "
-                   "turns red the day the model answers it and the mark must go")
 def test_office_citation_names_its_part(tmp_path, sample_settings, embedder):
     """Indexed and asked: the citation's quote is exact and says which slide it came from."""
     from rag.models import AskRequest
