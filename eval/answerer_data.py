@@ -96,9 +96,9 @@ def sample_groups(articles: list[Article], questions: Path = QUESTIONS) -> tuple
 
 def collect(settings: Settings, embedder: Embedder, seeds_path: Path | None, squad_path: Path | None,
             squad_limit: int | None = None, log: Callable[[str], None] = print,
-            questions: Path = QUESTIONS, corpus: Path = SAMPLE) -> list[Case]:
-    """`questions` (seeds fields + split) over the documents in `corpus`; seeds_dev (over the sample) and
-    SQuAD 2.0 are added when their paths are given."""
+            questions: Path = QUESTIONS, corpus: Path = SAMPLE, rgb_path: Path | None = None) -> list[Case]:
+    """`questions` (seeds fields + split) over the documents in `corpus`; seeds_dev (over the sample),
+    SQuAD 2.0 and RGB's true + noise passages (eval/rgb_training.py) are added when their paths are given."""
     extractor = FeatureExtractor(embedder)
     cases: list[Case] = []
     name = "train-answerer-sample" if corpus.resolve() == SAMPLE.resolve() else "train-answerer-own"
@@ -130,6 +130,10 @@ def collect(settings: Settings, embedder: Embedder, seeds_path: Path | None, squ
             ctx = next(iter(q.relevant), None) or (hits[0].passage.doc_id if hits else q.qid)
             cases.append(Case("squad2", q, f"squad:{ctx}", hits, cands, _label_squad(cands, q, doc_of_context), slookup))
         log(f"  squad2: {len(evalset.questions[:squad_limit])} questions")
+    if rgb_path is not None:
+        from eval.rgb_training import collect_rgb  # noqa: PLC0415 - it imports Case from here
+
+        cases.extend(collect_rgb(settings, embedder, rgb_path, extractor, log))
     for c in cases:
         c.test_article = c.group in test_titles
     return cases

@@ -126,7 +126,9 @@ def _with_threshold(model: EvidenceModel, threshold: float) -> EvidenceModel:
 
 
 def _domain(c) -> str:  # noqa: ANN001 - a Case or a TableCase
-    return "squad2" if c.dataset == "squad2" else "sample"
+    """SQuAD and RGB (general-domain sets) train the sentence scorer only, each with its own weight;
+    the sample questions and seeds_dev (the product's domain) also fit the refusal model and threshold."""
+    return c.dataset if c.dataset in ("squad2", "rgb") else "sample"
 
 
 def objective(cases: list[Case], probs: list[np.ndarray], threshold: float,

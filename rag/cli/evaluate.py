@@ -110,6 +110,11 @@ def register(app: typer.Typer) -> None:
         use_seeds: Annotated[bool, typer.Option("--seeds-set/--no-seeds-set",
                                                 help="Add seeds_dev (questions over the bundled sample)")] = True,
         use_squad: Annotated[bool, typer.Option("--squad-set/--no-squad-set", help="Add SQuAD 2.0 dev")] = True,
+        rgb: Annotated[Path, typer.Option(help="RGB en_fact.json (news questions with true and noise passages)")] = Path(
+            "../shared/eval/rgb/en_fact.json"),
+        use_rgb: Annotated[bool, typer.Option("--rgb-set/--no-rgb-set",
+                                              help="Add RGB's true + noise passages as training questions "
+                                                   "(eval/rgb_training.py; scorer only)")] = False,
         index_dir: IndexDirOpt = None,
     ) -> None:
         """Fit the evidence model + refusal threshold on eval/data/sample_questions.jsonl (train split),
@@ -131,10 +136,11 @@ def register(app: typer.Typer) -> None:
             fail(f"--model {model_kind!r}: use trees or logistic", code=2)
         seeds_path = seeds if use_seeds else None
         squad_path = squad if use_squad else None
-        for p in [x for x in (seeds_path, squad_path) if x is not None]:
+        rgb_path = rgb if use_rgb else None
+        for p in [x for x in (seeds_path, squad_path, rgb_path) if x is not None]:
             if not p.exists():
-                fail(f"{p} not found: pass --seeds/--squad with the evaluation files (../shared/eval), "
-                     "or leave them out with --no-seeds-set/--no-squad-set")
+                fail(f"{p} not found: pass --seeds/--squad/--rgb with the evaluation files (../shared/eval), "
+                     "or leave them out with --no-seeds-set/--no-squad-set/--no-rgb-set")
         for p, what in ((questions, "--questions file"), (corpus, "--corpus folder")):
             if p is not None and not p.exists():
                 fail(f"{what} {p} not found")
@@ -144,7 +150,7 @@ def register(app: typer.Typer) -> None:
         try:
             cases = collect(settings, embedder, seeds_path, squad_path, squad_limit,
                             log=lambda m: out.print(m, highlight=False), questions=questions or QUESTIONS,
-                            corpus=corpus or SAMPLE)
+                            corpus=corpus or SAMPLE, rgb_path=rgb_path)
         except (ValueError, FileNotFoundError) as e:
             fail(str(e))
         out.print(summary(cases), highlight=False)
