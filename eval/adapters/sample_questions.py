@@ -91,6 +91,16 @@ def check_questions(rows: Sequence[dict], articles: Sequence[Article]) -> SplitR
     shared = rep.split_articles.get("train", set()) & rep.split_articles.get("test", set())
     for i in sorted(shared):
         rep.problems.append(f"article {i} ({articles[i].title[:50]!r}) serves both train and test questions")
+    # Training labels every retrieved sentence that holds an evidence string as an answer, whatever its
+    # article: an evidence string that also sits in an article of the other split would label that
+    # article's sentence (e.g. a stock phrase about a speech, repeated in several press releases).
+    for r in rows:
+        other = {"train": "test", "test": "train"}.get(r.get("split"))
+        for ev in r.get("evidence") or []:
+            hit = [i for i in rep.split_articles.get(other, set()) if ev in articles[i].text]
+            if hit:
+                rep.problems.append(f"{r.get('id')}: evidence {ev[:60]!r} is also in {len(hit)} article(s) of the "
+                                    f"{other} split: quote a longer, unique stretch of its own article")
     return rep
 
 

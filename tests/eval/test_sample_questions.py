@@ -42,3 +42,19 @@ def test_the_eval_loader_reads_one_split_at_a_time():
     assert all(q.qid.startswith("te-") for q in test.questions)
     two_part = [q for q in test.questions if q.parts]
     assert two_part and all(len(q.parts) >= 2 for q in two_part)
+
+
+def test_evidence_also_in_an_article_of_the_other_split_is_a_problem():
+    """A stock phrase repeated across press releases would label the other split's sentence as an answer."""
+    articles = load_paths([SAMPLE]).articles
+    phrase = "General Secretary Xi Jinping's important speech during his inspection of Shanghai"
+    holders = [a for a in articles if phrase in a.text]
+    assert len(holders) >= 2, "the sample no longer repeats the phrase this test relies on"
+    rows = [
+        {"id": "a", "split": "train", "kind": "fact", "question": "Whose speech?", "answers": ["Xi Jinping"],
+         "evidence": [phrase]},
+        {"id": "b", "split": "test", "kind": "unanswerable", "question": "?", "answers": [], "evidence": [],
+         "about": holders[1].title[:60]},
+    ]
+    rep = check_questions(rows, articles)
+    assert any(p.startswith("a: evidence") and "test split" in p for p in rep.problems), rep.problems
