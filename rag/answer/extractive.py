@@ -8,7 +8,12 @@ Given the scored evidence (the flow already decided not to refuse):
    Every sentence taken must clear the model's part threshold; a heading or fragment never is one.
 2. A long sentence is cut to the clause window that answers (scored by the same model), quoted
    exactly: the quote is the article substring, so offsets stay exact.
-3. The Draft goes back to the flow, which verifies and numbers the citations.
+3. The Draft goes back to the flow, which numbers the citations. Each sentence IS its quote (at most the
+   first letter capitalised and a full stop added), so it is checked here by identity plus the key-term
+   check, not by embedding it again.
+Nothing is encoded while composing: parts and clause windows are scored with the vectors the evidence
+step already has (the retriever's question vector, the stored sentence vectors; a window takes its
+sentence's vector), so an extractive answer costs one encoder call, the question's.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import numpy as np
+
 from rag.answer.citations import ArticleLookup, SentenceSpan
 from rag.answer.answer_type import answer_kind, holds_kind
-from rag.answer.features import FEATURES, lead_clause
+from rag.answer.features import FEATURES, Candidates, lead_clause
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
+from rag.cite.terms import missing_terms
 from rag.models import AnswerDiagnostics, Hit
 
 # A sentence longer than this (words) is cut to its best clause window of at most CLAUSE_WINDOW_WORDS;
@@ -55,6 +63,13 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if e > s]
 
 
+def _stored(cands: Candidates) -> dict[tuple[str, int, int], np.ndarray] | None:
+    """The candidates' vectors by (doc_id, start, end), for scoring them again against a question part."""
+    if cands.vectors is None:
+        return None
+    return {(s.doc_id, s.start, s.end): v for s, v in zip(cands.spans, cands.vectors)}
+
+
 def _display(text: str) -> str:
     """Answer text of a quoted clause: capitalised, ends with a full stop. The quote stays verbatim."""
     text = text.strip().rstrip(_TRAILING)
@@ -83,13 +98,17 @@ class ExtractiveComposer:
     def select(self, question: str, hits: list[Hit], evidence: Evidence) -> list[tuple[SentenceSpan, str]]:
         """The chosen sentences with the question (part) each answers, in answer order."""
         threshold = self.scorer.model.part_threshold
-        spans = evidence.candidates.spans
+        cands = evidence.candidates
+        spans = cands.spans
         parts = question_parts(question)
         chosen: list[tuple[SentenceSpan, str]] = []
         taken: set[int] = set()
         if len(parts) > 1:
+            stored = _stored(cands)
             for part in parts[: self.max_sentences]:
-                part_ev = self.scorer.score_candidates(part, self.scorer.extractor.featurize(part, spans, hits))
+                # the part's words, the whole question's vector: a part is not encoded on its own
+                part_ev = self.scorer.score_candidates(
+                    part, self.scorer.extractor.featurize(part, spans, hits, stored, cands.query_vector))
                 best = next(((i, p) for i, p in self._eligible(part_ev) if i not in taken), None)
                 if best is not None and best[1] >= threshold:
                     taken.add(best[0])
@@ -113,8 +132,11 @@ class ExtractiveComposer:
         sentences: list[DraftSentence] = []
         trimmed = False
         said = ""  # what earlier sentences quoted: a later part's name must be a new one
+        cands = evidence.candidates
+        vector_of = _stored(cands) or {}
         for span, part in self.select(question, hits, evidence):
-            start, end = self.answering_clause(part, span, hits, said)
+            start, end = self.answering_clause(part, span, hits, said, vector_of.get((span.doc_id, span.start, span.end)),
+                                               cands.query_vector)
             article = articles(span.doc_id)
             if article is None:
                 raise LookupError(f"document {span.doc_id[:12]} disappeared while answering; ask again")
@@ -122,14 +144,20 @@ class ExtractiveComposer:
             cut = (start, end) != (span.start, span.end)
             trimmed |= cut
             said += " " + quote
-            sentences.append(DraftSentence(_display(quote) if cut else quote.strip(),
-                                           [Quote(span.hit_index, span.doc_id, start, end)]))
+            text = _display(quote) if cut else quote.strip()
+            # the sentence is the quote itself: same meaning by construction (similarity 1), key terms checked
+            sentences.append(DraftSentence(text, [Quote(span.hit_index, span.doc_id, start, end,
+                                                        verified=not missing_terms(text, quote), similarity=1.0)]))
         return Draft(mode="extractive", sentences=sentences,
                      diagnostics=AnswerDiagnostics(support=evidence.best, lead_clause_trimmed=trimmed))
 
-    def answering_clause(self, question: str, span: SentenceSpan, hits: list[Hit], said: str = "") -> tuple[int, int]:
+    def answering_clause(self, question: str, span: SentenceSpan, hits: list[Hit], said: str = "",
+                         vector: np.ndarray | None = None, query_vector: np.ndarray | None = None) -> tuple[int, int]:
         """Article span of the clause window of a long sentence that answers best (whole sentence if short).
-        `said`: the answer's earlier quotes; a name, date or number they hold does not count as this part's."""
+        `said`: the answer's earlier quotes; a name, date or number they hold does not count as this part's.
+        `vector`, `query_vector`: the sentence's and the question's vectors; every window takes the sentence's
+        (windows differ by their words, type match and position), so nothing is encoded. Without them the
+        windows and the question are encoded (callers outside the flow)."""
         if len(span.text.split()) <= LONG_SENTENCE_WORDS:
             return span.start, span.end
         clauses = clause_spans(span.text)
@@ -150,7 +178,8 @@ class ExtractiveComposer:
             windows = [w for w in windows if w[0] == 0] or windows
         pieces = [SentenceSpan(span.hit_index, span.doc_id, span.start + s, span.start + e, span.text[s:e])
                   for s, e in windows]
-        cands = self.scorer.extractor.featurize(question, pieces, hits)
+        stored = None if vector is None else {(p.doc_id, p.start, p.end): vector for p in pieces}
+        cands = self.scorer.extractor.featurize(question, pieces, hits, stored, query_vector)
         ev = self.scorer.score_candidates(question, cands)
         order = [int(i) for i in ev.order]
         if cands.kind is not None:  # never trim the asked-for name/date/number away

@@ -107,6 +107,10 @@ class Candidates:
     spans: list[SentenceSpan]
     x: np.ndarray  # float32 [n, len(FEATURES)]
     kind: str | None
+    # The vectors the cosines came from, kept so that composing (question parts, clause windows) scores
+    # again without encoding anything: one row per span, and the question's vector.
+    vectors: np.ndarray | None = None
+    query_vector: np.ndarray | None = None
 
     def row(self, i: int) -> dict[str, float]:
         return {name: round(float(v), 4) for name, v in zip(FEATURES, self.x[i])}
@@ -181,9 +185,10 @@ class FeatureExtractor:
         self.analyzer = TermAnalyzer()
 
     def candidates(self, question: str, hits: list[Hit], articles: ArticleLookup,
-                   sentence_vectors: SentenceVectors | None = None) -> Candidates:
+                   sentence_vectors: SentenceVectors | None = None, query_vector: np.ndarray | None = None) -> Candidates:
         """The candidates of the retrieved passages. With `sentence_vectors` (the snapshot's stored sentence
-        vectors) only the question and any sentence without a stored vector are encoded."""
+        vectors) and `query_vector` (the retriever's) nothing is encoded; without them the question and any
+        sentence without a stored vector are (one batched call)."""
         spans = [s for s in passage_sentences(hits, articles) if s.text.strip()]
         stored: dict[tuple[str, int, int], np.ndarray] = {}
         if sentence_vectors is not None and spans:
@@ -191,17 +196,21 @@ class FeatureExtractor:
             for cs in sentence_vectors(rows).values():
                 for (a, b), v in zip(cs.spans, cs.vectors):
                     stored[(cs.doc_id, a, b)] = v
-        return self.featurize(question, spans, hits, stored)
+        return self.featurize(question, spans, hits, stored, query_vector)
 
     def featurize(self, question: str, spans: list[SentenceSpan], hits: list[Hit],
-                  stored: dict[tuple[str, int, int], np.ndarray] | None = None) -> Candidates:
+                  stored: dict[tuple[str, int, int], np.ndarray] | None = None,
+                  query_vector: np.ndarray | None = None) -> Candidates:
+        """Features of `spans` for `question`. `stored`: vectors by (doc_id, start, end); `query_vector`:
+        the question's. Whatever is not given is encoded, in one call (none when both cover everything)."""
         kind = answer_kind(question)
         if not spans:
-            return Candidates([], np.zeros((0, len(FEATURES)), dtype=np.float32), kind)
+            return Candidates([], np.zeros((0, len(FEATURES)), dtype=np.float32), kind, query_vector=query_vector)
         stored = stored or {}
         missing = [s.text for s in spans if (s.doc_id, s.start, s.end) not in stored]
-        fresh = iter(self.encoder.encode([question, *missing]))
-        qvec = next(fresh)
+        to_encode = missing if query_vector is not None else [question, *missing]
+        fresh = iter(self.encoder.encode(to_encode) if to_encode else ())
+        qvec = np.asarray(query_vector if query_vector is not None else next(fresh), dtype=np.float32)
         svecs = np.stack([stored[k] if (k := (s.doc_id, s.start, s.end)) in stored else next(fresh) for s in spans])
         cos = (svecs @ qvec).astype(np.float32)
         an = self.analyzer
@@ -274,4 +283,4 @@ class FeatureExtractor:
                 row["type_miss"] = float(not has)
             for name, v in row.items():
                 x[i, col[name]] = v
-        return Candidates(spans, x, kind)
+        return Candidates(spans, x, kind, vectors=svecs, query_vector=qvec)

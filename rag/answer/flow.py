@@ -101,8 +101,8 @@ class EvidenceScorer:
         self.model = model
 
     def score(self, question: str, hits: list[Hit], articles: ArticleLookup,
-              sentence_vectors: SentenceVectors | None = None) -> Evidence:
-        cands = self.extractor.candidates(question, hits, articles, sentence_vectors)
+              sentence_vectors: SentenceVectors | None = None, query_vector: np.ndarray | None = None) -> Evidence:
+        cands = self.extractor.candidates(question, hits, articles, sentence_vectors, query_vector)
         return self.score_candidates(question, cands)
 
     def score_candidates(self, question: str, cands: Candidates) -> Evidence:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from rag.answer.citations import ArticleLookup
 from rag.answer.evidence_model import EvidenceModel, load_model
 from rag.answer.extractive import ExtractiveComposer
@@ -83,22 +85,24 @@ class QuestionFlow:
 
     def answer(self, question: str, hits: list[Hit], articles: ArticleLookup,
                mode: AnswerMode | str | None = None, explain: bool = False, stream_llm: bool = True,
-               sentence_vectors: SentenceVectors | None = None) -> Answer:
-        *_, final = self.stream(question, hits, articles, mode, explain, stream_llm, sentence_vectors)
+               sentence_vectors: SentenceVectors | None = None, query_vector: np.ndarray | None = None) -> Answer:
+        *_, final = self.stream(question, hits, articles, mode, explain, stream_llm, sentence_vectors, query_vector)
         assert isinstance(final, Answer)
         return final
 
     def stream(self, question: str, hits: list[Hit], articles: ArticleLookup, mode: AnswerMode | str | None = None,
                explain: bool = False, stream_llm: bool = True,
-               sentence_vectors: SentenceVectors | None = None) -> Iterator[str | Answer]:
+               sentence_vectors: SentenceVectors | None = None,
+               query_vector: np.ndarray | None = None) -> Iterator[str | Answer]:
         """Text as it is produced, then the final verified Answer (always last). `stream_llm=False` asks an
         LLM endpoint for the whole reply at once (same result, no deltas). `sentence_vectors`: the snapshot's
-        stored sentence vectors (`Snapshot.sentences`), so candidates are looked up instead of encoded."""
+        stored sentence vectors (`Snapshot.sentences`), so candidates are looked up instead of encoded;
+        `query_vector`: the question's vector from retrieval. With both, the extractive path encodes nothing."""
         if not question.strip():
             raise ValueError("The question is empty: ask a question in words, e.g. 'Who chaired the meeting?'")
         resolved = self.resolve(mode)
         composer = self.composer(resolved)
-        evidence = self.scorer.score(question, hits, articles, sentence_vectors)  # 1. score evidence
+        evidence = self.scorer.score(question, hits, articles, sentence_vectors, query_vector)  # 1. score evidence
         refusal = decide_refusal(hits, evidence, self.model.threshold)  # 2. refuse or not
         trace = explain_trace(hits, evidence, refusal, self.model) if explain else None
         if refusal.refused:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 
 from rag.embed.protocols import QueryEncoder
 from rag.models import Hit, SearchFilters
@@ -27,6 +28,8 @@ class SearchResult:
     filters: SearchFilters
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # The question's vector, encoded once here: the answer flow reuses it (no second encoder call).
+    query_vector: np.ndarray | None = None
 
 
 def merge_filters(explicit: SearchFilters | None, question: str, auto: bool) -> SearchFilters:
@@ -58,21 +61,23 @@ class HybridRetriever:
         s = self.settings
         k = k or s.k
         filters = merge_filters(filters, query, s.auto_date_filter)
-        result = self._search(query, k, filters)
+        t = time.perf_counter()
+        qvec = self.embedder.encode_query(query)  # once, also for the retry below and for the answer flow
+        embed_ms = (time.perf_counter() - t) * 1000
+        result = self._search(query, qvec, k, filters)
         if filters.automatic and not result.hits:
             # The question's month/year matched no document date: say so and search everything.
-            result = self._search(query, k, filters.model_copy(update={"since": None, "until": None, "automatic": False}))
+            result = self._search(query, qvec, k, filters.model_copy(update={"since": None, "until": None, "automatic": False}))
             result.notes.insert(0, f"No documents dated {filters.since} to {filters.until}; searched all dates.")
         elif filters.automatic:
             result.notes.insert(0, f"Date filter {filters.since} to {filters.until} taken from the question.")
+        result.timings_ms = {"embed_query": embed_ms, **result.timings_ms}
+        result.query_vector = qvec
         return result
 
-    def _search(self, query: str, k: int, filters: SearchFilters) -> SearchResult:
+    def _search(self, query: str, qvec: np.ndarray, k: int, filters: SearchFilters) -> SearchResult:
         s, snap = self.settings, self.snapshot
         timings: dict[str, float] = {}
-        t = time.perf_counter()
-        qvec = self.embedder.encode_query(query)
-        timings["embed_query"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         dense_hits = snap.index.dense(qvec, s.dense_depth, filters)
         d_scores, d_ids = dense_hits.scores, dense_hits.ids

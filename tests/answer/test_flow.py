@@ -98,3 +98,41 @@ def test_candidates_read_the_stored_sentence_vectors(sample_settings, embedder):
         assert abs(stored.x[:, col] - fresh.x[:, col]).max() < 5e-3
     finally:
         snap.close()
+
+
+class CountingQueryEncoder(CountingEncoder):
+    """The real encoder behind the Assistant, counting every text encoded, the question's included."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        super().__init__(inner)
+        self.identity, self.dim = inner.identity, inner.dim
+
+    def encode_query(self, text):  # noqa: ANN001, ANN201
+        self.texts.append(text)
+        return self.inner.encode_query(text)
+
+
+@pytest.mark.parametrize("question", [
+    # a long answer sentence: cut to a clause window (windows used to be encoded one by one)
+    "Who presided over the executive meeting of the municipal government that studied new infrastructure construction?",
+    TWO_PART,  # two parts: each re-scored against the candidates (the parts used to be encoded)
+    "Who chaired the Yangpu district committee and district government quarterly work meeting?",
+    "How much did Merck Group agree to invest in Shanghai at the meeting with Chen Jining?",  # refused
+])
+def test_answering_a_question_encodes_exactly_the_question(sample_settings, embedder, question):
+    """Retrieval encodes the question once; scoring, refusal, composing and verifying an extractive answer
+    reuse that vector and the stored sentence vectors: one text encoded per question, whatever the path."""
+    from rag.answer.assistant import Assistant
+
+    enc = CountingQueryEncoder(embedder)
+    a = Assistant(sample_settings, embedder=enc)
+    try:
+        ans = a.ask(AskRequest(question=question, mode="extractive"))
+    finally:
+        a.close()
+    assert enc.texts == [question], enc.texts
+    assert ans.refused or (ans.citations and all(c.verified for c in ans.citations)), ans.answer
+    if question == TWO_PART:
+        assert len(ans.sentences) >= 2
+    if question.startswith("Who presided"):
+        assert ans.diagnostics.lead_clause_trimmed
