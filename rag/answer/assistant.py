@@ -119,6 +119,7 @@ class Assistant:
             if self._snapshot is not None:
                 self._snapshot.close()
             self._snapshot = None
+            self.collection.close()
 
 
 def open_assistant(settings: Settings, index_dir: Path | None = None) -> Assistant:

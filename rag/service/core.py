@@ -115,6 +115,7 @@ class RagService:
             if self._assistant is not None:
                 self._assistant.close()
                 self._assistant = None
+            self.refusals.close()
 
     def __enter__(self) -> RagService:
         return self

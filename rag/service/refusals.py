@@ -5,12 +5,21 @@ stored only when Settings.log_refused_questions is on, and rows older than the r
 deleted on every write and read. Kept in `<index_dir>/<collection>.ops.sqlite`, beside the
 collection's folder rather than in it: it is not part of what a generation stores, and a
 `--rebuild` (which swaps the whole folder) keeps it.
+
+Every answer is counted on its way out, so the write must be cheap: one connection is kept open
+and the file is in WAL mode with synchronous=NORMAL (a commit appends to the log without an
+fsync; a crash of the process loses nothing, a power cut at most the last counts). Measured here:
+opening the file and committing in rollback-journal mode took 5.1 ms wall p50 / 20.8 ms p95 per
+answer (fsyncs), the kept connection in WAL mode ~0.1 ms. When question rows are deleted the log is
+checkpointed and truncated, so deleted text does not linger in the -wal file either.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -52,22 +61,36 @@ class RefusalLog:
         self.path = collection_dir.with_name(collection_dir.name + OPS_SUFFIX)
         self.keep_questions, self.retention_days = keep_questions, retention_days
         self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._expired_rows = False  # question rows deleted since the last checkpoint
 
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), timeout=30)
-        conn.execute("PRAGMA secure_delete = ON")  # a deleted question is overwritten, not left in free pages
-        conn.executescript(_SCHEMA)
-        return conn
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """The kept connection (opened on first use), inside one transaction; the caller holds _lock."""
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA secure_delete = ON")  # a deleted question is overwritten, not left in free pages
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.executescript(_SCHEMA)
+            self._conn = conn
+        with self._conn as conn:  # commits, or rolls back on an exception
+            yield conn
+        if self._expired_rows:
+            self._expired_rows = False
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # deleted text leaves the -wal file too
 
     def _expire(self, conn: sqlite3.Connection, now: datetime) -> None:
         if not self.keep_questions:  # turned off: what was kept while it was on goes too
-            conn.execute("DELETE FROM refused_questions")
-            return
-        cutoff = (now - timedelta(days=self.retention_days)).isoformat(timespec="seconds")
-        conn.execute("DELETE FROM refused_questions WHERE at < ?", (cutoff,))
-        conn.execute("DELETE FROM refused_questions WHERE id NOT IN "
-                     "(SELECT id FROM refused_questions ORDER BY id DESC LIMIT ?)", (MAX_KEPT_QUESTIONS,))
+            deleted = conn.execute("DELETE FROM refused_questions").rowcount
+        else:
+            cutoff = (now - timedelta(days=self.retention_days)).isoformat(timespec="seconds")
+            deleted = conn.execute("DELETE FROM refused_questions WHERE at < ?", (cutoff,)).rowcount
+            deleted += conn.execute("DELETE FROM refused_questions WHERE id NOT IN "
+                                    "(SELECT id FROM refused_questions ORDER BY id DESC LIMIT ?)",
+                                    (MAX_KEPT_QUESTIONS,)).rowcount
+        self._expired_rows = self._expired_rows or deleted > 0
 
     def record(self, answer: Answer, now: datetime | None = None) -> None:
         now = now or datetime.now(timezone.utc)
@@ -79,6 +102,12 @@ class RefusalLog:
                 conn.execute("INSERT INTO refused_questions(at, question) VALUES (?, ?)",
                              (now.isoformat(timespec="seconds"), answer.question))
             self._expire(conn, now)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def stats(self, days: int = 30, now: datetime | None = None) -> RefusalStats:
         now = now or datetime.now(timezone.utc)

@@ -17,6 +17,7 @@ import fcntl
 import os
 import shlex
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,25 +51,41 @@ class Collection:
     def __init__(self, path: Path, settings: Settings | None = None) -> None:
         self.path = Path(path)
         self.settings = settings
+        self._watch: _GenerationWatch | None = None
+        self._watch_lock = threading.Lock()
 
     @property
     def db_path(self) -> Path:
         return self.path / DB_FILE
 
     def exists(self) -> bool:
-        return self.db_path.exists() and self.generation() > 0
+        return self.generation() > 0
 
     def generation(self) -> int:
-        if not self.db_path.exists():
-            return 0
-        conn = sqlite3.connect(str(self.db_path), timeout=30)
+        """The committed generation (0: no collection). Cheap enough to call on every request.
+
+        A long-lived reader (the server checks before each request) keeps one read connection and
+        asks SQLite's `PRAGMA data_version`, which moves only when another connection committed:
+        ~10 µs instead of opening the database each time (~0.15 ms CPU, twice per /v1/search). The
+        file's identity is checked too, since `--rebuild` swaps in a new database file."""
         try:
-            row = conn.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
-        except sqlite3.OperationalError:
+            st = os.stat(self.db_path)
+        except FileNotFoundError:
             return 0
-        finally:
-            conn.close()
-        return int(row[0]) if row else 0
+        with self._watch_lock:
+            watch = self._watch
+            if watch is None or watch.file_id != (st.st_dev, st.st_ino):
+                if watch is not None:
+                    watch.close()
+                self._watch = watch = _GenerationWatch(self.db_path, (st.st_dev, st.st_ino))
+            return watch.generation()
+
+    def close(self) -> None:
+        """Close the generation watch's read connection (it reopens when asked again)."""
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
 
     def rebuild_command(self) -> str:
         """The exact `rag index ... --rebuild` that rebuilds this collection from its sources."""
@@ -147,6 +164,36 @@ class Collection:
                 yield CollectionWriter(self.path, conn, self.backend(manifest, uid), manifest)
             finally:
                 conn.close()
+
+
+class _GenerationWatch:
+    """One read connection that re-reads the generation only when `PRAGMA data_version` moved.
+
+    data_version changes whenever another connection (any process) commits to the file; this
+    connection never writes, so an unchanged value means an unchanged generation."""
+
+    def __init__(self, db_path: Path, file_id: tuple[int, int]) -> None:
+        self.file_id = file_id
+        # Only SELECT and PRAGMA run here (never a write); autocommit, so no read transaction is held
+        # between calls and checkpoints proceed.
+        self._conn = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False, timeout=30)
+        self._version: int | None = None
+        self._generation = 0
+
+    def generation(self) -> int:
+        try:
+            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            if version != self._version:
+                row = self._conn.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
+                self._generation = int(row[0]) if row else 0
+                self._version = version
+        except sqlite3.OperationalError:  # no state table yet: nothing committed
+            self._version = None
+            return 0
+        return self._generation
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def _committed_manifest(root: Path, conn: sqlite3.Connection) -> tuple[int, Manifest | None]:

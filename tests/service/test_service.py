@@ -155,6 +155,8 @@ def test_refusals_counted_per_day_without_text_unless_turned_on(service, tmp_pat
     assert [(d.day, d.refused) for d in st.days] == [("2024-05-10", 1), ("2024-05-02", 1)], "counts stay"
     off = RefusalLog(tmp_path / "c", keep_questions=False, retention_days=7)
     assert off.stats(days=30, now=now).questions == [] and b"museum" not in off.path.read_bytes()
+    wal = off.path.with_name(off.path.name + "-wal")  # the kept connections write ahead to a log file
+    assert not wal.exists() or b"museum" not in wal.read_bytes(), "deleted text must not linger in the log"
 
 
 
