@@ -25,7 +25,7 @@ from eval.corpus import PreparedCorpus, prepare_corpus_file, prepare_rgb, safe_n
 from eval.scoring import RETRIEVED_SHOWN, aggregate, score_answer, score_retrieval
 from rag.embed.protocols import DocumentEncoder
 from rag.models import Answer, AnswerMode, AskRequest
-from rag.settings import Settings
+from rag.settings import DEFAULT_MODEL, Settings
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = ("seeds", "beir", "squad2", "rgb")
@@ -101,25 +101,28 @@ def load_dataset(opts: EvalOptions) -> tuple[EvalSet, dict[str, EvalSet]]:
     return kinds[opts.rgb_passages[0]], kinds
 
 
-def collection_name(opts: EvalOptions, evalset: EvalSet) -> str:
-    """index/eval-<dataset>-<split>[-<corpus name>][-c<limit>]: one collection per corpus, reused across runs.
+def collection_name(opts: EvalOptions, evalset: EvalSet, model: str = DEFAULT_MODEL) -> str:
+    """index/eval-<dataset>-<split>[-<corpus name>][-c<limit>][-m<model>]: one collection per corpus, reused across runs.
 
     The corpus name is part of it because indexing a different corpus into the same collection
     would add to it, not replace it (the indexer only removes documents of files it is given).
     BEIR leaves the split out: every split (and split file) shares the one corpus, so the tuning
-    and report parts of SciFact reuse one index.
+    and report parts of SciFact reuse one index. Another embedding model than the packaged one
+    (e.g. one from `rag eval train-encoder`) gets its own collection, named after its folder, so
+    comparing models never meets the manifest's refusal to mix vectors.
     """
+    suffix = "" if model == DEFAULT_MODEL else f"-m{Path(model).name or model}"
     if opts.dataset == "beir":
-        return safe_name(f"eval-beir-{evalset.name}" + (f"-c{opts.corpus_limit}" if opts.corpus_limit else ""))
+        return safe_name(f"eval-beir-{evalset.name}" + (f"-c{opts.corpus_limit}" if opts.corpus_limit else "") + suffix)
     name = f"eval-{opts.dataset}-{split_of(opts)}"
     if opts.dataset == "seeds" and opts.corpus is not None and opts.corpus.resolve() != (REPO / "data" / "sample"):
         name += f"-{opts.corpus.resolve().name}"
-    return safe_name(name)
+    return safe_name(name + suffix)
 
 
 def prepare(opts: EvalOptions, evalset: EvalSet, kinds: dict[str, EvalSet], questions: tuple[EvalQuestion, ...],
             settings: Settings) -> PreparedCorpus:
-    name = collection_name(opts, evalset)
+    name = collection_name(opts, evalset, settings.embedding_model)
     cache = settings.index_dir / "eval-corpora"
     if opts.dataset == "seeds":
         corpus = (opts.corpus or REPO / "data" / "sample").resolve()
@@ -298,3 +301,23 @@ def _one(opts: EvalOptions, q: EvalQuestion, prepared: PreparedCorpus, retriever
         rec["error"] = f"{type(e).__name__}: {e}"
         rec["scores"] = None
     return rec
+
+
+def index_beir_corpus(opts: EvalOptions, settings: Settings, embedder: DocumentEncoder,
+                      console: Console | None = None) -> Settings:
+    """Build (or reuse) the collection `run_evaluation` would use for a BEIR set; its settings are returned.
+
+    `rag eval train-encoder` mines its training examples from this collection, so what it trains
+    on is exactly what `rag eval --dataset beir` retrieves from.
+    """
+    from rag.pipeline.indexer import index_paths  # noqa: PLC0415
+
+    check_options(opts, settings)
+    if opts.dataset != "beir":
+        raise DatasetError(f"index_beir_corpus takes a BEIR dataset, got {opts.dataset!r}")
+    evalset, kinds = load_dataset(opts)
+    prepared = prepare(opts, evalset, kinds, evalset.questions, settings)
+    settings = settings.model_copy(update={"collection": prepared.collection, "sentence_vectors": False})
+    (console or Console(stderr=True)).print(f"Indexing beir corpus into {settings.collection_dir}", highlight=False)
+    index_paths(prepared.paths, settings, progress=opts.progress, embedder=embedder)
+    return settings

@@ -94,6 +94,48 @@ def register(app: typer.Typer) -> None:
                 ct.add_row(key, fmt(va), fmt(vb))
             out.print(ct)
 
+    @eval_app.command("train-encoder")
+    def train_encoder(
+        path: Annotated[Path, typer.Option(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")],
+        split: Annotated[str, typer.Option(
+            help="The queries to train on: a qrels split name or a file of query ids (keep your report queries out)")],
+        output: Annotated[Path, typer.Option(help="New folder for the trained model (use it as RAG_EMBEDDING_MODEL)")],
+        epochs: Annotated[int, typer.Option(help="Passes over the examples (ignored with --select)")] = 1,
+        learning_rate: Annotated[float, typer.Option("--lr", help="AdamW learning rate")] = 2e-5,
+        hard_negatives: Annotated[int, typer.Option(help="Mined negatives per example (0 = in-batch only)")] = 1,
+        batch_size: Annotated[int, typer.Option(help="Examples per batch (the in-batch negatives)")] = 32,
+        select: Annotated[bool, typer.Option(
+            "--select/--no-select", help="Choose epochs, rate and negatives among --select-* by a grouped hold-out "
+                                         "of the split (queries sharing a relevant document stay together)")] = False,
+        select_epochs: Annotated[str, typer.Option(help="Epoch counts tried with --select")] = "1,2,3",
+        select_lr: Annotated[str, typer.Option(help="Learning rates tried with --select")] = "2e-5",
+        select_negatives: Annotated[str, typer.Option(help="Hard-negative counts tried with --select")] = "1",
+        index_dir: IndexDirOpt = None,
+    ) -> None:
+        """Fine-tune the embedding model on your labelled queries (MultipleNegativesRankingLoss, mined hard
+        negatives); writes a sentence-transformers folder to use as RAG_EMBEDDING_MODEL for a new collection."""
+        from eval.adapters import DatasetError  # noqa: PLC0415
+        from eval.train_encoder import EncoderTrainConfig, TrainRequest, check_output, grid, train_command  # noqa: PLC0415
+
+        settings = make_settings(None, index_dir)
+        try:
+            cfg = EncoderTrainConfig(epochs=epochs, learning_rate=learning_rate, hard_negatives=hard_negatives,
+                                     batch_size=batch_size)
+            cfg.validate()
+            trials = grid(_numbers(select_epochs, int, "--select-epochs"), _numbers(select_lr, float, "--select-lr"),
+                          _numbers(select_negatives, int, "--select-negatives"), cfg) if select else ()
+            check_output(output)
+        except ValueError as e:
+            fail(str(e), code=2)
+        if not path.is_dir():
+            fail(f"--path {path} is not a folder: give a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)", code=2)
+        try:
+            info = train_command(TrainRequest(path, split, output, cfg, trials), settings, log=err.print)
+        except (DatasetError, ValueError, FileNotFoundError) as e:
+            fail(str(e))
+        out.print(f"wrote {output} ({info['examples']} examples from {info['queries']} queries, "
+                  f"{info['train_seconds']} s); use it with RAG_EMBEDDING_MODEL={output} and a new collection")
+
     @eval_app.command("train-answerer")
     def train_answerer(
         seeds: Annotated[Path, typer.Option(help="seeds_dev.jsonl (questions over the sample)")] = Path(
@@ -187,3 +229,14 @@ def _print_summary(folder: Path, metrics: dict, out: object) -> None:
         lines.append(f"{metrics['errors']} question(s) failed: see questions.jsonl")
     for line in lines:
         out.print(line, highlight=False)  # type: ignore[attr-defined]
+
+
+def _numbers(text: str, kind: type, option: str) -> tuple:
+    """'1,2,3' -> (1, 2, 3); a clear error for anything else."""
+    try:
+        values = tuple(kind(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: give comma-separated numbers, e.g. 1,2,3") from None
+    if not values:
+        raise ValueError(f"{option} is empty: give comma-separated numbers, e.g. 1,2,3")
+    return values
