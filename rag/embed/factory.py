@@ -57,9 +57,15 @@ def make_encoder(settings: Settings, role: Role, manifest: Manifest | None = Non
         return torch_encoder(settings, model)  # not exported yet (`rag index` exports it): correct, slower start
     if role == "query":
         return onnx_encoder(settings, model, "fp32", export=False)
-    from rag.embed.measured import MeasuredEncoder  # noqa: PLC0415
+    from rag.embed.measured import MeasuredEncoder, SpinWhenAlone  # noqa: PLC0415
 
-    return MeasuredEncoder.start(onnx_encoder(settings, model, "fp32", export=False), lambda: torch_encoder(settings, model))
+    first = onnx_encoder(settings, model, "fp32", export=False)
+
+    def others() -> list[tuple[str, DocumentEncoder]]:
+        spinning = onnx_encoder(settings, model, "fp32", export=False, spinning=True)
+        return [("onnx-spin", SpinWhenAlone(spinning, first)), ("torch", torch_encoder(settings, model))]
+
+    return MeasuredEncoder.start(first, others, label="onnx")
 
 
 def torch_encoder(settings: Settings, model: str) -> DocumentEncoder:
@@ -77,7 +83,7 @@ def has_onnx(settings: Settings, model: str, precision: str) -> bool:
         return False
 
 
-def onnx_encoder(settings: Settings, model: str, precision: str, export: bool) -> DocumentEncoder:
+def onnx_encoder(settings: Settings, model: str, precision: str, export: bool, spinning: bool = False) -> DocumentEncoder:
     from rag.embed.onnx_encoder import OnnxEncoder  # noqa: PLC0415
     from rag.embed.onnx_export import export_onnx, onnx_file  # noqa: PLC0415
     from rag.embed.paths import resolve_model_path  # noqa: PLC0415
@@ -88,7 +94,7 @@ def onnx_encoder(settings: Settings, model: str, precision: str, export: bool) -
             raise EncoderUnavailable(f"No ONNX export of {model!r} ({precision}) at {path}; run `rag index` once.")
         path = export_onnx(model, encoder_dir(settings), precision)
     return OnnxEncoder(model, path, resolve_model_path(model), precision=precision,
-                       batch_size=settings.embed_batch_size, threads=settings.onnx_threads)
+                       batch_size=settings.embed_batch_size, threads=settings.onnx_threads, spinning=spinning)
 
 
 def ensure_exported(settings: Settings, model: str | None = None) -> Path | None:
