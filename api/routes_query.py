@@ -15,7 +15,7 @@ from starlette.concurrency import iterate_in_threadpool
 
 from api.errors import error_body, log
 from api.schemas import MAX_K, AskRequest, FiltersIn, SearchResponse
-from api.state import finish_answer, finish_stream, get_service, public
+from api.state import finish_answer, finish_stream, get_service, model_response, public
 from rag.models import Answer
 from rag.service import RagService
 
@@ -75,7 +75,7 @@ def ask(req: AskRequest, service: Service, http: Request) -> Any:
     if req.stream:  # stream() checks the input before the response starts: bad input is still a 4xx
         return EventSourceResponse(stream_answer(finish_stream(http, service.stream(request), started)),
                                    ping=SSE_PING_S)
-    return finish_answer(http, service.ask(request), started)
+    return model_response(finish_answer(http, service.ask(request), started))
 
 
 @router.get("/v1/search", response_model=SearchResponse, summary="Ranked passages with scores and metadata")
@@ -87,11 +87,11 @@ def search(
     since: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
     until: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
     source: Annotated[str | None, Query(description="Glob on the source path")] = None,
-) -> SearchResponse:
+) -> Any:
     try:
         filters = FiltersIn(since=since, until=until, source=source).to_search_filters()
     except ValidationError as e:
         raise RequestValidationError([{**err, "loc": ("query", *err["loc"])} for err in e.errors()]) from None
     result = service.search(q, k, filters)
-    return public(http, SearchResponse(query=q, filters=result.filters, notes=result.notes,
-                                       timings_ms=result.timings_ms, hits=result.hits))
+    return model_response(public(http, SearchResponse(query=q, filters=result.filters, notes=result.notes,
+                                                      timings_ms=result.timings_ms, hits=result.hits)))
