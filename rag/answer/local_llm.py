@@ -147,7 +147,13 @@ class LocalLLMSupervisor:
         with self._lock:
             recent = [f for f in self.failures if f.at >= started]
             state = self.state
+        # Dead but not yet seen by the watcher (it polls every poll_s): an answer that fell back
+        # sooner than that must still say why.
+        unseen = self.server.exit_code if state == "ready" and not recent else None
         notes = []
+        if unseen is not None:
+            after = "it is being restarted" if self.restarts < self.max_restarts else "it is not restarted again"
+            notes.append(f"The local model server {describe_exit(unseen)} while this answer was being written; {after}.")
         for failure in recent:
             after = ("it was restarted" if failure.restarted else
                      f"restarting it failed ({failure.restart_error})" if failure.restart_error else "it is being restarted")
