@@ -8,9 +8,9 @@ Given the scored evidence (the flow already decided not to refuse):
    Every sentence taken must clear the model's part threshold; a heading or fragment never is one.
 2. A long sentence is cut to the clause window that answers (scored by the same model), quoted
    exactly: the quote is the article substring, so offsets stay exact.
-3. The Draft goes back to the flow, which numbers the citations. Each sentence IS its quote (at most the
-   first letter capitalised and a full stop added), so it is checked here by identity plus the key-term
-   check, not by embedding it again.
+3. The Draft goes back to the flow, which verifies and numbers the citations. Each sentence IS its quote
+   (at most the first letter capitalised and a full stop added), which the verifier recognises as the
+   same text (`rag.cite.verify.same_text`): key terms checked, nothing embedded.
 Nothing is encoded while composing: parts and clause windows are scored with the vectors the evidence
 step already has (the retriever's question vector, the stored sentence vectors; a window takes its
 sentence's vector), so an extractive answer costs one encoder call, the question's.
@@ -27,7 +27,6 @@ from rag.answer.citations import ArticleLookup, SentenceSpan
 from rag.answer.answer_type import answer_kind, holds_kind
 from rag.answer.features import FEATURES, Candidates, lead_clause
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
-from rag.cite.terms import missing_terms
 from rag.models import AnswerDiagnostics, Hit
 
 # A sentence longer than this (words) is cut to its best clause window of at most CLAUSE_WINDOW_WORDS;
@@ -145,9 +144,7 @@ class ExtractiveComposer:
             trimmed |= cut
             said += " " + quote
             text = _display(quote) if cut else quote.strip()
-            # the sentence is the quote itself: same meaning by construction (similarity 1), key terms checked
-            sentences.append(DraftSentence(text, [Quote(span.hit_index, span.doc_id, start, end,
-                                                        verified=not missing_terms(text, quote), similarity=1.0)]))
+            sentences.append(DraftSentence(text, [Quote(span.hit_index, span.doc_id, start, end)]))
         return Draft(mode="extractive", sentences=sentences,
                      diagnostics=AnswerDiagnostics(support=evidence.best, lead_clause_trimmed=trimmed))
 

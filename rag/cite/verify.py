@@ -19,6 +19,20 @@ from rag.cite.terms import extract_key_terms, missing_terms, strip_markers
 __all__ = ["CitationVerifier", "Verdict", "extract_key_terms"]
 
 
+# What quoting a clause as a sentence may change (rag.answer.extractive._display): surrounding space,
+# trailing clause punctuation, an added full stop, the first letter's case. Texts equal up to these
+# are the same text: they score similarity 1.0 without being embedded.
+_QUOTE_TRAILING = " ,;:—–-."
+
+
+def same_text(a: str, b: str) -> bool:
+    """True when `a` and `b` differ only in what quoting a clause as a sentence changes."""
+    def norm(t: str) -> str:
+        t = t.strip().rstrip(_QUOTE_TRAILING)
+        return t[:1].lower() + t[1:]
+    return norm(a) == norm(b)
+
+
 class TextEncoder(Protocol):
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray: ...
 
@@ -55,13 +69,14 @@ class CitationVerifier:
         return verdicts
 
     def similarities(self, pairs: list[tuple[str, str]]) -> list[float]:
-        """Cosine of each (a, b); identical texts score 1.0 without being embedded."""
-        texts = sorted({t for a, b in pairs if a != b for t in (a, b)})
+        """Cosine of each (a, b); the same text (`same_text`: a verbatim quote) scores 1.0 without being embedded."""
+        same = [same_text(a, b) for a, b in pairs]
+        texts = sorted({t for (a, b), eq in zip(pairs, same) if not eq for t in (a, b)})
         index = {t: i for i, t in enumerate(texts)}
         vecs = self.embedder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
         out = []
-        for a, b in pairs:
-            if a == b:
+        for (a, b), eq in zip(pairs, same):
+            if eq:
                 out.append(1.0)
             else:
                 out.append(float(np.dot(vecs[index[a]], vecs[index[b]])))

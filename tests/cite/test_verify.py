@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.cite.terms import extract_key_terms, missing_terms, normalize_for_match, term_in_text
-from rag.cite.verify import CitationVerifier
+from rag.cite.verify import CitationVerifier, same_text
 
 SPAN = (
     "In recent years, Shanghai has been actively building a first-office economy, "
@@ -88,3 +88,20 @@ def test_check_many_keeps_order(verifier):
 def test_bad_threshold_is_a_clear_error(embedder):
     with pytest.raises(ValueError, match="min_similarity"):
         CitationVerifier(embedder, min_similarity=45)
+
+
+def test_a_quoted_clause_is_the_same_text_and_is_not_embedded():
+    class Counting:
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def encode(self, texts, show_progress=False):
+            self.seen += texts
+            raise AssertionError("a verbatim quote must not be embedded")
+
+    clause = "with 1,215 new first-office stores opened last year"
+    enc = Counting()
+    v = CitationVerifier(enc).check("With 1,215 new first-office stores opened last year.", clause + ",")
+    assert v.ok and v.similarity == 1.0 and enc.seen == []
+    assert not same_text("With 1,216 new first-office stores opened last year.", clause)
+    assert not same_text("Stores opened.", "stores opened last year")
