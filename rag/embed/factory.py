@@ -45,8 +45,11 @@ def make_encoder(settings: Settings, role: Role, manifest: Manifest | None = Non
     model = manifest.model if manifest is not None else settings.embedding_model
     family = manifest.encoder_family if manifest is not None else settings_family(settings)
     backend = settings.embed_backend
-    if family == FAMILY_INT8:
-        return onnx_encoder(settings, model, "int8", export=True)  # torch has no int8 path here
+    if family == FAMILY_INT8:  # torch has no int8 path here: ONNX only
+        first = onnx_encoder(settings, model, "int8", export=True)
+        if role != "server":
+            return first
+        return measured_onnx(settings, model, "int8", first, torch_too=False)
     if role == "document":
         return torch_encoder(settings, model) if backend != "onnx" else onnx_encoder(settings, model, "fp32", True)
     if backend == "torch":
@@ -57,13 +60,18 @@ def make_encoder(settings: Settings, role: Role, manifest: Manifest | None = Non
         return torch_encoder(settings, model)  # not exported yet (`rag index` exports it): correct, slower start
     if role == "query":
         return onnx_encoder(settings, model, "fp32", export=False)
+    return measured_onnx(settings, model, "fp32", onnx_encoder(settings, model, "fp32", export=False), torch_too=True)
+
+
+def measured_onnx(settings: Settings, model: str, precision: str, first: DocumentEncoder, torch_too: bool) -> DocumentEncoder:
+    """The server's encoder: `first` now; a few seconds later the faster of it, a spinning session of
+    the same file for lone questions and (fp32 only: same vectors) torch, timed on this machine."""
     from rag.embed.measured import MeasuredEncoder, SpinWhenAlone  # noqa: PLC0415
 
-    first = onnx_encoder(settings, model, "fp32", export=False)
-
     def others() -> list[tuple[str, DocumentEncoder]]:
-        spinning = onnx_encoder(settings, model, "fp32", export=False, spinning=True)
-        return [("onnx-spin", SpinWhenAlone(spinning, first)), ("torch", torch_encoder(settings, model))]
+        spinning = onnx_encoder(settings, model, precision, export=False, spinning=True)
+        found: list[tuple[str, DocumentEncoder]] = [("onnx-spin", SpinWhenAlone(spinning, first))]
+        return found + ([("torch", torch_encoder(settings, model))] if torch_too else [])
 
     return MeasuredEncoder.start(first, others, label="onnx")
 

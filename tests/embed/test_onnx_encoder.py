@@ -143,5 +143,11 @@ def test_int8_is_its_own_vector_family(onnx_encoder_dir, torch_fp32: TorchEncode
         assert snap.manifest.encoder_family == FAMILY_INT8
         assert make_encoder(settings.model_copy(update={"embed_quantization": "none"}), "query",
                             snap.manifest).identity.family == FAMILY_INT8  # queries follow the collection
+        # The server times a spinning session of the same int8 file against the parked one; never torch.
+        server = make_encoder(settings.model_copy(update={"embed_quantization": "none"}), "server", snap.manifest)
+        assert server.wait(timeout=120)
+        assert server.report["measured"] is True and set(server.report) >= {"onnx_ms", "onnx-spin_ms"}, server.report
+        assert "torch_ms" not in server.report and server.identity.family == FAMILY_INT8
+        assert np.allclose(server.encode_query("tea harvest"), enc.encode_query("tea harvest"), atol=1e-6)
     with pytest.raises(IncompatibleIndex, match="int8"):
         index_paths([docs], settings.model_copy(update={"embed_quantization": "none"}))

@@ -55,3 +55,27 @@ def test_fast_scoring_equals_bm25s_retrieve():
             assert np.allclose(np.sort(scores), np.sort(ref_scores), atol=1e-4)
             cut = ref_scores.min() + 1e-4  # equal scores at the k-th place may be cut differently
             assert set(found[scores > cut].tolist()) == set(ref_ids[ref_scores > cut].tolist())
+
+
+def test_query_terms_equal_bm25s_tokenize_on_real_text():
+    """The per-question fast path splits, filters and stems exactly like bm25s.tokenize: every SciFact
+    claim and sample-corpus line, under every stemming / stop-word setting, plus edge cases."""
+    import json
+
+    from rag.store.bm25 import Bm25Params
+    from tests.conftest import SHARED
+
+    claims = SHARED / "eval" / "scifact" / "queries.jsonl"
+    corpus = SHARED / "corpus" / "shanghai"
+    assert claims.is_file(), f"missing {claims}"
+    assert corpus.is_dir(), f"missing {corpus}"
+    texts = [json.loads(line)["text"] for line in claims.read_text(encoding="utf-8").splitlines()]
+    for path in sorted(corpus.rglob("*"))[:20]:
+        if path.is_file():
+            texts += path.read_text(encoding="utf-8", errors="replace").splitlines()[:200]
+    texts += ["", "the of and", "Ünïcödé naïve café 12 1,215 e-mail U.S.", "A I x", "running RUNS ran"]
+    for stem in (True, False):
+        for stopwords in (True, False):
+            idx = BM25Index(None, np.zeros(0, dtype=np.int64), Bm25Params(stem=stem, stopwords=stopwords))
+            want = idx.tokenize(texts)
+            assert [idx.query_terms(t) for t in texts] == want
