@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.extractive import clause_spans, question_parts
+from rag.answer.extractive import asks_subject, clause_spans, maximal_windows, question_parts
 from rag.answer.modes import QuestionFlow
 from rag.answer.prompts import NO_ANSWER_PHRASE
 from tests.answer.sample_hits import assert_citation_exact, hits_containing, retrieve
@@ -96,3 +96,37 @@ def test_question_parts_split_two_part_questions():
     assert question_parts("Who chaired the Yangpu meeting, and which vice minister spoke at the pilot meeting?") == [
         "Who chaired the Yangpu meeting?", "which vice minister spoke at the pilot meeting?"]
     assert question_parts("Which two events would be held?") == ["Which two events would be held?"]
+
+
+@pytest.mark.parametrize(("question", "subject"), [
+    ("Who presided over the executive meeting?", True),
+    ("Which ministry signed the agreement?", True),
+    ("According to the notice, who chaired the meeting?", True),
+    ("Whose speech did the meeting study?", False),  # a possessor, not the subject
+    ("Whom did the mayor meet?", False),
+    ("Who did the mayor meet?", False),  # an object
+    ("When did the store open?", False),
+])
+def test_asks_subject(question, subject):
+    assert asks_subject(question) is subject
+
+
+def test_maximal_windows_drop_windows_inside_others():
+    windows = [(0, 10), (0, 20), (5, 20), (5, 30), (12, 30), (40, 50)]
+    assert maximal_windows(windows) == [(0, 20), (5, 30), (40, 50)]
+    assert maximal_windows([(0, 10)]) == [(0, 10)]
+
+
+@pytest.mark.parametrize(("question", "wanted"), [
+    # the cut used to stop at "... published in full on Jiefang Daily", before the two websites
+    ("Which two news websites published the Pudong data draft in full?", ("Dongfang.com", "Xinmin.com")),
+    # "whose" asks for a possessor: the cut used to keep the subject "Gong Zheng" and drop the speaker
+    ("Whose speech at the Political Bureau meeting did the municipal executive meeting study?", ("Xi Jinping",)),
+])
+def test_long_sentence_cut_keeps_the_answer(answerer, snapshot, embedder, sample_settings, question, wanted):
+    ans = answerer.answer(question, retrieve(snapshot, embedder, sample_settings, question), snapshot.article)
+    assert not ans.refused and ans.diagnostics.lead_clause_trimmed, ans.answer
+    assert all(w in ans.sentences[0].text for w in wanted), ans.answer
+    lead = ans.citations[0]
+    assert_citation_exact(lead, snapshot.article(lead.doc_id))
+    assert len(lead.quote.split()) <= 45
