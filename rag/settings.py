@@ -52,9 +52,10 @@ class Settings(BaseSettings):
     )
     embed_quantization: str = Field(
         "none",
-        pattern="^(none|int8)$",
-        description="none | int8. int8 = a dynamically quantised ONNX model for a NEW collection (its own vector "
-        "family: queried with the same int8 model, never mixed with fp32 vectors)",
+        pattern="^(none|int8|int8-all)$",
+        description="none | int8 | int8-all, for a NEW collection. int8 = a dynamically quantised ONNX model "
+        "(FFN down-projections kept fp32); int8-all = every weight MatMul int8 (faster to index, a little less "
+        "exact: README, issue 11). Each is its own vector family: queried with the same model, never mixed",
     )
     onnx_threads: int | None = Field(None, ge=1, description="ONNX Runtime intra-op threads; unset = min(cores, 4)")
     encoder_dir: Path | None = Field(

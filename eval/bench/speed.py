@@ -261,7 +261,7 @@ def main() -> None:
     ap.add_argument("--reference-config", default="fp32-torch", help="what --prebuild builds the reference with: "
                     "fp32-torch (the issue's reference) or default (bf16 where native: faster, same vector family)")
     ap.add_argument("--scifact", action="store_true", help="SciFact rows (needs --prebuild first)")
-    ap.add_argument("--ingest-configs", default="default,int8-onnx",
+    ap.add_argument("--ingest-configs", default="default,int8-onnx,int8-all-onnx",
                     help=f"SciFact ingests to time, of {','.join(sci.INGEST_CONFIGS)} ('' = none)")
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--cold", type=int, default=5)

@@ -34,6 +34,7 @@ INGEST_CONFIGS: dict[str, dict[str, str]] = {
     "fp32-torch": {"RAG_EMBED_BACKEND": "torch", "RAG_EMBED_PRECISION": "fp32", "RAG_EMBED_QUANTIZATION": "none"},
     "default": {},  # torch, bf16 autocast where the CPU has native bf16
     "int8-onnx": {"RAG_EMBED_BACKEND": "onnx", "RAG_EMBED_QUANTIZATION": "int8"},
+    "int8-all-onnx": {"RAG_EMBED_BACKEND": "onnx", "RAG_EMBED_QUANTIZATION": "int8-all"},
 }
 
 
@@ -73,7 +74,7 @@ def prebuild(index_dir: Path, limit: int | None = None, config: str = "fp32-torc
     from rag.embed.onnx_export import export_onnx
     from rag.settings import DEFAULT_MODEL
 
-    for precision in ("fp32", "int8"):  # made once here, never inside a timed ingest
+    for precision in ("fp32", "int8", "int8-all"):  # made once here, never inside a timed ingest
         export_onnx(DEFAULT_MODEL, index_dir / ".encoders", precision)
     with tempfile.TemporaryDirectory(prefix="speed-prebuild-") as tmp:
         row = rag_eval(index_dir, config, Path(tmp), index_dir / ".encoders", limit)

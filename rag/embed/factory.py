@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from rag.embed.protocols import FAMILY_FP, FAMILY_INT8, DocumentEncoder, QueryEncoder
+from rag.embed.protocols import QUANTIZED_FAMILIES, DocumentEncoder, QueryEncoder, quantization_family
 from rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def encoder_dir(settings: Settings) -> Path:
 
 
 def settings_family(settings: Settings) -> str:
-    return FAMILY_INT8 if settings.embed_quantization == "int8" else FAMILY_FP
+    return quantization_family(settings.embed_quantization)
 
 
 def make_encoder(settings: Settings, role: Role, manifest: Manifest | None = None) -> DocumentEncoder:
@@ -45,11 +45,11 @@ def make_encoder(settings: Settings, role: Role, manifest: Manifest | None = Non
     model = manifest.model if manifest is not None else settings.embedding_model
     family = manifest.encoder_family if manifest is not None else settings_family(settings)
     backend = settings.embed_backend
-    if family == FAMILY_INT8:  # torch has no int8 path here: ONNX only
-        first = onnx_encoder(settings, model, "int8", export=True)
+    if family in QUANTIZED_FAMILIES:  # torch has no int8 path here: ONNX only; the family names its file
+        first = onnx_encoder(settings, model, family, export=True)
         if role != "server":
             return first
-        return measured_onnx(settings, model, "int8", first, torch_too=False)
+        return measured_onnx(settings, model, family, first, torch_too=False)
     if role == "document":
         return torch_encoder(settings, model) if backend != "onnx" else onnx_encoder(settings, model, "fp32", True)
     if backend == "torch":

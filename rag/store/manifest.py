@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from rag.embed.protocols import FAMILY_FP, FAMILY_INT8, EncoderIdentity, compat_key
+from rag.embed.protocols import FAMILY_FP, EncoderIdentity, compat_key, quantization_family
 from rag.files import atomic_write
 from rag.settings import Settings
 
@@ -29,10 +29,10 @@ class Manifest(BaseModel):
     title_prefix: bool
     fingerprint: str = Field(description="Hash of model and chunking parameters")
     vector_index: str = Field("flat", description="flat (exact inner product) or hnsw")
-    precision: str = Field("fp32", description="Embedding arithmetic (fp32, bf16 autocast: same vectors to 1e-4; int8)")
+    precision: str = Field("fp32", description="Embedding arithmetic (fp32, bf16 autocast: same vectors to 1e-4; int8; int8-all)")
     encoder_backend: str = Field("torch", description="Runtime that built the vectors: torch or onnx")
     encoder_family: str = Field(
-        FAMILY_FP, description="Vector family: 'fp' (fp32/bf16/ONNX fp32, interchangeable) or 'int8' (its own)"
+        FAMILY_FP, description="Vector family: 'fp' (fp32/bf16/ONNX fp32, interchangeable), 'int8' or 'int8-all' (each its own)"
     )
     encoder_key: str = Field("", description="Compatibility key: queries must come from an encoder with this key")
     sentence_vectors: bool = Field(False, description="Every chunk's sentences are stored with their vectors")
@@ -82,7 +82,7 @@ class Manifest(BaseModel):
     def check_compatible(self, settings: Settings, rebuild_command: str = "rag index PATH --rebuild") -> None:
         """Refuse to add vectors made with other settings than the collection's (writers call this)."""
         self.check_format(rebuild_command)
-        family = FAMILY_INT8 if settings.embed_quantization == "int8" else FAMILY_FP
+        family = quantization_family(settings.embed_quantization)
         if family != self.encoder_family or self.encoder_key != compat_key(self.model, self.encoder_family):
             raise IncompatibleIndex(
                 f"This collection holds {self.encoder_family!r} vectors ({self.encoder_key}); you asked for "

@@ -11,7 +11,7 @@ from rag.chunk.chunker import Chunker
 from rag.chunk.sentences import split_chunk_sentences
 from rag.embed.factory import make_encoder
 from rag.embed.onnx_encoder import OnnxEncoder
-from rag.embed.protocols import FAMILY_INT8, DocumentEncoder, EncoderIdentity, QueryEncoder, TokenCounter
+from rag.embed.protocols import FAMILY_INT8, FAMILY_INT8_ALL, DocumentEncoder, EncoderIdentity, QueryEncoder, TokenCounter
 from rag.embed.torch_encoder import TorchEncoder
 from rag.ingest.discover import load_paths
 from rag.settings import DEFAULT_MODEL, Settings
@@ -124,30 +124,36 @@ def test_spinning_session_serves_only_a_lone_question(onnx_encoder):
 
 
 @pytest.mark.slow
-def test_int8_is_its_own_vector_family(onnx_encoder_dir, torch_fp32: TorchEncoder, sample_texts, tmp_path):
+@pytest.mark.parametrize(("quantization", "family", "min_cos"), [("int8", FAMILY_INT8, 0.98), ("int8-all", FAMILY_INT8_ALL, 0.96)])
+def test_int8_is_its_own_vector_family(onnx_encoder_dir, torch_fp32: TorchEncoder, sample_texts, tmp_path,
+                                       quantization: str, family: str, min_cos: float):
     from rag.pipeline.indexer import index_paths
     from rag.store.collection import Collection
     from rag.store.manifest import IncompatibleIndex
 
-    settings = Settings(encoder_dir=onnx_encoder_dir, embed_quantization="int8", index_dir=tmp_path, collection="q")
+    settings = Settings(encoder_dir=onnx_encoder_dir, embed_quantization=quantization, index_dir=tmp_path, collection="q")
     enc = make_encoder(settings, "document")
-    assert isinstance(enc, OnnxEncoder) and enc.identity.family == FAMILY_INT8
+    assert isinstance(enc, OnnxEncoder) and enc.identity.family == family
     texts = sample_texts[-60:]
     cos = np.sum(enc.encode(texts) * torch_fp32.encode(texts), axis=1)
-    assert cos.min() >= 0.98  # measured 0.993 on sample sentences; quality is measured on SciFact (README)
+    # measured on sample sentences: int8 min 0.993, int8-all lower; quality is measured on SciFact (README)
+    assert cos.min() >= min_cos
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.md").write_text("# Tea\n\nThe Songjiang tea harvest reached 42 tonnes. Prices held.\n")
     index_paths([docs], settings, embedder=enc)
     with Collection(settings.collection_dir).open_snapshot() as snap:
-        assert snap.manifest.encoder_family == FAMILY_INT8
+        assert snap.manifest.encoder_family == family
         assert make_encoder(settings.model_copy(update={"embed_quantization": "none"}), "query",
-                            snap.manifest).identity.family == FAMILY_INT8  # queries follow the collection
+                            snap.manifest).identity.family == family  # queries follow the collection
         # The server times a spinning session of the same int8 file against the parked one; never torch.
         server = make_encoder(settings.model_copy(update={"embed_quantization": "none"}), "server", snap.manifest)
         assert server.wait(timeout=120)
         assert server.report["measured"] is True and set(server.report) >= {"onnx_ms", "onnx-spin_ms"}, server.report
-        assert "torch_ms" not in server.report and server.identity.family == FAMILY_INT8
+        assert "torch_ms" not in server.report and server.identity.family == family
         assert np.allclose(server.encode_query("tea harvest"), enc.encode_query("tea harvest"), atol=1e-6)
     with pytest.raises(IncompatibleIndex, match="int8"):
         index_paths([docs], settings.model_copy(update={"embed_quantization": "none"}))
+    other = "int8" if quantization == "int8-all" else "int8-all"  # the two int8 families never mix either
+    with pytest.raises(IncompatibleIndex, match=other):
+        index_paths([docs], settings.model_copy(update={"embed_quantization": other}))
