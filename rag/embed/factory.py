@@ -102,7 +102,8 @@ def onnx_encoder(settings: Settings, model: str, precision: str, export: bool, s
             raise EncoderUnavailable(f"No ONNX export of {model!r} ({precision}) at {path}; run `rag index` once.")
         path = export_onnx(model, encoder_dir(settings), precision)
     return OnnxEncoder(model, path, resolve_model_path(model), precision=precision,
-                       batch_size=settings.embed_batch_size, threads=settings.onnx_threads, spinning=spinning)
+                       batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens,
+                       threads=settings.onnx_threads, spinning=spinning)
 
 
 def ensure_exported(settings: Settings, model: str | None = None) -> Path | None:

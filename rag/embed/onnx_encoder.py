@@ -60,6 +60,7 @@ class OnnxEncoder:
         *,
         precision: str = "fp32",
         batch_size: int = 64,
+        batch_tokens: int = 4096,
         threads: int | None = None,
         spinning: bool = False,
     ) -> None:
@@ -71,6 +72,7 @@ class OnnxEncoder:
         self.model_name = model_name
         self.onnx_path = Path(onnx_path)
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self.identity = EncoderIdentity(model_name, "onnx", precision, precision if precision in QUANTIZED_FAMILIES else FAMILY_FP)
         self._max_tokens = _max_seq_length(model_dir)
         self._tokenizer_file = str(Path(model_dir) / "tokenizer.json")
@@ -131,10 +133,24 @@ class OnnxEncoder:
         # Longest first in batches: little padding, like sentence-transformers does.
         order = sorted(range(len(enc)), key=lambda i: -len(enc[i]))
         out = np.empty((len(enc), self.dim), dtype=np.float32)
-        for b in range(0, len(order), self.batch_size):
-            part = order[b : b + self.batch_size]
-            out[part] = self._run([enc[i] for i in part])
+        for part in token_batches([len(enc[i]) for i in order], self.batch_size, self.batch_tokens):
+            rows = [order[j] for j in part]
+            out[rows] = self._run([enc[i] for i in rows])
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._run([self._tokenizer.encode(text).ids])[0]
+
+
+def token_batches(lengths: list[int], max_rows: int, max_tokens: int) -> list[range]:
+    """Consecutive batches of inputs sorted longest first: at most `max_rows` rows and at most
+    `max_tokens` padded word pieces (rows x the batch's first, longest input), at least one row.
+
+    Smaller batches keep a layer's activations in cache: on SciFact chunks (~165 word pieces) 4,096
+    padded word pieces per batch encoded 1.07-1.08x faster than 64 rows (int8-all, medians of 3, quiet)."""
+    batches, start = [], 0
+    while start < len(lengths):
+        rows = max(1, min(max_rows, max_tokens // max(lengths[start], 1)))
+        batches.append(range(start, min(start + rows, len(lengths))))
+        start += rows
+    return batches

@@ -157,3 +157,23 @@ def test_int8_is_its_own_vector_family(onnx_encoder_dir, torch_fp32: TorchEncode
     other = "int8" if quantization == "int8-all" else "int8-all"  # the two int8 families never mix either
     with pytest.raises(IncompatibleIndex, match=other):
         index_paths([docs], settings.model_copy(update={"embed_quantization": other}))
+
+
+def test_token_batches_bound_rows_and_padded_tokens():
+    from rag.embed.onnx_encoder import token_batches
+
+    lengths = [256, 250, 200, 100, 100, 100, 40, 40, 3]  # sorted longest first, as encode() sorts them
+    got = token_batches(lengths, max_rows=4, max_tokens=512)
+    assert [list(r) for r in got] == [[0, 1], [2, 3], [4, 5, 6, 7], [8]]
+    for r in got:
+        assert len(r) <= 4 and (len(r) == 1 or len(r) * lengths[r.start] <= 512)
+    assert [list(r) for r in token_batches([900, 10], 64, 512)] == [[0], [1]]  # one over-long input still gets a batch
+    assert token_batches([], 64, 512) == []
+
+
+def test_token_batching_leaves_fp32_vectors_unchanged(onnx_encoder, sample_texts):
+    """Batch composition is padding only: fp32 vectors equal those of one text at a time."""
+    texts = sample_texts[:40]
+    small = onnx_encoder.encode(texts)
+    alone = np.stack([onnx_encoder.encode_query(t) for t in texts])
+    assert np.sum(small * alone, axis=1).min() >= 0.99999
