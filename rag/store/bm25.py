@@ -57,13 +57,6 @@ def params_from_record(record: dict | None) -> Bm25Params:
     return LEGACY_PARAMS if record is None else Bm25Params(**record)
 
 
-def keyword_terms(texts: list[str], params: Bm25Params = DEFAULT_PARAMS) -> list[list[str]]:
-    """The terms BM25 indexes and queries with under `params` (by default English stop words out,
-    Snowball stems): every backend analyses text with this one function, so keyword search ranks the
-    same on each."""
-    return BM25Index(None, np.zeros(0, dtype=np.int64), params).tokenize(texts)
-
-
 class BM25Index:
     def __init__(self, retriever: bm25s.BM25 | None, row_ids: np.ndarray, params: Bm25Params = DEFAULT_PARAMS) -> None:
         self._retriever = retriever
@@ -78,7 +71,8 @@ class BM25Index:
                               return_ids=False, show_progress=False)
 
     def query_terms(self, text: str) -> list[str]:
-        """One text's terms, exactly as `tokenize([text])[0]` (a test checks it on real text).
+        """One text's terms, exactly as `tokenize([text])[0]` (a test checks it on real text): every
+        backend analyses questions (and Milvus its stored text) with this, so keyword rankings agree.
 
         bm25s.tokenize builds vocabularies and three (disabled) progress bars per call: ~0.3 ms of a
         ~2 ms search; a question needs only the split, the stop-word filter and the stemmer."""

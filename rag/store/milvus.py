@@ -14,7 +14,7 @@ removed it, and every search filters on `gen_added <= G and gen_removed > G`, so
 A full rebuild writes a new physical collection and moves the alias `rag_<collection>` to it.
 
 Keyword search is Milvus's server-side BM25 (a `Function` from a text field to a sparse vector).
-The text field holds our own analysed terms (`bm25.keyword_terms`: stop words out, Snowball stems)
+The text field holds our own analysed terms (`BM25Index.query_terms`, the local index's analyser: stop words out, Snowball stems)
 joined by spaces, because Milvus Lite's analyzer has only the standard tokenizer (no stemmer or stop
 filter) and one analysis for every backend keeps keyword rankings the same. Milvus's BM25 is
 Lucene's formula (bm25s's `lucene` method: same IDF, same length normalisation) with the score
@@ -45,7 +45,7 @@ from pymilvus.exceptions import MilvusException
 from rag.models import SearchFilters
 from rag.settings import Settings
 from rag.store.backend import TIE_MARGIN, ChangeSet, IndexRow, MetadataLookup, Ranked, RowSource, StoreUnavailable
-from rag.store.bm25 import DEFAULT_PARAMS, Bm25Params, keyword_terms, params_from_record
+from rag.store.bm25 import DEFAULT_PARAMS, BM25Index, Bm25Params, params_from_record
 from rag.store.faults import crash_point
 from rag.store.filters import filters_active, sqlite_glob
 from rag.store.manifest import IncompatibleIndex, Manifest
@@ -158,8 +158,8 @@ def milvus_bm25(params: Bm25Params) -> Bm25Params:
     return params
 
 
-def _terms_text(text: str, params: Bm25Params) -> str:
-    terms = " ".join(keyword_terms([text], params)[0])
+def _terms_text(text: str, analyzer: BM25Index) -> str:
+    terms = " ".join(analyzer.query_terms(text))
     data = terms.encode("utf-8")
     if len(data) <= MAX_VARCHAR:
         return terms
@@ -173,6 +173,8 @@ class MilvusSearchIndex:
                  bm25: Bm25Params = DEFAULT_PARAMS) -> None:
         self._client, self._name, self._kind, self._lookup = client, name, kind, lookup
         self._bm25 = milvus_bm25(bm25)
+        # The same analyser as the local store, made once: a question's terms without bm25s.tokenize per call.
+        self._analyzer = BM25Index(None, np.zeros(0, dtype=np.int64), self._bm25)
         self._gen_expr = f"gen_added <= {gen} and gen_removed > {gen}"
         res = client.query(name, filter=self._gen_expr, output_fields=["count(*)"])
         self._size = int(res[0]["count(*)"])
@@ -217,7 +219,7 @@ class MilvusSearchIndex:
 
     def keyword(self, query: str, k: int, filters: SearchFilters | None = None) -> Ranked:
         expr = self._expr(filters)
-        terms = keyword_terms([query], self._bm25)[0]
+        terms = self._analyzer.query_terms(query)
         if expr is None or k <= 0 or self._size == 0 or not terms:
             return Ranked.empty()
         found = self._search([" ".join(terms)], "sparse", k + TIE_MARGIN, expr, {"metric_type": "BM25"})
@@ -289,6 +291,7 @@ class MilvusBackend:
         else:  # a new collection: the parameters asked for (or today's default) are fixed from here on
             bm25 = milvus_bm25(params_from_record(manifest.bm25_params) if manifest.bm25_params else DEFAULT_PARAMS)
         self._ensure_collection(manifest, bm25)
+        analyzer = BM25Index(None, np.zeros(0, dtype=np.int64), bm25)  # one per write, not one per row
         removed = [int(r) for r in change.removed]
         for i in range(0, len(removed), BATCH):
             part = removed[i : i + BATCH]
@@ -300,7 +303,7 @@ class MilvusBackend:
         for i in range(0, len(change.added), BATCH):
             assert change.vectors is not None
             part = change.added[i : i + BATCH]
-            c.upsert(self.physical, [self._row(r, change.vectors[i + j], gen, bm25) for j, r in enumerate(part)])
+            c.upsert(self.physical, [self._row(r, change.vectors[i + j], gen, analyzer) for j, r in enumerate(part)])
         # Seal what was written: on unsealed (growing) segments a filtered BM25 search computes its
         # statistics over the filtered rows only, so scores would change with the filter (measured
         # on Milvus Lite 3.2.2); sealed segments score with collection-wide statistics.
@@ -311,10 +314,10 @@ class MilvusBackend:
         )
 
     @staticmethod
-    def _row(r: IndexRow, vector: np.ndarray, gen: int, bm25: Bm25Params) -> dict:
+    def _row(r: IndexRow, vector: np.ndarray, gen: int, analyzer: BM25Index) -> dict:
         date = r.date or ""
         return {
-            "id": r.row_id, "doc_id": r.doc_id, "terms": _terms_text(r.keyword_text, bm25),
+            "id": r.row_id, "doc_id": r.doc_id, "terms": _terms_text(r.keyword_text, analyzer),
             "vector": np.asarray(vector, dtype=np.float32), "date": date, "day": date[:10], "source": r.source,
             "gen_added": gen, "gen_removed": LIVE,
         }
