@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(64, ge=1, description="Chunks per encode() batch")
     embed_batch_tokens: int = Field(
-        4096, ge=1, description="ONNX bulk encoding: at most this many padded word pieces per batch (rows x longest), "
+        1536, ge=1, description="ONNX bulk encoding: at most this many padded word pieces per batch (rows x longest), "
         "so long inputs go in smaller batches that stay in cache (README, issue 11)"
     )
     device: str = Field("cpu", description="torch device for the embedding model")
@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         "exact: README, issue 11). Each is its own vector family: queried with the same model, never mixed",
     )
     onnx_threads: int | None = Field(None, ge=1, description="ONNX Runtime intra-op threads; unset = min(cores, 4)")
+    onnx_bulk_sessions: int | None = Field(
+        None, ge=1, description="ONNX bulk encoding (indexing): this many sessions encode batches side by side, "
+        "sharing onnx_threads; unset = one single-threaded session per thread; 1 = one session using all threads"
+    )
     encoder_dir: Path | None = Field(
         None, description="Where ONNX exports of the embedding model live; unset = <index_dir>/.encoders"
     )

@@ -103,7 +103,8 @@ def onnx_encoder(settings: Settings, model: str, precision: str, export: bool, s
         path = export_onnx(model, encoder_dir(settings), precision)
     return OnnxEncoder(model, path, resolve_model_path(model), precision=precision,
                        batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens,
-                       threads=settings.onnx_threads, spinning=spinning)
+                       threads=settings.onnx_threads, spinning=spinning,
+                       bulk_sessions=settings.onnx_bulk_sessions)
 
 
 def ensure_exported(settings: Settings, model: str | None = None) -> Path | None:

@@ -63,6 +63,7 @@ class OnnxEncoder:
         batch_tokens: int = 4096,
         threads: int | None = None,
         spinning: bool = False,
+        bulk_sessions: int | None = None,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -79,9 +80,14 @@ class OnnxEncoder:
         self._tokenizer = Tokenizer.from_file(self._tokenizer_file)
         self._tokenizer.enable_truncation(self._max_tokens)
         self._tokenizer.no_padding()  # padded per batch in _run, to the batch's longest input
+        self._threads = threads or min(os.cpu_count() or 1, 4)
         self._session = ort.InferenceSession(
-            str(self.onnx_path), session_options(threads, spinning), providers=["CPUExecutionProvider"]
+            str(self.onnx_path), session_options(self._threads, spinning), providers=["CPUExecutionProvider"]
         )
+        # Bulk encoding (indexing) runs this many single-threaded sessions side by side, one batch
+        # each, instead of one session splitting every op over the threads: ops on a batch of a few
+        # thousand word pieces are too small to split well (1.06x faster on SciFact chunks, 2 cores).
+        self._bulk_n = 1 if spinning else (bulk_sessions or self._threads)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dim: int = int(self._run([[101, 102]])[0].shape[-1])
 
@@ -109,7 +115,17 @@ class OnnxEncoder:
     def cache_key(self, text: str) -> str:
         return self.identity.cache_key(text)
 
-    def _run(self, ids: list[list[int]]) -> np.ndarray:
+    @cached_property
+    def _bulk(self) -> list:
+        """The side-by-side sessions for encode(): made on the first call with several batches
+        (a one-shot question never pays for them)."""
+        import onnxruntime as ort
+
+        per = max(1, self._threads // self._bulk_n)
+        return [ort.InferenceSession(str(self.onnx_path), session_options(per, False), providers=["CPUExecutionProvider"])
+                for _ in range(self._bulk_n)]
+
+    def _run(self, ids: list[list[int]], session=None) -> np.ndarray:  # noqa: ANN001 - onnxruntime type
         n = max(len(x) for x in ids)
         input_ids = np.zeros((len(ids), n), dtype=np.int64)
         mask = np.zeros((len(ids), n), dtype=np.int64)
@@ -119,7 +135,7 @@ class OnnxEncoder:
         feed = {"input_ids": input_ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(input_ids)
-        out = self._session.run(None, feed)[0]
+        out = (session or self._session).run(None, feed)[0]
         if out.ndim == 3:  # token states: mean-pool over real tokens, then normalise
             m = mask[..., None].astype(np.float32)
             out = (out * m).sum(1) / np.maximum(m.sum(1), 1e-9)
@@ -133,9 +149,31 @@ class OnnxEncoder:
         # Longest first in batches: little padding, like sentence-transformers does.
         order = sorted(range(len(enc)), key=lambda i: -len(enc[i]))
         out = np.empty((len(enc), self.dim), dtype=np.float32)
-        for part in token_batches([len(enc[i]) for i in order], self.batch_size, self.batch_tokens):
-            rows = [order[j] for j in part]
-            out[rows] = self._run([enc[i] for i in rows])
+        batches = [[order[j] for j in part] for part in token_batches([len(enc[i]) for i in order], self.batch_size, self.batch_tokens)]
+        if self._bulk_n == 1 or len(batches) == 1:
+            for rows in batches:
+                out[rows] = self._run([enc[i] for i in rows])
+            return out
+        # Each worker takes the next batch (longest first, so the pool finishes together); the
+        # batches are the same as one session's, so the vectors are too (int8 scales are per batch).
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+        from queue import Empty, SimpleQueue  # noqa: PLC0415
+
+        todo: SimpleQueue[list[int]] = SimpleQueue()
+        for rows in batches:
+            todo.put(rows)
+
+        def work(session) -> None:  # noqa: ANN001 - onnxruntime type
+            while True:
+                try:
+                    rows = todo.get(block=False)
+                except Empty:
+                    return
+                out[rows] = self._run([enc[i] for i in rows], session)  # disjoint rows: no lock needed
+
+        with ThreadPoolExecutor(len(self._bulk)) as pool:
+            for done in [pool.submit(work, sess) for sess in self._bulk]:
+                done.result()  # re-raises a worker's error here
         return out
 
     def encode_query(self, text: str) -> np.ndarray:

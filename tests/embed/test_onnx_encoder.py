@@ -177,3 +177,17 @@ def test_token_batching_leaves_fp32_vectors_unchanged(onnx_encoder, sample_texts
     small = onnx_encoder.encode(texts)
     alone = np.stack([onnx_encoder.encode_query(t) for t in texts])
     assert np.sum(small * alone, axis=1).min() >= 0.99999
+
+
+@pytest.mark.parametrize("precision", ["fp32", FAMILY_INT8_ALL])
+def test_side_by_side_bulk_sessions_give_the_one_session_vectors(onnx_encoder_dir, sample_texts, precision):
+    """Indexing runs one single-threaded session per thread, each on whole batches: the batches are the
+    ones a single session would run, so the vectors are equal, int8's per-batch scales included."""
+    from rag.embed.factory import onnx_encoder
+
+    settings = Settings(encoder_dir=onnx_encoder_dir, embed_batch_tokens=512)
+    side = onnx_encoder(settings.model_copy(update={"onnx_threads": 2, "onnx_bulk_sessions": 2}), DEFAULT_MODEL, precision, True)
+    one = onnx_encoder(settings.model_copy(update={"onnx_threads": 2, "onnx_bulk_sessions": 1}), DEFAULT_MODEL, precision, True)
+    assert len(side._bulk) == 2 and one._bulk_n == 1
+    got, want = side.encode(sample_texts), one.encode(sample_texts)
+    assert np.array_equal(got, want)
