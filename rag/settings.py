@@ -55,11 +55,13 @@ class Settings(BaseSettings):
         "import), the faster of the two measured at start for `rag serve` (rag/embed/factory.py)",
     )
     embed_quantization: str = Field(
-        "none",
-        pattern="^(none|int8|int8-all)$",
-        description="none | int8 | int8-all, for a NEW collection. int8 = a dynamically quantised ONNX model "
-        "(FFN down-projections kept fp32); int8-all = every weight MatMul int8 (faster to index, a little less "
-        "exact: README, issue 11). Each is its own vector family: queried with the same model, never mixed",
+        "auto",
+        pattern="^(auto|none|int8|int8-all)$",
+        description="auto | none | int8 | int8-all: the vector family of a NEW collection (an existing one keeps its "
+        "own under auto; naming another is refused). auto = int8-all. none = fp (torch bf16/fp32, ONNX fp32 for "
+        "questions). int8 = a dynamically quantised ONNX model (FFN down-projections kept fp32); int8-all = every "
+        "weight MatMul int8: 1.7x faster to index than none, same SciFact nDCG@10 and sample answers (README, "
+        "issue 11). Each family is queried with the same model, never mixed",
     )
     onnx_threads: int | None = Field(None, ge=1, description="ONNX Runtime intra-op threads; unset = min(cores, 4)")
     onnx_bulk_sessions: int | None = Field(

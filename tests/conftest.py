@@ -29,11 +29,26 @@ def seeds() -> list[dict]:
     return [json.loads(line) for line in SEEDS.read_text().splitlines() if line.strip()]
 
 
-@pytest.fixture(scope="session")
-def embedder():
-    from rag.embed.torch_encoder import TorchEncoder
+@pytest.fixture(scope="session", autouse=True)
+def shared_encoder_dir(onnx_encoder_dir):
+    """Every test and every `rag` subprocess finds the ONNX exports in one session folder (made once)
+    instead of exporting again under each temporary index folder."""
+    before = os.environ.get("RAG_ENCODER_DIR")
+    os.environ["RAG_ENCODER_DIR"] = str(onnx_encoder_dir)
+    yield onnx_encoder_dir
+    if before is None:
+        os.environ.pop("RAG_ENCODER_DIR", None)
+    else:
+        os.environ["RAG_ENCODER_DIR"] = before
 
-    return TorchEncoder()
+
+@pytest.fixture(scope="session")
+def embedder(onnx_encoder_dir):
+    """The default document encoder, as `rag index` makes it (RAG_EMBED_QUANTIZATION=auto: int8-all ONNX)."""
+    from rag.embed.factory import make_encoder
+    from rag.settings import Settings
+
+    return make_encoder(Settings(encoder_dir=onnx_encoder_dir), "document")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ which runs `rag eval --dataset beir` on the report split with torch fp32 (RAG_EM
 its collection `eval-beir-scifact` holds the vectors every other configuration's nDCG@10 is compared
 with. Ingest runs index the whole corpus again into a fresh folder (the ONNX exports are reused, not
 re-made inside the timed part) with one encoder configuration each, retrieval-only (no sentence vectors,
-as `rag eval` does for BEIR), and score the same queries.
+as `rag eval` does for BEIR), and score the same queries. --prebuild also builds the default
+configuration's collection (under <index-dir>/default): what the in-process search row times.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ from eval.bench.common import REPO, SCIFACT
 COLLECTION = "eval-beir-scifact"  # what `rag eval` names the whole corpus's collection (eval/runner.py)
 REPORT_SPLIT = REPO / "eval" / "data" / "scifact_report.txt"
 PREBUILD_FILE = "speed-prebuild.json"  # written beside the collection by --prebuild
+DEFAULT_DIR = "default"  # --prebuild also builds the default configuration's collection here: the search row's
 # Ingest configurations: environment of the `rag eval` process (all retrieval-only, all text embedded).
 INGEST_CONFIGS: dict[str, dict[str, str]] = {
     "fp32-torch": {"RAG_EMBED_BACKEND": "torch", "RAG_EMBED_PRECISION": "fp32", "RAG_EMBED_QUANTIZATION": "none"},
-    "default": {},  # torch, bf16 autocast where the CPU has native bf16
+    "default": {},  # RAG_EMBED_QUANTIZATION=auto: int8-all ONNX for a new collection
+    "fp-torch": {"RAG_EMBED_BACKEND": "torch", "RAG_EMBED_QUANTIZATION": "none"},  # bf16 autocast where native
     "int8-onnx": {"RAG_EMBED_BACKEND": "onnx", "RAG_EMBED_QUANTIZATION": "int8"},
     "int8-all-onnx": {"RAG_EMBED_BACKEND": "onnx", "RAG_EMBED_QUANTIZATION": "int8-all"},
 }
@@ -81,6 +84,9 @@ def prebuild(index_dir: Path, limit: int | None = None, config: str = "fp32-torc
     row["load_at_end"] = os.getloadavg()
     row["built_by"] = built_by(index_dir / collection(limit))
     (index_dir / collection(limit) / PREBUILD_FILE).write_text(json.dumps(row, indent=2))
+    with tempfile.TemporaryDirectory(prefix="speed-prebuild-") as tmp:  # what a user's `rag index` makes today
+        row["default"] = rag_eval(index_dir / DEFAULT_DIR, "default", Path(tmp), index_dir / ".encoders", limit)
+    row["default"]["built_by"] = built_by(index_dir / DEFAULT_DIR / collection(limit))
     return row
 
 
@@ -113,14 +119,17 @@ def ingest(index_dir: Path, config: str, limit: int | None = None) -> dict[str, 
 
 
 def in_process_search(index_dir: Path, questions: list[str], rounds: int, limit: int | None = None) -> dict[str, Any]:
-    """The product's hybrid search over the reference collection, one query at a time, server encoder."""
+    """The product's hybrid search over the default configuration's collection (--prebuild made it),
+    one query at a time, with the server's encoder for it."""
     from eval.bench.speed import summary
     from rag.embed.factory import make_encoder
     from rag.retrieve.hybrid import HybridRetriever
     from rag.settings import Settings
     from rag.store.collection import Collection
 
-    settings = Settings(index_dir=index_dir, collection=collection(limit))
+    settings = Settings(index_dir=index_dir / DEFAULT_DIR, collection=collection(limit), encoder_dir=index_dir / ".encoders")
+    if not settings.collection_dir.is_dir():
+        raise SystemExit(f"No default-configuration SciFact collection at {settings.collection_dir}: run --prebuild again.")
     with Collection(settings.collection_dir).open_snapshot() as snap:
         enc = make_encoder(settings, "server", snap.manifest)
         if hasattr(enc, "wait"):

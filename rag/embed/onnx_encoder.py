@@ -149,7 +149,12 @@ class OnnxEncoder:
         # Longest first in batches: little padding, like sentence-transformers does.
         order = sorted(range(len(enc)), key=lambda i: -len(enc[i]))
         out = np.empty((len(enc), self.dim), dtype=np.float32)
-        batches = [[order[j] for j in part] for part in token_batches([len(enc[i]) for i in order], self.batch_size, self.batch_tokens)]
+        # int8 families: one text per run. Dynamic quantisation scales each run's activations by their
+        # range, so a batch would make a text's vector depend on its neighbours; alone, a text gets
+        # the same vector as when it is a question (encode_query), and with no padding and activations
+        # in cache it is also faster (SciFact chunks 0.92x the time of 1,536-word-piece batches).
+        rows = 1 if self.identity.family in QUANTIZED_FAMILIES else self.batch_size
+        batches = [[order[j] for j in part] for part in token_batches([len(enc[i]) for i in order], rows, self.batch_tokens)]
         if self._bulk_n == 1 or len(batches) == 1:
             for rows in batches:
                 out[rows] = self._run([enc[i] for i in rows])

@@ -82,7 +82,8 @@ class Manifest(BaseModel):
     def check_compatible(self, settings: Settings, rebuild_command: str = "rag index PATH --rebuild") -> None:
         """Refuse to add vectors made with other settings than the collection's (writers call this)."""
         self.check_format(rebuild_command)
-        family = quantization_family(settings.embed_quantization)
+        # auto (the default) takes the collection's family; a named one must be the collection's
+        family = self.encoder_family if settings.embed_quantization == "auto" else quantization_family(settings.embed_quantization)
         if family != self.encoder_family or self.encoder_key != compat_key(self.model, self.encoder_family):
             raise IncompatibleIndex(
                 f"This collection holds {self.encoder_family!r} vectors ({self.encoder_key}); you asked for "

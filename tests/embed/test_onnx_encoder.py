@@ -51,14 +51,20 @@ def test_onnx_vectors_equal_torch_fp32(onnx_encoder: OnnxEncoder, torch_fp32: To
         assert float(onnx_encoder.encode_query(text) @ vec) >= MIN_COSINE
 
 
-def test_token_counts_equal_the_torch_tokenizer(onnx_encoder: OnnxEncoder, embedder, sample_texts):
+def test_token_counts_equal_the_torch_tokenizer(onnx_encoder: OnnxEncoder, torch_fp32: TorchEncoder, sample_texts):
+    embedder = torch_fp32
     long = " ".join(sample_texts[:5])  # over 256 word pieces: counting never truncates
     texts = [*sample_texts, long, ""]
     assert onnx_encoder.count_tokens_batch(texts) == embedder.count_tokens_batch(texts)
     assert onnx_encoder.count_tokens(long) > onnx_encoder.max_tokens == embedder.max_tokens == 256
 
 
-def test_both_encoders_satisfy_the_protocols(onnx_encoder, embedder):
+def test_both_encoders_satisfy_the_protocols(onnx_encoder, torch_fp32, embedder):
+    for enc in (onnx_encoder, torch_fp32, embedder):
+        assert isinstance(enc, TokenCounter) and isinstance(enc, QueryEncoder) and isinstance(enc, DocumentEncoder)
+    # The default document encoder (RAG_EMBED_QUANTIZATION=auto) makes int8-all vectors, a family of its own.
+    assert embedder.identity.family == FAMILY_INT8_ALL and embedder.identity.compat_key != torch_fp32.identity.compat_key
+    embedder = torch_fp32
     for enc in (onnx_encoder, embedder):
         assert isinstance(enc, TokenCounter) and isinstance(enc, QueryEncoder) and isinstance(enc, DocumentEncoder)
     # One vector family: a collection built by either may be queried by the other, with one cache.
@@ -69,17 +75,20 @@ def test_both_encoders_satisfy_the_protocols(onnx_encoder, embedder):
 
 
 def test_factory_uses_onnx_for_questions_when_exported(onnx_encoder_dir, tmp_path):
-    exported = Settings(encoder_dir=onnx_encoder_dir)
+    exported = Settings(encoder_dir=onnx_encoder_dir, embed_quantization="none")  # the fp family
     assert isinstance(make_encoder(exported, "query"), OnnxEncoder)
     assert isinstance(make_encoder(exported.model_copy(update={"embed_backend": "torch"}), "query"), TorchEncoder)
     # Not exported (yet): questions still work, through torch.
-    assert isinstance(make_encoder(Settings(encoder_dir=tmp_path / "none"), "query"), TorchEncoder)
-    # Indexing defaults to torch (bulk bf16 where the CPU has it).
+    none = Settings(encoder_dir=tmp_path / "none", embed_quantization="none")
+    assert isinstance(make_encoder(none, "query"), TorchEncoder)
+    # fp indexing is torch (bulk bf16 where the CPU has it); the default (auto) indexes with int8-all ONNX.
     assert isinstance(make_encoder(exported, "document"), TorchEncoder)
+    default = make_encoder(Settings(encoder_dir=onnx_encoder_dir), "document")
+    assert isinstance(default, OnnxEncoder) and default.identity.family == FAMILY_INT8_ALL
 
 
 def test_server_measures_both_backends_and_keeps_the_faster(onnx_encoder_dir):
-    enc = make_encoder(Settings(encoder_dir=onnx_encoder_dir), "server")
+    enc = make_encoder(Settings(encoder_dir=onnx_encoder_dir, embed_quantization="none"), "server")  # fp: torch is a candidate
     assert enc.wait(timeout=120)
     report = enc.report
     assert report["measured"] is True, report
@@ -135,7 +144,11 @@ def test_int8_is_its_own_vector_family(onnx_encoder_dir, torch_fp32: TorchEncode
     enc = make_encoder(settings, "document")
     assert isinstance(enc, OnnxEncoder) and enc.identity.family == family
     texts = sample_texts[-60:]
-    cos = np.sum(enc.encode(texts) * torch_fp32.encode(texts), axis=1)
+    bulk = enc.encode(texts)
+    cos = np.sum(bulk * torch_fp32.encode(texts), axis=1)
+    # One text per run: a vector never depends on the other texts of an indexing batch (dynamic
+    # quantisation scales by the run's range), so a stored sentence equals the same text as a question.
+    assert np.array_equal(bulk, np.stack([enc.encode_query(t) for t in texts]))
     # measured on sample sentences: int8 min 0.993, int8-all lower; quality is measured on SciFact (README)
     assert cos.min() >= min_cos
     docs = tmp_path / "docs"
@@ -154,6 +167,9 @@ def test_int8_is_its_own_vector_family(onnx_encoder_dir, torch_fp32: TorchEncode
         assert np.allclose(server.encode_query("tea harvest"), enc.encode_query("tea harvest"), atol=1e-6)
     with pytest.raises(IncompatibleIndex, match="int8"):
         index_paths([docs], settings.model_copy(update={"embed_quantization": "none"}))
+    (docs / "b.md").write_text("# Rice\n\nThe rice harvest reached 12 tonnes.\n")
+    report = index_paths([docs], settings.model_copy(update={"embed_quantization": "auto"}))  # auto: the collection's own
+    assert report.documents_added == 1 and report.manifest.encoder_family == family
     other = "int8" if quantization == "int8-all" else "int8-all"  # the two int8 families never mix either
     with pytest.raises(IncompatibleIndex, match=other):
         index_paths([docs], settings.model_copy(update={"embed_quantization": other}))

@@ -99,9 +99,12 @@ def test_trained_model_is_a_collection_model_on_both_query_paths(tmp_path, monke
     assert (model / "config.json").is_file() and any(model.glob("model.safetensors"))
 
     monkeypatch.setenv("RAG_EMBEDDING_MODEL", str(model))
+    # the fp family, so that the ONNX query vectors can be compared with the tuned torch weights to 0.999
+    # (int8-all, the default, is further from fp32 than the tuning moved the weights)
+    monkeypatch.setenv("RAG_EMBED_QUANTIZATION", "none")
     run = CliRunner().invoke(app, ["eval", "--dataset", "beir", "--path", str(data), "--split", str(split),
                                    "--index-dir", str(tmp_path / "idx"), "--output", str(tmp_path / "out"),
-                                   "--no-progress"], env={"RAG_EMBEDDING_MODEL": str(model)})
+                                   "--no-progress"], env={"RAG_EMBEDDING_MODEL": str(model), "RAG_EMBED_QUANTIZATION": "none"})
     assert run.exit_code == 0, run.output
     coll = tmp_path / "idx" / "eval-beir-mini-mmini-ft"  # its own collection: the base model's is untouched
     manifest = json.loads((coll / "manifest.json").read_text())
@@ -114,7 +117,7 @@ def test_trained_model_is_a_collection_model_on_both_query_paths(tmp_path, monke
     from rag.settings import Settings
     from rag.store.manifest import load_manifest
 
-    settings = Settings(index_dir=tmp_path / "idx", embed_backend="onnx")
+    settings = Settings(index_dir=tmp_path / "idx", embed_backend="onnx", embed_quantization="none")
     onnx = make_encoder(settings, "query", load_manifest(coll / "manifest.json"))
     assert onnx.identity.backend == "onnx" and onnx.identity.model == str(model)
     texts = ["Vitamin D deficiency raises the risk of fractures.", "ALDH1 expression marks breast cancer stem cells."]
