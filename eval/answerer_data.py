@@ -127,7 +127,11 @@ def collect(settings: Settings, embedder: Embedder, seeds_path: Path | None, squ
         for q in evalset.questions[:squad_limit]:
             hits = sretriever.search(q.text).hits
             cands = extractor.candidates(q.text, hits, slookup, ssnap.sentences)
-            ctx = next(iter(q.relevant), None) or (hits[0].passage.doc_id if hits else q.qid)
+            # An unanswerable question names no paragraph: its group is its top hit's paragraph, by the dataset's
+            # own context id (the product doc id depends on where the index lives, and with it the folds:
+            # the same pool scored objective 0.691 in one index folder and 0.671 in another)
+            top = hits[0].passage.doc_id if hits else None
+            ctx = next(iter(q.relevant), None) or (min(prepared.ids_of.get(top) or (top,)) if top else q.qid)
             cases.append(Case("squad2", q, f"squad:{ctx}", hits, cands, _label_squad(cands, q, doc_of_context), slookup))
         log(f"  squad2: {len(evalset.questions[:squad_limit])} questions")
     if rgb_path is not None:

@@ -2,7 +2,9 @@
 
 Kinds: person, date, number, place, org (None when the wording does not say). The detector reads
 the question's wording only; the matcher looks for an instance of that kind in the sentence that
-the question does not already state (a sentence repeating the question's own date answers nothing).
+the question does not already state (a sentence repeating the question's own date answers nothing); for
+a count or an amount ("how many", "how much", "what is the fee") only a quantity counts, never a year, a
+day of a month or a clock time.
 Both are features of the evidence model (`rag.answer.features`), not decisions on their own.
 """
 
@@ -14,6 +16,9 @@ from rag.cite.terms import COMMON_WORDS, extract_months, extract_numbers
 
 KINDS = ("person", "date", "number", "place", "org")
 
+# "What is the tuition fee", "what starting salary": an amount of money (a number question)
+_AMOUNT = r"\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)? (?:fees?|prices?|costs?|salar(?:y|ies)|wages?|budget|rent)\b"
+
 # A word between "which/what" and the noun, but not an auxiliary: "what did the ministry unveil" asks
 # for a thing, "which two ministries" for an organisation.
 _GAP = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|should)\b)\w+ )"
@@ -21,7 +26,7 @@ _GAP = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|
 _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(
         r"\bhow (many|much|long|old|large|big|far|often)\b|\bwhat (percentage|percent|number|share|amount|proportion)\b"
-        r"|\bby how much\b", re.I)),
+        r"|\bby how much\b|" + _AMOUNT, re.I)),
     ("date", re.compile(
         r"\bwhen\b|\b(what|which|in what|on what) (year|years|date|dates|day|days|month|period|time|decade|century)\b"
         r"|\bon which dates?\b", re.I)),
@@ -55,6 +60,37 @@ _PLACE_WORDS = frozenset("road street avenue district city province county villa
 _CAP_RUN = re.compile(r"(?:[A-Z][\w'’\-]*)(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’\-]*)*")
 _WORD = re.compile(r"[^\W_][\w'’\-]*")
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+# "How many / how much / what share": the answer is a count or an amount, never a year, a day of a month or
+# a clock time ("opened on 3 March 2024" holds no count of books; "holds 48,000 books" does).
+_COUNT_QUESTION = re.compile(
+    r"\bhow (?:many|much)\b|\bwhat (?:percentage|percent|number|share|amount|proportion)\b|\bby how much\b|"
+    + _AMOUNT, re.I)
+_MONTH_NAMES = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
+                r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_DATE_OR_TIME = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_NAMES}(?!\w)|\b{_MONTH_NAMES}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
+    r"|\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\b\.?)?(?!\d)|\b\d{1,2}\.\d{2}\s*[ap]\.?m\b\.?"  # 9:00, 21:00, 8.30 am
+    r"|(?<![\d,.])(?:1[5-9]\d\d|20\d\d)(?!\d|,\d|\.\d)|\b\d{4}-\d{2}-\d{2}\b"  # a year (not 2,000 or 2022.5)
+    r"|\b\d{1,2}(?:st|nd|rd|th)\b")
+NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty
+    hundred hundreds thousand thousands million millions billion billions dozen dozens half""".split())
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(sorted(NUMBER_WORDS)) + r")\b", re.I)
+
+
+def asks_count(question: str) -> bool:
+    """Does the question ask for a count or an amount ("how many", "how much", "what share")?"""
+    return bool(_COUNT_QUESTION.search(question))
+
+
+def without_dates(text: str) -> str:
+    """The text with its years, days of a month and clock times blanked out (same length)."""
+    return _DATE_OR_TIME.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def quantities(text: str) -> set[str]:
+    """Numbers that count or measure (normalised as extract_numbers does), and number words."""
+    plain = without_dates(text)
+    return extract_numbers(plain) | {m.group(0).casefold() for m in _NUMBER_WORD.finditer(plain)}
 
 
 def answer_kind(question: str) -> str | None:
@@ -82,6 +118,8 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
     if kind is None:
         return False
     if kind == "number":
+        if asks_count(question):
+            return bool(quantities(sentence) - quantities(question))
         return bool(extract_numbers(sentence) - extract_numbers(question)) or bool(
             re.search(r"\b(two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|half)\b", sentence, re.I))
     if kind == "date":

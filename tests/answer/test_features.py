@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.answer.answer_type import answer_kind, holds_kind
+from rag.answer.answer_type import answer_kind, holds_kind, quantities, without_dates
 from rag.answer.citations import SentenceSpan
 from rag.answer.features import FEATURES, QUESTION_FEATURES, FeatureExtractor, TermAnalyzer, question_features
 from rag.models import Hit, Passage
@@ -22,6 +22,9 @@ from rag.models import Hit, Passage
     ("In which city did the delegation stay?", "place"),
     ("Which ministry signed the agreement?", "org"),
     ("What did the ministry unveil?", None),
+    ("What is the tuition fee for the home economics program?", "number"),  # an amount of money
+    ("What starting salary do the graduates earn?", "number"),
+    ("What does Yangpu aim to become with respect to the cost of doing business?", None),
 ])
 def test_answer_kind(question, kind):
     assert answer_kind(question) == kind
@@ -35,6 +38,13 @@ def test_answer_kind(question, kind):
     ("How many stores opened?", "Shanghai opened 1,215 new stores.", True),
     ("How many stores opened?", "Shanghai opened new stores.", False),
     ("Which ministry signed?", "The Ministry of Industry and Information Technology signed it.", True),
+    # a count is never a year, a day of a month or a clock time
+    ("How many books does the library hold?", "Qingpu District opened the library on 3 March 2024.", False),
+    ("How many books does the library hold?", "It opened on June 20th at 9:00 pm.", False),
+    ("How many books does the library hold?", "The library holds 48,000 books and is open until 21:00.", True),
+    ("How many flagship stores has JD opened?", "It is one of the four flagship stores opened by JD in 2023.", True),
+    ("What is the tuition fee?", "The program was launched in 2021.", False),
+    ("How long did the exhibition last in 2019?", "It ran from 2018 to 2020.", True),  # a span of years may answer
 ])
 def test_holds_kind(question, sentence, holds):
     assert holds_kind(answer_kind(question), sentence, question) is holds
@@ -119,3 +129,11 @@ def test_question_features_read_the_best_candidate():
     assert q["top_logit"] == pytest.approx(np.log(0.8 / 0.2)) and q["margin"] == pytest.approx(2 * np.log(4))
     assert q["keys_nowhere"] == 1.0 and q["top_focus_in"] == c.x[1, FEATURES.index("focus_in")]
     assert question_features(c.x[:0], np.zeros(0)).shape == (len(QUESTION_FEATURES),)
+
+
+def test_quantities_leave_out_dates_and_times():
+    assert quantities("On March 3, 1,215 new stores opened; 3.5% more than in 2022, at 9:00 am.") == {"1215", "3.5%"}
+    assert quantities("Two ministries signed it on 20th June.") == {"two"}
+    assert quantities("A ticket costs 12.50 yuan from 8.30 am.") == {"12.5"}
+    text = "Opened on 3 March 2024 at 21:00."
+    assert len(without_dates(text)) == len(text) and not any(ch.isdigit() for ch in without_dates(text))

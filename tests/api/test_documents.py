@@ -38,6 +38,7 @@ def test_upload_json_text_then_ask_then_delete(client, api_settings):
     a = client.post("/v1/ask", json={"question": "How many books does the Zhujiajiao Lantern Library hold?"}).json()
     assert not a["refused"]
     assert any(c["doc_id"] == doc_id for c in a["citations"]), "the answer cites the uploaded document"
+    assert "48,000" in a["answer"], a["answer"]  # the sentence with the count, not the one repeating the names
 
     again = client.post("/v1/documents", json={"title": "Lantern Library opens", "text": NOTE, "date": "2024-03-03"})
     assert again.status_code == 201 and again.json()["documents_added"] == 0  # same text: nothing to do
