@@ -233,11 +233,16 @@ def rows_of(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _cell(text: object) -> str:
+    """A Markdown table cell: encoder compat keys hold '|' (model|family), which would split the row."""
+    return str(text).replace("|", "\\|")
+
+
 def markdown(r: dict[str, Any]) -> str:
     head = (f"load average at start {r['load_at_start'][0]:.2f}, at end {r['load_at_end'][0]:.2f}; "
             f"{os.cpu_count()} cores; {cpu_name()}; the run took {r.get('run_s', 0):.0f} s")
     lines = [head, "", "| measure | target | measured |", "|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows_of(r)]
+    lines += [f"| {_cell(a)} | {_cell(b)} | {_cell(c)} |" for a, b, c in rows_of(r)]
     return "\n".join(lines) + "\n"
 
 
