@@ -80,14 +80,16 @@ def index(
     )
     if m is None or m.chunks == 0:
         fail("Nothing was indexed: no readable documents in the given paths.", code=2)
-    _export_query_encoder(settings, m.model)
+    _export_query_encoder(settings, m.model, m.encoder_family)
 
 
-def _export_query_encoder(settings: Settings, model: str) -> None:
-    """Once per model: the ONNX file that lets `rag ask` / `rag search` start without torch."""
+def _export_query_encoder(settings: Settings, model: str, family: str) -> None:
+    """Once per model: the fp32 ONNX file that lets `rag ask` / `rag search` on an fp collection start
+    without torch (an int8 collection's questions use the int8 file its indexing already made)."""
     from rag.embed.factory import encoder_dir, ensure_exported, has_onnx
+    from rag.embed.protocols import QUANTIZED_FAMILIES
 
-    if settings.embed_backend == "torch" or has_onnx(settings, model, "fp32"):
+    if family in QUANTIZED_FAMILIES or settings.embed_backend == "torch" or has_onnx(settings, model, "fp32"):
         return
     try:
         path = ensure_exported(settings, model)
