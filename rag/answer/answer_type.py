@@ -11,6 +11,7 @@ Both are features of the evidence model (`rag.answer.features`), not decisions o
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.cite.terms import COMMON_WORDS, extract_months, extract_numbers
 
@@ -74,7 +75,7 @@ _DATE_OR_TIME = re.compile(
     r"|\b\d{1,2}(?:st|nd|rd|th)\b")
 NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty
     hundred hundreds thousand thousands million millions billion billions dozen dozens half""".split())
-_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(sorted(NUMBER_WORDS)) + r")\b", re.I)
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def asks_count(question: str) -> bool:
@@ -87,10 +88,13 @@ def without_dates(text: str) -> str:
     return _DATE_OR_TIME.sub(lambda m: " " * len(m.group(0)), text)
 
 
-def quantities(text: str) -> set[str]:
+@lru_cache(maxsize=1024)  # a question's and its candidates' quantities are asked for several times per question
+def quantities(text: str) -> frozenset[str]:
     """Numbers that count or measure (normalised as extract_numbers does), and number words."""
-    plain = without_dates(text)
-    return extract_numbers(plain) | {m.group(0).casefold() for m in _NUMBER_WORD.finditer(plain)}
+    words = {w for w in _LETTERS.findall(text.casefold()) if w in NUMBER_WORDS}
+    if not any(ch.isdigit() for ch in text):
+        return frozenset(words)
+    return frozenset(extract_numbers(without_dates(text)) | words)
 
 
 def answer_kind(question: str) -> str | None:
