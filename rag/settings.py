@@ -41,8 +41,9 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(64, ge=1, description="Chunks per encode() batch")
     embed_batch_tokens: int = Field(
-        1536, ge=1, description="ONNX bulk encoding: at most this many padded word pieces per batch (rows x longest), "
-        "so long inputs go in smaller batches that stay in cache (README, issue 11)"
+        1536, ge=1, description="ONNX fp32 bulk encoding: at most this many padded word pieces per batch (rows x "
+        "longest), so long inputs go in smaller batches that stay in cache; int8 families run one text at a time "
+        "(README, issue 11)"
     )
     device: str = Field("cpu", description="torch device for the embedding model")
     embed_precision: str = Field(
@@ -60,8 +61,8 @@ class Settings(BaseSettings):
         description="auto | none | int8 | int8-all: the vector family of a NEW collection (an existing one keeps its "
         "own under auto; naming another is refused). auto = int8-all. none = fp (torch bf16/fp32, ONNX fp32 for "
         "questions). int8 = a dynamically quantised ONNX model (FFN down-projections kept fp32); int8-all = every "
-        "weight MatMul int8: 1.7x faster to index than none, same SciFact nDCG@10 and sample answers (README, "
-        "issue 11). Each family is queried with the same model, never mixed",
+        "weight MatMul int8: 1.7x faster to index than none, same SciFact nDCG@10, answers within 1-3 of 250 "
+        "(README, issue 11). Each family is queried with the same model, never mixed",
     )
     onnx_threads: int | None = Field(None, ge=1, description="ONNX Runtime intra-op threads; unset = min(cores, 4)")
     onnx_bulk_sessions: int | None = Field(

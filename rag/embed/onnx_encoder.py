@@ -86,7 +86,8 @@ class OnnxEncoder:
         )
         # Bulk encoding (indexing) runs this many single-threaded sessions side by side, one batch
         # each, instead of one session splitting every op over the threads: ops on a batch of a few
-        # thousand word pieces are too small to split well (1.06x faster on SciFact chunks, 2 cores).
+        # thousand word pieces are too small to split well (README, issue 11: 0.905x the time with
+        # 1,536-word-piece batches on SciFact chunks, 2 cores).
         self._bulk_n = 1 if spinning else (bulk_sessions or self._threads)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dim: int = int(self._run([[101, 102]])[0].shape[-1])
@@ -153,14 +154,14 @@ class OnnxEncoder:
         # range, so a batch would make a text's vector depend on its neighbours; alone, a text gets
         # the same vector as when it is a question (encode_query), and with no padding and activations
         # in cache it is also faster (SciFact chunks 0.92x the time of 1,536-word-piece batches).
-        rows = 1 if self.identity.family in QUANTIZED_FAMILIES else self.batch_size
-        batches = [[order[j] for j in part] for part in token_batches([len(enc[i]) for i in order], rows, self.batch_tokens)]
+        max_rows = 1 if self.identity.family in QUANTIZED_FAMILIES else self.batch_size
+        batches = [[order[j] for j in part] for part in token_batches([len(enc[i]) for i in order], max_rows, self.batch_tokens)]
         if self._bulk_n == 1 or len(batches) == 1:
             for rows in batches:
                 out[rows] = self._run([enc[i] for i in rows])
             return out
         # Each worker takes the next batch (longest first, so the pool finishes together); the
-        # batches are the same as one session's, so the vectors are too (int8 scales are per batch).
+        # batches are the same as one session's, so the vectors are too.
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
         from queue import Empty, SimpleQueue  # noqa: PLC0415
 
