@@ -33,6 +33,10 @@ class SentenceSpan:
     start: int
     end: int
     text: str
+    # It begins a line of its article (at a line break or at the article's start). Only such a sentence can
+    # be a heading: "2. The method ... Postal Code: 200003" inside a paragraph ends without a full stop and is
+    # mostly names, yet it is no heading.
+    line_start: bool = True
 
 
 def passage_offset(hit: Hit, article: Article) -> int | None:
@@ -66,7 +70,9 @@ def passage_sentences(hits: list[Hit], articles: ArticleLookup) -> list[Sentence
             if key in seen:
                 continue
             seen.add(key)
-            out.append(SentenceSpan(i, hit.passage.doc_id, base + s, base + e, article.text[base + s : base + e]))
+            a = base + s
+            out.append(SentenceSpan(i, hit.passage.doc_id, a, base + e, article.text[a : base + e],
+                                    line_start=a == 0 or article.text[a - 1] in "\n\r\f\v\u2028\u2029"))
     return out
 
 

@@ -197,8 +197,8 @@ class ExtractiveComposer:
                 and holds_kind(kind, lead_clause(span.text), question + said)):
             # "Who presided ...?" on "Gong Zheng, mayor, presided over ...": the answer is the subject, keep it
             windows = [w for w in windows if w[0] == 0] or windows
-        pieces = [SentenceSpan(span.hit_index, span.doc_id, span.start + s, span.start + e, span.text[s:e])
-                  for s, e in windows]
+        pieces = [SentenceSpan(span.hit_index, span.doc_id, span.start + s, span.start + e, span.text[s:e],
+                               line_start=span.line_start and s == 0) for s, e in windows]
         stored = None if vector is None else {(p.doc_id, p.start, p.end): vector for p in pieces}
         cands = self.scorer.extractor.featurize(question, pieces, hits, stored, query_vector)
         ev = self.scorer.score_candidates(question, cands)

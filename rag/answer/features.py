@@ -16,7 +16,7 @@ One row per candidate sentence (exact article span, de-duplicated across overlap
   rank_recip, hit_dense 1/(1+passage rank); the passage's dense score
   position, first       sentence position in its passage (0 = first); first sentence of the article
   log_words, short      log(1+words); fewer than SHORT_WORDS words
-  heading               looks like a heading: no closing punctuation and mostly capitalised words
+  heading               looks like a heading: begins a line, no closing punctuation, mostly capitalised words
   novelty               share of the sentence's terms that are not in the question
   kind_lead             the asked-for kind is in the sentence's lead (its subject: "Xue Kan, Secretary ..., chaired")
   cos_rank, cover_rank, cos_z   1/(1+rank) of the cosine and the coverage among the question's candidates; cosine z-score
@@ -269,7 +269,7 @@ class FeatureExtractor:
                 "rank_recip": 1.0 / (1 + s.hit_index), "hit_dense": hit.dense_score or 0.0,
                 "position": pos / max(counts[s.hit_index] - 1, 1), "first": float(s.start == 0),
                 "log_words": math.log1p(words), "short": float(words < SHORT_WORDS),
-                "heading": float(_heading_like(s.text)),
+                "heading": float(s.line_start and _heading_like(s.text)),
                 "novelty": len(s_terms[i] - q_terms) / max(len(s_terms[i]), 1),
                 "cos_rank": 1.0 / (1 + cos_rank[i]), "cover_rank": 1.0 / (1 + cover_rank[i]), "cos_z": cos_z[i],
                 "focus_in": focus_in[i], "focus_nowhere": focus_nowhere, "typed_cover": typed_cover[i],

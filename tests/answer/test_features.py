@@ -137,3 +137,20 @@ def test_quantities_leave_out_dates_and_times():
     assert quantities("A ticket costs 12.50 yuan from 8.30 am.") == {"12.5"}
     text = "Opened on 3 March 2024 at 21:00."
     assert len(without_dates(text)) == len(text) and not any(ch.isdigit() for ch in without_dates(text))
+
+
+def test_only_a_sentence_that_begins_a_line_can_be_a_heading():
+    """A notice item inside a paragraph ends without a full stop and is mostly names, yet it is no heading
+    (it holds the postal code a question asks for); the title line above it is one."""
+    from rag.answer.citations import passage_sentences
+    from rag.models import Article
+
+    text = ("Draft Regulations on Data Trading in Pudong New Area\n\n"
+            "The Standing Committee reviewed the draft. 2. The method is to send a letter to the Legislative "
+            "Affairs Office of the Standing Committee, No. 200 People's Avenue, Shanghai; Postal Code: 200003")
+    art = Article(source="notice.txt", text=text)
+    hit = Hit(passage=Passage(chunk_id="c", doc_id=art.doc_id, text=text, start=0, end=len(text)), score=1.0)
+    spans = passage_sentences([hit], lambda _: art)
+    assert [s.line_start for s in spans] == [True, True, False]
+    c = FeatureExtractor(FakeEncoder()).featurize("What is the postal code for sending opinions?", spans, [hit])
+    assert c.x[:, FEATURES.index("heading")].tolist() == [1.0, 0.0, 0.0]
