@@ -45,6 +45,11 @@ def test_answer_kind(question, kind):
     ("How many flagship stores has JD opened?", "It is one of the four flagship stores opened by JD in 2023.", True),
     ("What is the tuition fee?", "The program was launched in 2021.", False),
     ("How long did the exhibition last in 2019?", "It ran from 2018 to 2020.", True),  # a span of years may answer
+    # a year before 1500 and a clock time are dates; a count with a thousands comma is not a year
+    ("When did the calendar become official?", "It was disseminated in 1281 as the official calendar.", True),
+    ("At what time of day did the students finish?", "The students finished at 9:00 pm.", True),
+    ("When did the stores open?", "Shanghai opened 1,215 new stores.", False),
+    ("When did classes start in 1281?", "Classes started in 1281.", False),
 ])
 def test_holds_kind(question, sentence, holds):
     assert holds_kind(answer_kind(question), sentence, question) is holds
