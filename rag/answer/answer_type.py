@@ -74,8 +74,12 @@ _COUNT_QUESTION = re.compile(
     + _AMOUNT, re.I)
 _MONTH_NAMES = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
                 r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+# A day range ("from July 17 to 18", "14-18 January") is dates throughout: its second day is no count.
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DAY_RANGE = rf"(?:{_DAY}\s*(?:-|–|to)\s*)?"
 _DATE_OR_TIME = re.compile(
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_NAMES}(?!\w)|\b{_MONTH_NAMES}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
+    rf"\b{_DAY_RANGE}{_DAY}\s+(?:of\s+)?{_MONTH_NAMES}(?!\w)"
+    rf"|\b{_MONTH_NAMES}\s+{_DAY}(?:\s*(?:-|–|to)\s*{_DAY})?\b"
     r"|\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\b\.?)?(?!\d)|\b\d{1,2}\.\d{2}\s*[ap]\.?m\b\.?"  # 9:00, 21:00, 8.30 am
     r"|(?<![\d,.])(?:1[5-9]\d\d|20\d\d)(?!\d|,\d|\.\d)|\b\d{4}-\d{2}-\d{2}\b"  # a year (not 2,000 or 2022.5)
     r"|\b\d{1,2}(?:st|nd|rd|th)\b")

@@ -50,6 +50,9 @@ def test_answer_kind(question, kind):
     ("At what time of day did the students finish?", "The students finished at 9:00 pm.", True),
     ("When did the stores open?", "Shanghai opened 1,215 new stores.", False),
     ("When did classes start in 1281?", "Classes started in 1281.", False),
+    # the second day of a day range is a date, not a count
+    ("How many aid projects did Shanghai sign?", "From July 17 to 18, Chen Jining led the delegation.", False),
+    ("How many students graduated?", "On June 20th and 21st the defence was held; 95 students graduated.", True),
 ])
 def test_holds_kind(question, sentence, holds):
     assert holds_kind(answer_kind(question), sentence, question) is holds
