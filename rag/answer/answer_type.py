@@ -4,7 +4,7 @@ Kinds: person, date, number, place, org (None when the wording does not say). Th
 the question's wording only; the matcher looks for an instance of that kind in the sentence that
 the question does not already state (a sentence repeating the question's own date answers nothing); for
 a count or an amount ("how many", "how much", "what is the fee") only a quantity counts, never a year, a
-day of a month or a clock time.
+day of a month or a clock time; "how long" is also held by a duration without a digit ("after a year").
 Both are features of the evidence model (`rag.answer.features`), not decisions on their own.
 """
 
@@ -86,6 +86,11 @@ _DATE_OR_TIME = re.compile(
 NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty
     hundred hundreds thousand thousands million millions billion billions dozen dozens half""".split())
 _LETTERS = re.compile(r"[^\W\d_]+")
+# "How long ...?" asks for a duration, which need not hold a digit: "after a year of practice", "for many years".
+_HOW_LONG = re.compile(r"\bhow long\b", re.I)
+_DURATION = re.compile(
+    r"\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|many|few|\d[\d,.]*)\s+(?:\w+\s+)?"
+    r"(?:years?|months?|weeks?|days?|hours?|minutes?|decades?|centur(?:y|ies))\b", re.I)
 
 
 def asks_count(question: str) -> bool:
@@ -140,6 +145,9 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
     if kind == "number":
         if asks_count(question):
             return bool(quantities(sentence) - quantities(question))
+        if _HOW_LONG.search(question) and any(m.group(0).casefold() not in question.casefold()
+                                               for m in _DURATION.finditer(sentence)):
+            return True
         return bool(extract_numbers(sentence) - extract_numbers(question)) or bool(
             re.search(r"\b(two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|half)\b", sentence, re.I))
     if kind == "date":

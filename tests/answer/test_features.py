@@ -53,6 +53,10 @@ def test_answer_kind(question, kind):
     # the second day of a day range is a date, not a count
     ("How many aid projects did Shanghai sign?", "From July 17 to 18, Chen Jining led the delegation.", False),
     ("How many students graduated?", "On June 20th and 21st the defence was held; 95 students graduated.", True),
+    # a duration answers "how long" without a digit, unless the question states it already
+    ("How long had the platform been in practice?", "After a year of practice, the platform helped.", True),
+    ("How long has smart elderly care been practiced?", "It has been practiced for many years.", True),
+    ("How long did it run after a year of planning?", "It opened after a year of planning.", False),
 ])
 def test_holds_kind(question, sentence, holds):
     assert holds_kind(answer_kind(question), sentence, question) is holds
