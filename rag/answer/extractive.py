@@ -25,7 +25,7 @@ import numpy as np
 
 from rag.answer.citations import ArticleLookup, SentenceSpan
 from rag.answer.answer_type import answer_kind, holds_kind
-from rag.answer.features import FEATURES, Candidates, lead_clause
+from rag.answer.features import FEATURES, Candidates, lead_span
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
 from rag.models import AnswerDiagnostics, Hit
 
@@ -193,10 +193,11 @@ class ExtractiveComposer:
         # the echo scores as well as one that goes on to the answer (measured: see the constants).
         windows = maximal_windows(windows)
         kind = answer_kind(question)
+        lead_start, lead_end = lead_span(span.text)
         if (kind in SUBJECT_KINDS and asks_subject(question)
-                and holds_kind(kind, lead_clause(span.text), question + said)):
+                and holds_kind(kind, span.text[lead_start:lead_end], question + said)):
             # "Who presided ...?" on "Gong Zheng, mayor, presided over ...": the answer is the subject, keep it
-            windows = [w for w in windows if w[0] == 0] or windows
+            windows = [w for w in windows if w[0] <= lead_start < w[1]] or windows
         pieces = [SentenceSpan(span.hit_index, span.doc_id, span.start + s, span.start + e, span.text[s:e],
                                line_start=span.line_start and s == 0) for s, e in windows]
         stored = None if vector is None else {(p.doc_id, p.start, p.end): vector for p in pieces}

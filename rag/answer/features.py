@@ -18,7 +18,8 @@ One row per candidate sentence (exact article span, de-duplicated across overlap
   log_words, short      log(1+words); fewer than SHORT_WORDS words
   heading               looks like a heading: begins a line, no closing punctuation, mostly capitalised words
   novelty               share of the sentence's terms that are not in the question
-  kind_lead             the asked-for kind is in the sentence's lead (its subject: "Xue Kan, Secretary ..., chaired")
+  kind_lead             the asked-for kind is in the sentence's lead (its subject: "Xue Kan, Secretary ..., chaired";
+                        after an opening adverbial: "From July 17 to 18, Chen Jining, ..., led")
   cos_rank, cover_rank, cos_z   1/(1+rank) of the cosine and the coverage among the question's candidates; cosine z-score
   focus_in, focus_nowhere       share of the question's focus words ("how many *visitors*") in the sentence; in none
   typed_cover, typed_best       coverage counted only when the sentence holds the asked-for kind; its best (question-level)
@@ -147,10 +148,36 @@ class TermAnalyzer:
         return set(self.content_terms(text)) | {f"#{t}" for t in extract_key_terms(text)}
 
 
+# A sentence-opening adverbial ("From July 17 to 18,", "This morning,", "In 1961,", "However,") is not the
+# subject: the lead starts after it ("From July 17 to 18, Chen Jining, Secretary ..., led the delegation").
+_OPENER = re.compile(
+    r"(?:from|on|in|at|since|during|after|before|until|by|over|throughout|within|following|according to|under"
+    r"|as of|for example|recently|yesterday|today|tonight|currently|previously|earlier|later|meanwhile|however"
+    r"|moreover|furthermore|additionally|subsequently|afterwards|then|now|finally|also|again|in addition"
+    r"|(?:this|last|next|that)\s+(?:morning|afternoon|evening|night|week|month|year|spring|summer|autumn|winter))\b",
+    re.I)
+MAX_OPENERS = 2  # "At 9:00 pm on June 20th, ..." is one; two in a row is already rare
+
+
+def lead_span(text: str) -> tuple[int, int]:
+    """Where the sentence's lead (its subject) lies: up to the next comma, at most LEAD_WORDS words, after
+    at most MAX_OPENERS opening adverbials ending in a comma."""
+    start = 0
+    for _ in range(MAX_OPENERS):
+        comma = text.find(",", start)
+        if comma < 0 or not _OPENER.match(text, start) or not text[comma + 1:].strip():
+            break
+        start = comma + 1 + (len(text[comma + 1:]) - len(text[comma + 1:].lstrip()))
+    comma = text.find(",", start)
+    end = comma if comma >= 0 else len(text)
+    words = list(re.finditer(r"\S+", text[start:end]))[:LEAD_WORDS]
+    return start, start + (words[-1].end() if words else 0)
+
+
 def lead_clause(text: str) -> str:
-    """The sentence's lead: up to the first comma, or its first LEAD_WORDS words."""
-    head = text.split(",", 1)[0]
-    return " ".join(head.split()[:LEAD_WORDS])
+    """The sentence's lead: its subject, up to the next comma or LEAD_WORDS words, after any opening adverbial."""
+    a, b = lead_span(text)
+    return text[a:b]
 
 
 def _heading_like(text: str) -> bool:

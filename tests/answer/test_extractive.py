@@ -130,3 +130,12 @@ def test_long_sentence_cut_keeps_the_answer(answerer, snapshot, embedder, sample
     lead = ans.citations[0]
     assert_citation_exact(lead, snapshot.article(lead.doc_id))
     assert len(lead.quote.split()) <= 45
+
+
+def test_cut_keeps_the_subject_after_an_opening_adverbial(answerer, snapshot, embedder, sample_settings):
+    """"From July 17 to 18, Chen Jining, Secretary ..., led the Shanghai delegation, ...": the subject follows
+    the date; the cut used to start at "Secretary of the CPC ..." and drop the name the question asks for."""
+    q = "Who led the May 2024 consumption research, and who led the Shanghai delegation to Shigatse?"
+    ans = answerer.answer(q, retrieve(snapshot, embedder, sample_settings, q), snapshot.article)
+    led = [s.text for s in ans.sentences if "led the Shanghai delegation" in s.text]
+    assert led and all("Chen Jining" in t for t in led), ans.answer

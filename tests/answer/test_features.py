@@ -7,7 +7,7 @@ import pytest
 
 from rag.answer.answer_type import answer_kind, holds_kind, quantities, without_dates
 from rag.answer.citations import SentenceSpan
-from rag.answer.features import FEATURES, QUESTION_FEATURES, FeatureExtractor, TermAnalyzer, question_features
+from rag.answer.features import FEATURES, QUESTION_FEATURES, FeatureExtractor, TermAnalyzer, lead_clause, question_features
 from rag.models import Hit, Passage
 
 
@@ -166,3 +166,15 @@ def test_only_a_sentence_that_begins_a_line_can_be_a_heading():
     assert [s.line_start for s in spans] == [True, True, False]
     c = FeatureExtractor(FakeEncoder()).featurize("What is the postal code for sending opinions?", spans, [hit])
     assert c.x[:, FEATURES.index("heading")].tolist() == [1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize(("sentence", "lead"), [
+    ("Gong Zheng, Deputy Secretary and Mayor, presided over the meeting.", "Gong Zheng"),
+    # an opening adverbial is not the subject
+    ("From July 17 to 18, Chen Jining, Secretary of the CPC, led the delegation.", "Chen Jining"),
+    ("This morning, Chen Jining met with Ge Lihe.", "Chen Jining met with Ge Lihe."),
+    ("In 1961, Mao Zedong delivered several speeches.", "Mao Zedong delivered several speeches."),
+    ("This plan, adopted in 2020, aims high.", "This plan"),  # "this" + a noun is a subject
+])
+def test_lead_clause_is_the_subject(sentence, lead):
+    assert lead_clause(sentence) == lead
