@@ -1,7 +1,7 @@
 """What kind of answer a question asks for, and whether a sentence holds one.
 
 Kinds: person, date, number, place, org (None when the wording does not say). The detector reads
-the question's wording only; the matcher looks for an instance of that kind in the sentence that
+the question's wording at its own (first) wh-word; the matcher looks for an instance of that kind in the sentence that
 the question does not already state (a sentence repeating the question's own date answers nothing); for
 a count or an amount ("how many", "how much", "what is the fee") only a quantity counts, never a year, a
 day of a month or a clock time; "how long" is also held by a duration without a digit ("after a year").
@@ -118,10 +118,27 @@ def _dates(text: str) -> set[str]:
     return out | {"t" + re.sub(r"\s+", "", m.group(0).casefold()) for m in _CLOCK.finditer(text)}
 
 
+# The question's own question word: the first wh-word (with a preposition before it: "in which city", "by how
+# much"). A later one opens a relative clause and asks for nothing: "What post did he hold *when* he met ...?",
+# "What do the students *who* enrolled ... hold?" (both used to ask for a date / a person).
+_WH = re.compile(r"\b(?:who|whom|whose|when|where|which|what|how)\b", re.I)
+_PREPOSITION_BEFORE = re.compile(r"\b(?:in|on|at|by|from|to|for|of|during|until|till|since|through|with|after|before"
+                                 r"|under|between|among|into)\s+$", re.I)
+
+
 def answer_kind(question: str) -> str | None:
-    """person | date | number | place | org | None, from the question's wording (first match wins)."""
+    """person | date | number | place | org | None, from the wording at the question's first wh-word (first
+    pattern that matches there wins); a question without a wh-word is read whole."""
+    wh = _WH.search(question)
+    if wh is None:
+        for kind, pattern in _TYPE_PATTERNS:
+            if pattern.search(question):
+                return kind
+        return None
+    prep = _PREPOSITION_BEFORE.search(question, 0, wh.start())
+    starts = [wh.start()] if prep is None else [prep.start(), wh.start()]
     for kind, pattern in _TYPE_PATTERNS:
-        if pattern.search(question):
+        if any(pattern.match(question, i) for i in starts):
             return kind
     return None
 

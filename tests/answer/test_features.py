@@ -25,6 +25,12 @@ from rag.models import Hit, Passage
     ("What is the tuition fee for the home economics program?", "number"),  # an amount of money
     ("What starting salary do the graduates earn?", "number"),
     ("What does Yangpu aim to become with respect to the cost of doing business?", None),
+    # only the question's own (first) wh-word asks; a later one opens a relative clause
+    ("What post did Chen Jining hold when he met Ge Lihe?", None),
+    ("What do the students who enrolled out of personal interest already hold?", None),
+    ("According to the notice, when does public comment close?", "date"),
+    ("During what period could the public send opinions?", "date"),
+    ("Besides the mayor, who attended the meeting where the plan was approved?", "person"),
 ])
 def test_answer_kind(question, kind):
     assert answer_kind(question) == kind
