@@ -1,8 +1,8 @@
 """What kind of answer a question asks for, and whether a sentence holds one.
 
-Kinds: person, date, number, place, org (None when the wording does not say). The detector reads
-the question's wording at its own (first) wh-word; the matcher looks for an instance of that kind in the sentence that
-the question does not already state (a sentence repeating the question's own date answers nothing); for
+Kinds: person, date, number, place, org (None when the wording does not say). The detector reads the
+question's wording at its own (first) wh-word; the matcher looks for an instance of that kind in the sentence
+that the question does not already state (a sentence repeating the question's own date answers nothing); for
 a count or an amount ("how many", "how much", "what is the fee") only a quantity counts, never a year, a
 day of a month or a clock time; "how long" is also held by a duration without a digit ("after a year").
 Both are features of the evidence model (`rag.answer.features`), not decisions on their own.
