@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -37,7 +37,11 @@ def main() -> None:
             nonlocal answered
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if answered >= args.crash_after:
-                os.kill(os.getpid(), signal.SIGILL)
+                # Like an illegal instruction: this very thread takes SIGILL and the reply is never sent.
+                # (os.kill on the process let another thread take the signal while this one still
+                # replied "OK" now and then: the probe saw a working server and the test failed.)
+                signal.pthread_kill(threading.get_ident(), signal.SIGILL)
+                threading.Event().wait()  # never reached: the default action ends the process
             answered += 1
             self._json({"id": "x", "object": "chat.completion", "choices": [
                 {"index": 0, "message": {"role": "assistant", "content": "OK"}, "finish_reason": "stop"}]})
