@@ -50,7 +50,9 @@ _NOT_PERSON = frozenset(
     plan national people's people comrade mr mrs ms dr vice deputy secretary mayor chairman president director
     general central state standing executive board conference economic work meeting forum festival exhibition
     museum store hospital school college institute bank news daily new area zone park week day year report
-    action the a an in on of and for to with from by at""".split()
+    action the a an in on of and for to with from by at
+    king queen prince princess duke duchess earl lord lady sir saint pope emperor empress tsar czar sultan bishop
+    archbishop cardinal captain colonel governor senator premier professor""".split()
 )
 _ORG_WORDS = frozenset(
     """ministry committee department office government council party congress bureau commission association
@@ -58,7 +60,14 @@ _ORG_WORDS = frozenset(
     administration daily""".split()
 )
 _PLACE_WORDS = frozenset("road street avenue district city province county village town region river lake".split())
-_CAP_RUN = re.compile(r"(?:[A-Z][\w'’\-]*)(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’\-]*)*")
+# Capitalised: any upper-case letter ("Ögedei Khan", "José María Figueres"), not only A-Z; an initial
+# ("J. F. D. Shrewsbury") continues a run; "U.S." is no initial.
+_UPPER = "".join(re.escape(chr(c)) for c in range(0x41, 0x530) if chr(c).isupper())
+_CAP_WORD = rf"[{_UPPER}](?:\.(?=\s)|[\w'’\-]*)"
+# Lower-case particles inside a name ("Osama bin Laden", "Charles de Gaulle") continue a run too.
+_PARTICLE = r"(?:of|and|bin|ibn|van|von|de|da|di|del|della|der|den|du|la|le|al|el|y|dos|das)\s+"
+_CAP_RUN = re.compile(rf"(?<![\w.]){_CAP_WORD}(?:\s+(?:{_PARTICLE})?{_CAP_WORD})*")
+_INITIAL = re.compile(r"^\w\.$")
 _WORD = re.compile(r"[^\W_][\w'’\-]*")
 # A date a sentence states, for "when / what year / what time" questions: a year of 1000-2099 (not part of a
 # larger number: "1,215" is a count), a clock time. Years were 1500-2099 only, which missed "disseminated in
@@ -151,6 +160,31 @@ def _cap_runs(sentence: str) -> list[list[str]]:
     return out
 
 
+def _person_segments(tokens: list[str]) -> list[list[str]]:
+    """A run's candidate names: split at "and" ("Gong Zheng and Chen Jining"), each cut before "of" ("King
+    Ethelred II of England": the place is no part of the name)."""
+    out, seg = [], []
+    for t in [*tokens, "and"]:
+        if t == "and":
+            cut = seg.index("of") if "of" in seg else len(seg)
+            if cut:
+                out.append(seg[:cut])
+            seg = []
+        else:
+            seg.append(t)
+    return out
+
+
+def _is_person(tokens: list[str], q_words: set[str]) -> bool:
+    """2-3 name words once titles are dropped ("Comrade Yan Dong", "King Ethelred II"), or initials and a
+    surname ("J. F. D. Shrewsbury"); no organisation word; a name the question does not give."""
+    if any(t in _ORG_WORDS for t in tokens):
+        return False
+    initials = [t for t in tokens if _INITIAL.match(t)]
+    names = [t for t in tokens if t not in _NOT_PERSON and t not in COMMON_WORDS and not _INITIAL.match(t)]
+    return (2 <= len(names) <= 3 or (bool(initials) and bool(names))) and bool(set(names) - q_words)
+
+
 def _question_words(question: str) -> set[str]:
     return {w.casefold().removesuffix("'s") for w in _WORD.findall(question)}
 
@@ -174,10 +208,8 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
         new = [t for t in tokens if t not in q_words and t not in COMMON_WORDS]
         if not new:
             continue
-        if kind == "person":  # a run of 2-3 name words once titles are dropped ("Comrade Yan Dong")
-            names = [t for t in tokens if t not in _NOT_PERSON and t not in COMMON_WORDS]
-            if 2 <= len(names) <= 3 and not any(t in _ORG_WORDS for t in tokens) and set(names) - q_words:
-                return True
+        if kind == "person" and any(_is_person(name, q_words) for name in _person_segments(tokens)):
+            return True
         elif kind == "org":
             if any(t in _ORG_WORDS for t in tokens) and len(tokens) >= 2:
                 return True
