@@ -135,10 +135,18 @@ _PREPOSITION_BEFORE = re.compile(r"\b(?:in|on|at|by|from|to|for|of|during|until|
                                  r"|under|between|among|into)\s+$", re.I)
 
 
+_AUX_AFTER = re.compile(r"\s+(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|may|might"
+                        r"|must|shall)\b", re.I)
+
+
 def answer_kind(question: str) -> str | None:
     """person | date | number | place | org | None, from the wording at the question's first wh-word (first
     pattern that matches there wins); a question without a wh-word is read whole."""
     wh = _WH.search(question)
+    later = _WH.search(question, wh.end()) if wh is not None else None
+    if (wh is not None and later is not None and wh.group(0).casefold() in ("when", "where")
+            and "," in question[wh.end():later.start()] and not _AUX_AFTER.match(question, wh.end())):
+        wh = later  # "When rich countries trade ..., whose wages increase?": a subordinate clause opens it
     if wh is None:
         for kind, pattern in _TYPE_PATTERNS:
             if pattern.search(question):

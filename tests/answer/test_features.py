@@ -31,6 +31,8 @@ from rag.models import Hit, Passage
     ("According to the notice, when does public comment close?", "date"),
     ("During what period could the public send opinions?", "date"),
     ("Besides the mayor, who attended the meeting where the plan was approved?", "person"),
+    ("When rich countries trade with poor countries, whose wages increase?", "person"),  # a subordinate "when"
+    ("When was the plan approved, and who approved it?", "date"),
 ])
 def test_answer_kind(question, kind):
     assert answer_kind(question) == kind
