@@ -95,6 +95,7 @@ _DATE_OR_TIME = re.compile(
 NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty
     hundred hundreds thousand thousands million millions billion billions dozen dozens half""".split())
 _LETTERS = re.compile(r"[^\W\d_]+")
+_SMALL_NUMBERS = frozenset("two three four five six seven eight nine ten dozen dozens hundred hundreds half".split())
 # "How long ...?" asks for a duration, which need not hold a digit: "after a year of practice", "for many years".
 _HOW_LONG = re.compile(r"\bhow long\b", re.I)
 _DURATION = re.compile(
@@ -112,10 +113,17 @@ def without_dates(text: str) -> str:
     return _DATE_OR_TIME.sub(lambda m: " " * len(m.group(0)), text)
 
 
+def number_words(text: str) -> set[str]:
+    """The text's number words; a capitalised one inside a sentence is part of a name ('the "Three
+    Communications"', 'the "Three New" pilot work'), no count."""
+    return {w.casefold() for m in _LETTERS.finditer(text) if (w := m.group(0)).casefold() in NUMBER_WORDS
+            and (w.islower() or not text[:m.start()].strip(" \"'“‘("))}
+
+
 @lru_cache(maxsize=1024)  # a question's and its candidates' quantities are asked for several times per question
 def quantities(text: str) -> frozenset[str]:
     """Numbers that count or measure (normalised as extract_numbers does), and number words."""
-    words = {w for w in _LETTERS.findall(text.casefold()) if w in NUMBER_WORDS}
+    words = number_words(text)
     if not any(ch.isdigit() for ch in text):
         return frozenset(words)
     return frozenset(extract_numbers(without_dates(text)) | words)
@@ -207,8 +215,7 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
         if _HOW_LONG.search(question) and any(m.group(0).casefold() not in question.casefold()
                                                for m in _DURATION.finditer(sentence)):
             return True
-        return bool(extract_numbers(sentence) - extract_numbers(question)) or bool(
-            re.search(r"\b(two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|half)\b", sentence, re.I))
+        return bool(extract_numbers(sentence) - extract_numbers(question)) or bool(number_words(sentence) & _SMALL_NUMBERS)
     if kind == "date":
         return bool(_dates(sentence) - _dates(question) - extract_numbers(question))
     q_words = _question_words(question)

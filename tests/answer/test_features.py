@@ -72,6 +72,9 @@ def test_answer_kind(question, kind):
     ("Who masterminded the attacks?", "The attacks were Osama bin Laden's work.", True),
     ("Who chaired the meeting?", "The U.S. Army held a meeting.", False),
     ("Who chaired the meeting?", "The Bank of China and the Ministry of Commerce met.", False),
+    # a capitalised number word inside a sentence is part of a name, no count
+    ("How many people attended?", 'A meeting on the "Three Communications" in Shanghai.', False),
+    ("How many people attended?", "Three hundred people attended.", True),
 ])
 def test_holds_kind(question, sentence, holds):
     assert holds_kind(answer_kind(question), sentence, question) is holds
