@@ -22,7 +22,10 @@ _AMOUNT = r"\bwhat(?: is| was| are| were)?(?: the)?(?: \w+)? (?:fees?|prices?|co
 
 # A word between "which/what" and the noun, but not an auxiliary: "what did the ministry unveil" asks
 # for a thing, "which two ministries" for an organisation.
-_GAP = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|should)\b)\w+ )"
+_GAP = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|should)\b)\w+(?:['’]s)? )"
+# A kind noun followed by a possessive is not what is asked: "which *region's* integrated development", "which
+# German *company's* executive board chairman" (a person).
+_HEAD = r"\b(?!['’]s\b)"
 
 _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(
@@ -32,15 +35,16 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\bwhen\b|\b(what|which|in what|on what) (year|years|date|dates|day|days|month|period|time|decade|century)\b"
         r"|\bon which dates?\b", re.I)),
     ("person", re.compile(
-        r"\bwho(m|se)?\b|\b(which|what) " + _GAP + r"{0,3}?(minister|mayor|official|person|people|leader|secretary|chairman"
+        r"\bwho(m|se)?\b|\b(which|what) " + _GAP + r"{0,4}?(minister|mayor|official|person|people|leader|secretary|chairman"
         r"|chairwoman|president|director|head|governor|representative|king|queen|emperor|author|scientist|artist"
-        r"|player|founder|ceo)\b", re.I)),
+        r"|player|founder|ceo)" + _HEAD, re.I)),
     ("place", re.compile(
         r"\bwhere\b|\b(what|which|in what|in which) (city|cities|country|countries|district|place|location|province"
-        r"|street|road|region|state|town|village|continent|area|address)\b", re.I)),
+        r"|street|road|region|state|town|village|continent|area|address)" + _HEAD, re.I)),
     ("org", re.compile(
         r"\b(which|what) " + _GAP + r"{0,2}?(company|companies|organi[sz]ations?|firm|university|group|brand|agency|ministry"
-        r"|ministries|department|body|bodies|office|bureau|party|team|institution|school|newspapers?|committee)\b", re.I)),
+        r"|ministries|department|body|bodies|office|bureau|party|team|institution|school|newspapers?|committee)" + _HEAD,
+        re.I)),
 ]
 
 # Capitalised words that mark an organisation, a title or a place, not a person's name (generic English only).

@@ -33,6 +33,10 @@ from rag.models import Hit, Passage
     ("Besides the mayor, who attended the meeting where the plan was approved?", "person"),
     ("When rich countries trade with poor countries, whose wages increase?", "person"),  # a subordinate "when"
     ("When was the plan approved, and who approved it?", "date"),
+    # a kind noun with a possessive is not what is asked
+    ("Which region's integrated development did the meeting promote?", None),
+    ("Which German company's executive board chairman met with Chen Jining?", "person"),
+    ("Which Hongkou District People's Congress representative described the platform?", "person"),
 ])
 def test_answer_kind(question, kind):
     assert answer_kind(question) == kind
