@@ -215,9 +215,10 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEnco
     questions = evalset.questions[: opts.limit] if opts.limit else evalset.questions
     prepared = prepare(opts, evalset, kinds, questions, settings)
     settings = settings.model_copy(update={"collection": prepared.collection})
-    if retrieval_only(opts) and opts.dataset == "beir":
+    if retrieval_only(opts) and opts.dataset == "beir" and settings.sentence_weight == 0:
         # Sentence vectors serve answers only; a retrieval-only BEIR run would embed every sentence for nothing
-        # (SciFact: ~4x the chunk count). An existing collection keeps what its manifest says.
+        # (SciFact: ~4x the chunk count) unless the sentence list ranks with them (sentence_weight > 0).
+        # An existing collection keeps what its manifest says.
         settings = settings.model_copy(update={"sentence_vectors": False})
     if opts.mode is not None:
         settings = settings.model_copy(update={"answer_mode": opts.mode})

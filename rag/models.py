@@ -150,6 +150,8 @@ class Hit(BaseModel):
     score: float = Field(description="The final score the list is sorted by")
     dense_score: float | None = None
     bm25_score: float | None = None
+    sentence_score: float | None = Field(
+        default=None, description="Cosine of the chunk's best stored sentence to the question (the third fusion list)")
     fused_score: float | None = None
     rerank_score: float | None = None
     dense_rank: int | None = None
@@ -212,6 +214,7 @@ class PassageTrace(BaseModel):
     score: float
     dense_score: float | None = None
     bm25_score: float | None = None
+    sentence_score: float | None = Field(default=None, description="Best stored sentence's cosine (the sentence list)")
     dense_rank: int | None = None
     bm25_rank: int | None = None
 

@@ -80,7 +80,7 @@ class Assistant:
         final: Answer | None = None
         # score evidence -> refuse or not -> compose -> verify -> number (rag.answer.modes.QuestionFlow)
         for item in self.flow.stream(rewritten, result.hits, snapshot.article, req.mode, req.explain,
-                                     sentence_vectors=snapshot.sentences, query_vector=result.query_vector):
+                                     sentence_vectors=result.sentence_lookup(snapshot.sentences), query_vector=result.query_vector):
             if isinstance(item, Answer):
                 final = item
             else:

@@ -183,8 +183,8 @@ def verify_and_number(draft: Draft, hits: list[Hit], articles: ArticleLookup, ve
 def explain_trace(hits: list[Hit], evidence: Evidence, refusal: RefusalTrace, model: EvidenceModel) -> ExplainTrace:
     passages = [
         PassageTrace(rank=i + 1, chunk_id=h.passage.chunk_id, doc_id=h.passage.doc_id, title=h.passage.title,
-                     score=h.score, dense_score=h.dense_score, bm25_score=h.bm25_score, dense_rank=h.dense_rank,
-                     bm25_rank=h.bm25_rank)
+                     score=h.score, dense_score=h.dense_score, bm25_score=h.bm25_score, sentence_score=h.sentence_score,
+                     dense_rank=h.dense_rank, bm25_rank=h.bm25_rank)
         for i, h in enumerate(hits)
     ]
     cands = [

@@ -44,7 +44,8 @@ def render_explain(trace: ExplainTrace) -> list[str]:
     for p in trace.passages:
         dense = "-" if p.dense_score is None else f"{p.dense_score:.3f}"
         bm25 = "-" if p.bm25_score is None else f"{p.bm25_score:.2f}"
-        lines.append(f"    {p.rank}. {p.score:.4f}  {dense}  {bm25}  {p.title[:70]}")
+        sentence = "" if p.sentence_score is None else f"  sentence {p.sentence_score:.3f}"
+        lines.append(f"    {p.rank}. {p.score:.4f}  {dense}  {bm25}{sentence}  {p.title[:70]}")
     lines.append("  top sentence candidates (model score, passage rank, features):")
     for c in trace.candidates:
         feats = " ".join(f"{k}={v:.2f}" for k, v in c.features.items())

@@ -153,6 +153,7 @@ def search(
         scores = f"fused {h.fused_score:.4f}"
         scores += f" · dense {h.dense_score:.3f}" if h.dense_score is not None else ""
         scores += f" · bm25 {h.bm25_score:.2f}" if h.bm25_score is not None else ""
+        scores += f" · sentence {h.sentence_score:.3f}" if h.sentence_score is not None else ""
         out.print(f"[bold]{rank}. {p.title or '(untitled)'}[/]  {p.date or 'undated'}  [dim]{scores}[/]", highlight=False)
         out.print(f"   [dim]{p.source} chars {p.start}-{p.end} · doc {p.doc_id[:12]}[/]", highlight=False)
         snippet = p.text if len(p.text) < 300 else p.text[:300] + "…"

@@ -1,7 +1,10 @@
 """Hybrid retrieval: dense and BM25 candidate lists from the store backend, filtered inside each search, fused by us.
 
-Fusion (RRF or convex) and the optional chunk-to-document aggregation run on the two result
-lists (rag/retrieve/fusion.py), so any store backend that returns those lists ranks the same.
+Fusion (RRF or convex) and the optional chunk-to-document aggregation run on the result lists
+(rag/retrieve/fusion.py), so any store backend that returns those lists ranks the same. When the
+collection stores sentence vectors, an optional third list (`sentence_weight`, off by default)
+re-scores the best `sentence_depth` fused candidates by each chunk's best sentence (a claim or question often restates one sentence, which a
+200-word-piece chunk vector dilutes); the sentences come from SQLite for every backend.
 Each hit keeps its dense cosine, BM25 score, ranks and fused score, so the answerer's refusal
 policy and the user can both see why a passage was chosen.
 """
@@ -9,12 +12,13 @@ policy and the user can both see why a passage was chosen.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rag.embed.protocols import QueryEncoder
-from rag.models import Hit, SearchFilters
+from rag.models import ChunkSentences, Hit, SearchFilters
 from rag.retrieve.dates import date_filter_from_question
 from rag.retrieve.fusion import DocAggregation, FusionMethod, by_document, convex, rrf
 from rag.retrieve.rerank import CrossEncoderReranker
@@ -30,6 +34,17 @@ class SearchResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     # The question's vector, encoded once here: the answer flow reuses it (no second encoder call).
     query_vector: np.ndarray | None = None
+    # Stored sentences read for the sentence list, by row id: the answer flow reads them from here first.
+    sentences: dict[int, ChunkSentences] = field(default_factory=dict)
+
+    def sentence_lookup(self, read: Callable[[list[int]], dict[int, ChunkSentences]]
+                        ) -> Callable[[list[int]], dict[int, ChunkSentences]]:
+        """`read` (Snapshot.sentences) with the sentences this search already read served without a second read."""
+        def lookup(row_ids: list[int]) -> dict[int, ChunkSentences]:
+            found = {r: self.sentences[r] for r in row_ids if r in self.sentences}
+            rest = [r for r in row_ids if r not in self.sentences]
+            return {**found, **read(rest)} if rest else found
+        return lookup
 
 
 def merge_filters(explicit: SearchFilters | None, question: str, auto: bool) -> SearchFilters:
@@ -75,6 +90,11 @@ class HybridRetriever:
         result.query_vector = qvec
         return result
 
+    def _fuse(self, scored: list[list[tuple[int, float]]], weights: list[float]) -> list[tuple[int, float]]:
+        if self.settings.fusion is FusionMethod.CONVEX:
+            return convex(scored, weights)
+        return rrf([[i for i, _ in hits] for hits in scored], weights, self.settings.rrf_k)
+
     def _search(self, query: str, qvec: np.ndarray, k: int, filters: SearchFilters) -> SearchResult:
         s, snap = self.settings, self.snapshot
         timings: dict[str, float] = {}
@@ -88,12 +108,25 @@ class HybridRetriever:
         timings["bm25"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
+        scored = [list(zip(d_ids.tolist(), d_scores.tolist())), list(zip(b_ids.tolist(), b_scores.tolist()))]
         weights = [s.dense_weight, s.bm25_weight]
-        if s.fusion is FusionMethod.CONVEX:
-            fused = convex([list(zip(d_ids.tolist(), d_scores.tolist())), list(zip(b_ids.tolist(), b_scores.tolist()))],
-                           weights)
-        else:
-            fused = rrf([d_ids.tolist(), b_ids.tolist()], weights, s.rrf_k)
+        fused = self._fuse(scored, weights)
+        timings["fuse"] = (time.perf_counter() - t) * 1000
+        notes: list[str] = []
+        sentence: dict[int, float] = {}
+        stored: dict[int, ChunkSentences] = {}
+        if s.sentence_weight > 0 and snap.has_sentence_vectors and fused:
+            # The third list: the best fused candidates re-scored by their best stored sentence, fused again.
+            t = time.perf_counter()
+            stored = snap.sentences([i for i, _ in fused[: s.sentence_depth]])
+            sentence = {r: float((cs.vectors @ qvec).max()) for r, cs in stored.items() if cs.spans}
+            fused = self._fuse([*scored, sorted(sentence.items(), key=lambda kv: (-kv[1], kv[0]))],
+                               [*weights, s.sentence_weight])
+            timings["sentences"] = (time.perf_counter() - t) * 1000
+        elif s.sentence_weight > 0 and not snap.has_sentence_vectors:
+            notes.append("Sentence list off: this collection stores no sentence vectors "
+                         "(rebuild it with RAG_SENTENCE_VECTORS=true to use RAG_SENTENCE_WEIGHT).")
+        t = time.perf_counter()
         chunk_score = dict(fused)
         depth = max(k, s.rerank_depth if self.reranker else k)
         if s.doc_aggregation is DocAggregation.NONE:
@@ -105,7 +138,7 @@ class HybridRetriever:
             doc_of = {i: passages[i].doc_id for i, _ in fused if i in passages}
             top = by_document([(i, f) for i, f in fused if i in doc_of], doc_of, s.doc_aggregation,
                               s.doc_aggregation_top_n)[:depth]
-        timings["fuse"] = (time.perf_counter() - t) * 1000
+        timings["fuse"] += (time.perf_counter() - t) * 1000
         dense = {int(i): (float(sc), r) for r, (i, sc) in enumerate(zip(d_ids, d_scores), start=1)}
         bm25 = {int(i): (float(sc), r) for r, (i, sc) in enumerate(zip(b_ids, b_scores), start=1)}
         missing_dense = [i for i, _ in top if i not in dense]
@@ -121,6 +154,7 @@ class HybridRetriever:
                 dense_score=dense[i][0] if i in dense else None,
                 dense_rank=dense[i][1] or None if i in dense else None,
                 bm25_score=bm25[i][0] if i in bm25 else None,
+                sentence_score=sentence.get(i),
                 bm25_rank=bm25[i][1] if i in bm25 else None,
             )
             for i, f in top
@@ -130,4 +164,4 @@ class HybridRetriever:
             t = time.perf_counter()
             hits = self.reranker.rerank(query, hits)
             timings["rerank"] = (time.perf_counter() - t) * 1000
-        return SearchResult(hits=hits[:k], filters=filters, timings_ms=timings)
+        return SearchResult(hits=hits[:k], filters=filters, notes=notes, timings_ms=timings, sentences=stored)

@@ -48,6 +48,8 @@ def test_by_document_groups_chunks_under_their_documents() -> None:
         ("doc_aggregation", "avg", "'none', 'max' or 'sum'"),
         ("doc_aggregation_top_n", 0, "greater than or equal to 1"),
         ("rrf_k", 0, "greater than or equal to 1"),
+        ("sentence_weight", -0.5, "greater than or equal to 0"),
+        ("sentence_depth", 0, "greater than or equal to 1"),
     ],
 )
 def test_bad_fusion_settings_say_what_is_allowed(field: str, value: object, message: str) -> None:

@@ -50,6 +50,24 @@ def test_same_hits_and_scores_as_local(assistant, milvus_assistant):
                 assert rh.bm25_score == pytest.approx(lh.bm25_score, rel=1e-3)
 
 
+def test_the_sentence_list_ranks_alike_on_milvus(assistant, milvus_assistant):
+    """The optional sentence list reads sentences from SQLite for both backends: same ranks and scores."""
+    from rag.retrieve.hybrid import HybridRetriever
+
+    def search(a: Assistant, q: str):  # noqa: ANN202
+        settings = a.settings.model_copy(update={"sentence_weight": 0.8})
+        return HybridRetriever(a.snapshot, a.embedder, settings).search(q, 10).hits
+
+    for q in seeds():
+        local, remote = search(assistant, q["question"]), search(milvus_assistant, q["question"])
+        assert [h.passage.chunk_id for h in remote] == [h.passage.chunk_id for h in local], q["id"]
+        assert any(h.sentence_score is not None for h in local)
+        for lh, rh in zip(local, remote):
+            assert (rh.sentence_score is None) == (lh.sentence_score is None)
+            if lh.sentence_score is not None:
+                assert rh.sentence_score == pytest.approx(lh.sentence_score, abs=1e-6)
+
+
 def test_same_seed_answers_as_local(assistant, milvus_assistant):
     for q in seeds():
         local, remote = assistant.ask(q["question"]), milvus_assistant.ask(q["question"])

@@ -19,7 +19,8 @@ import numpy as np
 from eval.bench.levers.bm25 import Bm25Scorer, Bm25Variant, Prf
 from rag.store.bm25 import LEGACY_PARAMS
 from eval.bench.levers.data import ChunkTable, QuerySet
-from eval.bench.levers import adapter
+from eval.bench.levers import adapter, sentences
+from eval.bench.levers.sentences import SentenceTable
 from eval.bench.levers.learned import learned_rescorer, rocchio
 from eval.bench.levers.score import Figures, FusionConfig, evaluate
 from eval.metrics import percentile
@@ -63,6 +64,7 @@ class Lab:
     dense: dict[str, np.ndarray]  # part name -> (queries, chunks) cosine
     embed_ms: list[float]  # single-query MiniLM encode + dense search, per report query
     query_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # part name -> (queries, dim)
+    sentences: SentenceTable | None = None  # every chunk sentence's vector, for the sentence list's row
     _bm25: dict[tuple[Bm25Variant, Prf | None], tuple[dict[str, np.ndarray], float, list[float]]] = field(
         default_factory=dict)
 
@@ -177,12 +179,44 @@ def search(lab: Lab, baseline: FusionConfig) -> tuple[list[Row], State]:
     s = best_of(lab, "RM3 pseudo-relevance feedback", s, (
         State(s.variant, Prf(docs=d, terms=t, weight=w), s.cfg)
         for d in (5, 10) for t in (10, 20) for w in (0.2, 0.4) if (d, t) != (5, 20)), rows)
+    if lab.sentences is not None:
+        rows.append(sentence_list(lab, s))
     rows.extend(query_time_models(lab, s))
     rows.append(query_adapter(lab, s))
     final = lab.row("**chosen default**", s.variant, s.prf, s.cfg)
     final.chosen = True
     rows.append(final)
     return rows, s
+
+
+def sentence_list(lab: Lab, s: State) -> Row:
+    """The sentence list (eval/bench/levers/sentences.py) on the chosen state: depth x weight chosen on tune.
+
+    Reported, not folded into the state: its default is also judged on the sample corpus (README).
+    """
+    assert lab.sentences is not None
+    mats, _, bm25_ms = lab.bm25(s.variant, s.prf)
+    current = evaluate(lab.dense["tune"], mats["tune"], s.cfg, lab.chunks, lab.tune).ndcg10
+    best: tuple[float, int, float] | None = None
+    for depth in sentences.DEPTHS:
+        for weight in sentences.WEIGHTS:
+            f = sentences.evaluate(lab.dense["tune"], mats["tune"], lab.query_vectors["tune"], s.cfg, lab.chunks,
+                                   lab.sentences, lab.tune, depth, weight)
+            if best is None or f.ndcg10 > best[0] + 1e-9:
+                best = (f.ndcg10, depth, weight)
+    assert best is not None
+    _, depth, weight = best
+    tune = sentences.evaluate(lab.dense["tune"], mats["tune"], lab.query_vectors["tune"], s.cfg, lab.chunks,
+                              lab.sentences, lab.tune, depth, weight)
+    report = sentences.evaluate(lab.dense["report"], mats["report"], lab.query_vectors["report"], s.cfg, lab.chunks,
+                                lab.sentences, lab.report, depth, weight)
+    per_q = [e + b + r for e, b, r in zip(lab.embed_ms, bm25_ms, report.query_ms)]
+    row = Row("sentence list (best sentence of the top fused chunks)",
+              f"depth {depth}, weight {weight} (tune gain {tune.ndcg10 - current:+.4f})", tune, report,
+              lab.sentences.encode_s, percentile(per_q, 95), tried=len(sentences.DEPTHS) * len(sentences.WEIGHTS))
+    print(f"  {row.lever}: {row.setting}  tune {tune.ndcg10:.4f} (current {current:.4f})  report {report.ndcg10:.4f}",
+          flush=True)
+    return row
 
 
 def query_time_models(lab: Lab, s: State) -> list[Row]:
