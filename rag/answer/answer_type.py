@@ -117,11 +117,14 @@ def without_dates(text: str) -> str:
     return _DATE_OR_TIME.sub(lambda m: " " * len(m.group(0)), text)
 
 
-def number_words(text: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def number_words(text: str) -> frozenset[str]:
     """The text's number words; a capitalised one inside a sentence is part of a name ('the "Three
     Communications"', 'the "Three New" pilot work'), no count."""
-    return {w.casefold() for m in _LETTERS.finditer(text) if (w := m.group(0)).casefold() in NUMBER_WORDS
-            and (w.islower() or not text[:m.start()].strip(" \"'“‘("))}
+    if NUMBER_WORDS.isdisjoint(_LETTERS.findall(text.casefold())):
+        return frozenset()
+    return frozenset(w.casefold() for m in _LETTERS.finditer(text) if (w := m.group(0)).casefold() in NUMBER_WORDS
+                     and (w.islower() or not text[:m.start()].strip(" \"'“‘(")))
 
 
 @lru_cache(maxsize=1024)  # a question's and its candidates' quantities are asked for several times per question
@@ -133,10 +136,11 @@ def quantities(text: str) -> frozenset[str]:
     return frozenset(extract_numbers(without_dates(text)) | words)
 
 
-def _dates(text: str) -> set[str]:
+@lru_cache(maxsize=1024)  # the question's dates are asked for once per candidate
+def _dates(text: str) -> frozenset[str]:
     """Months, years and clock times ("t9:00pm") the text states."""
     out = extract_months(text) | set(_YEAR.findall(text))
-    return out | {"t" + re.sub(r"\s+", "", m.group(0).casefold()) for m in _CLOCK.finditer(text)}
+    return frozenset(out | {"t" + re.sub(r"\s+", "", m.group(0).casefold()) for m in _CLOCK.finditer(text)})
 
 
 # The question's own question word: the first wh-word (with a preposition before it: "in which city", "by how
@@ -172,12 +176,10 @@ def answer_kind(question: str) -> str | None:
     return None
 
 
-def _cap_runs(sentence: str) -> list[list[str]]:
-    out = []
-    for m in _CAP_RUN.finditer(sentence):
-        tokens = [t.casefold().removesuffix("'s").removesuffix("’s") for t in m.group(0).split()]
-        out.append(tokens)
-    return out
+@lru_cache(maxsize=1024)  # a sentence is matched again for its lead clause and its clause windows
+def _cap_runs(sentence: str) -> tuple[list[str], ...]:
+    return tuple([t.casefold().removesuffix("'s").removesuffix("’s") for t in m.group(0).split()]
+                 for m in _CAP_RUN.finditer(sentence))
 
 
 def _person_segments(tokens: list[str]) -> list[list[str]]:
@@ -205,8 +207,9 @@ def _is_person(tokens: list[str], q_words: set[str]) -> bool:
     return (2 <= len(names) <= 3 or (bool(initials) and bool(names))) and bool(set(names) - q_words)
 
 
-def _question_words(question: str) -> set[str]:
-    return {w.casefold().removesuffix("'s") for w in _WORD.findall(question)}
+@lru_cache(maxsize=256)
+def _question_words(question: str) -> frozenset[str]:
+    return frozenset(w.casefold().removesuffix("'s") for w in _WORD.findall(question))
 
 
 def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
@@ -216,10 +219,10 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
     if kind == "number":
         if asks_count(question):
             return bool(quantities(sentence) - quantities(question))
-        if _HOW_LONG.search(question) and any(m.group(0).casefold() not in question.casefold()
-                                               for m in _DURATION.finditer(sentence)):
+        if extract_numbers(sentence) - extract_numbers(question) or number_words(sentence) & _SMALL_NUMBERS:
             return True
-        return bool(extract_numbers(sentence) - extract_numbers(question)) or bool(number_words(sentence) & _SMALL_NUMBERS)
+        return bool(_HOW_LONG.search(question)) and any(m.group(0).casefold() not in question.casefold()
+                                                        for m in _DURATION.finditer(sentence))
     if kind == "date":
         return bool(_dates(sentence) - _dates(question) - extract_numbers(question))
     q_words = _question_words(question)
