@@ -177,12 +177,12 @@ def answer_kind(question: str) -> str | None:
 
 
 @lru_cache(maxsize=1024)  # a sentence is matched again for its lead clause and its clause windows
-def _cap_runs(sentence: str) -> tuple[list[str], ...]:
-    return tuple([t.casefold().removesuffix("'s").removesuffix("’s") for t in m.group(0).split()]
+def _cap_runs(sentence: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(t.casefold().removesuffix("'s").removesuffix("’s") for t in m.group(0).split())
                  for m in _CAP_RUN.finditer(sentence))
 
 
-def _person_segments(tokens: list[str]) -> list[list[str]]:
+def _person_segments(tokens: tuple[str, ...]) -> list[list[str]]:
     """A run's candidate names: split at "and" ("Gong Zheng and Chen Jining"), each cut before "of" ("King
     Ethelred II of England": the place is no part of the name)."""
     out, seg = [], []
