@@ -25,7 +25,7 @@ import numpy as np
 
 from rag.answer.citations import ArticleLookup, SentenceSpan
 from rag.answer.answer_type import answer_kind, holds_kind
-from rag.answer.features import FEATURES, Candidates, lead_span
+from rag.answer.features import FEATURES, SUBJECT_KINDS, Candidates, lead_span
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
 from rag.models import AnswerDiagnostics, Hit
 
@@ -39,7 +39,6 @@ from rag.models import AnswerDiagnostics, Hit
 LONG_SENTENCE_WORDS = 45
 CLAUSE_WINDOW_WORDS = 30
 MIN_CLAUSE_WORDS = 6
-SUBJECT_KINDS = ("person", "org")  # kinds a question asks of a sentence's subject ("who chaired", "which ministry signed")
 
 _PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:who|whom|whose|which|what|when|where|how|why)\b)", re.I)
 _PLURAL_ASK = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:meetings|visits|events|articles|reports|documents"

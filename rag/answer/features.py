@@ -18,8 +18,9 @@ One row per candidate sentence (exact article span, de-duplicated across overlap
   log_words, short      log(1+words); fewer than SHORT_WORDS words
   heading               looks like a heading: begins a line, no closing punctuation, mostly capitalised words
   novelty               share of the sentence's terms that are not in the question
-  kind_lead             the asked-for kind is in the sentence's lead (its subject: "Xue Kan, Secretary ..., chaired";
-                        after an opening adverbial: "From July 17 to 18, Chen Jining, ..., led")
+  kind_lead             the asked-for kind is in the sentence's lead: a person/org as its subject ("Xue Kan, Secretary
+                        ..., chaired"; after an opening adverbial: "From July 17 to 18, Chen Jining, ..., led"),
+                        another kind in its first clause ("On June 20th, ...")
   cos_rank, cover_rank, cos_z   1/(1+rank) of the cosine and the coverage among the question's candidates; cosine z-score
   focus_in, focus_nowhere       share of the question's focus words ("how many *visitors*") in the sentence; in none
   typed_cover, typed_best       coverage counted only when the sentence holds the asked-for kind; its best (question-level)
@@ -156,14 +157,15 @@ _OPENER = re.compile(
     r"|moreover|furthermore|additionally|subsequently|afterwards|then|now|finally|also|again|in addition"
     r"|(?:this|last|next|that)\s+(?:morning|afternoon|evening|night|week|month|year|spring|summer|autumn|winter))\b",
     re.I)
+SUBJECT_KINDS = ("person", "org")  # kinds a question asks of a sentence's subject ("who chaired", "which ministry signed")
 MAX_OPENERS = 2  # "At 9:00 pm on June 20th, ..." is one; two in a row is already rare
 
 
-def lead_span(text: str) -> tuple[int, int]:
+def lead_span(text: str, skip_openers: bool = True) -> tuple[int, int]:
     """Where the sentence's lead (its subject) lies: up to the next comma, at most LEAD_WORDS words, after
-    at most MAX_OPENERS opening adverbials ending in a comma."""
+    at most MAX_OPENERS opening adverbials ending in a comma (kept with `skip_openers=False`)."""
     start = 0
-    for _ in range(MAX_OPENERS):
+    for _ in range(MAX_OPENERS if skip_openers else 0):
         comma = text.find(",", start)
         if comma < 0 or not _OPENER.match(text, start) or not text[comma + 1:].strip():
             break
@@ -174,9 +176,10 @@ def lead_span(text: str) -> tuple[int, int]:
     return start, start + (words[-1].end() if words else 0)
 
 
-def lead_clause(text: str) -> str:
-    """The sentence's lead: its subject, up to the next comma or LEAD_WORDS words, after any opening adverbial."""
-    a, b = lead_span(text)
+def lead_clause(text: str, skip_openers: bool = True) -> str:
+    """The sentence's lead: its subject, up to the next comma or LEAD_WORDS words, after any opening adverbial
+    (with `skip_openers=False`: its first clause, where "On June 20th," states a date)."""
+    a, b = lead_span(text, skip_openers)
     return text[a:b]
 
 
@@ -304,7 +307,9 @@ class FeatureExtractor:
             }
             if kind is not None:
                 has = bool(has_kind[i])
-                row["kind_lead"] = float(has and holds_kind(kind, lead_clause(s.text), question))
+                # a person or organisation leads as the subject; a date, number or place often in an opener
+                lead = lead_clause(s.text, skip_openers=kind in SUBJECT_KINDS)
+                row["kind_lead"] = float(has and holds_kind(kind, lead, question))
                 row[f"asks_{kind}"] = 1.0
                 row[f"has_{kind}"] = float(has)
                 row["type_miss"] = float(not has)

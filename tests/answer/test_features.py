@@ -200,3 +200,13 @@ def test_only_a_sentence_that_begins_a_line_can_be_a_heading():
 ])
 def test_lead_clause_is_the_subject(sentence, lead):
     assert lead_clause(sentence) == lead
+
+
+def test_kind_lead_reads_the_subject_for_a_person_and_the_opener_for_a_date():
+    texts = ["Since the start of classes in March 2021, Wang Fang has taught the students.",
+             "From July 17 to 18, Chen Jining, Secretary of the CPC, led the delegation."]
+    spans, hits = _spans(texts)
+    ex, col = FeatureExtractor(FakeEncoder()), FEATURES.index("kind_lead")
+    assert ex.featurize("When did classes start?", spans, hits).x[:, col].tolist() == [1.0, 1.0]
+    assert ex.featurize("Who led the delegation?", spans, hits).x[:, col].tolist() == [1.0, 1.0]
+    assert ex.featurize("Who chaired the meeting in Shigatse?", spans[1:], hits).x[:, col].tolist() == [1.0]
