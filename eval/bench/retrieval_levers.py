@@ -7,7 +7,7 @@
 2. Loads every chunk with its stored vector, embeds the tuning and report queries once, and
    scores each lever from full score matrices (eval/bench/levers/): BM25 k1/b, BM25 variants,
    stemming and stop words, title handling, RRF k and weights, convex fusion, candidate depth,
-   chunk-to-document aggregation, RM3 feedback, the sentence list (each chunk's best sentence, the
+   chunk-to-document aggregation, RM3 feedback, the title in the embedded text, the sentence list (each chunk's best sentence, the
    chunk sentences embedded here as `rag index` stores them); then three query-time models that are measured
    but are not settings (dense Rocchio feedback, a learned re-scorer, a learned query adapter:
    eval/bench/levers/learned.py, adapter.py). Each lever is chosen on the tuning part only.
@@ -36,6 +36,7 @@ from eval.bench.levers.data import load_chunks, load_queries
 from eval.bench.levers.score import FusionConfig
 from eval.bench.levers.search import Lab, Row, search
 from eval.bench.levers.sentences import embed_sentences
+from eval.bench.levers.titles import embed_titles
 from rag.store.bm25 import DEFAULT_PARAMS
 
 SPLITS = REPO / "eval" / "data"
@@ -95,8 +96,9 @@ def main(argv: list[str] | None = None) -> None:
         v = embedder.encode_query(q)
         np.argpartition(-(chunks.vectors @ v), 50)[:50]
         embed_ms.append((time.perf_counter() - t) * 1000)
-    print("embedding every chunk sentence for the sentence list's row ...", flush=True)
-    lab = Lab(chunks, tune, report, dense, embed_ms, qvecs, sentences=embed_sentences(chunks, embedder))
+    print("embedding every chunk sentence, every chunk without its title, every title ...", flush=True)
+    lab = Lab(chunks, tune, report, dense, embed_ms, qvecs, sentences=embed_sentences(chunks, embedder),
+              titles=embed_titles(chunks, embedder))
     rows, state = search(lab, FusionConfig())
     if not args.no_encoder:
         rows.insert(len(rows) - 1, encoder_row(args, lab, state, embedder))

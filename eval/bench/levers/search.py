@@ -19,8 +19,9 @@ import numpy as np
 from eval.bench.levers.bm25 import Bm25Scorer, Bm25Variant, Prf
 from rag.store.bm25 import LEGACY_PARAMS
 from eval.bench.levers.data import ChunkTable, QuerySet
-from eval.bench.levers import adapter, sentences
+from eval.bench.levers import adapter, sentences, titles
 from eval.bench.levers.sentences import SentenceTable
+from eval.bench.levers.titles import TitleVectors
 from eval.bench.levers.learned import learned_rescorer, rocchio
 from eval.bench.levers.score import Figures, FusionConfig, evaluate
 from eval.metrics import percentile
@@ -65,6 +66,7 @@ class Lab:
     embed_ms: list[float]  # single-query MiniLM encode + dense search, per report query
     query_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # part name -> (queries, dim)
     sentences: SentenceTable | None = None  # every chunk sentence's vector, for the sentence list's row
+    titles: TitleVectors | None = None  # untitled chunk vectors and title vectors, for the title rows
     _bm25: dict[tuple[Bm25Variant, Prf | None], tuple[dict[str, np.ndarray], float, list[float]]] = field(
         default_factory=dict)
 
@@ -179,6 +181,8 @@ def search(lab: Lab, baseline: FusionConfig) -> tuple[list[Row], State]:
     s = best_of(lab, "RM3 pseudo-relevance feedback", s, (
         State(s.variant, Prf(docs=d, terms=t, weight=w), s.cfg)
         for d in (5, 10) for t in (10, 20) for w in (0.2, 0.4) if (d, t) != (5, 20)), rows)
+    if lab.titles is not None:
+        rows.extend(title_rows(lab, s))
     if lab.sentences is not None:
         rows.append(sentence_list(lab, s))
     rows.extend(query_time_models(lab, s))
@@ -187,6 +191,40 @@ def search(lab: Lab, baseline: FusionConfig) -> tuple[list[Row], State]:
     final.chosen = True
     rows.append(final)
     return rows, s
+
+
+def title_rows(lab: Lab, s: State) -> list[Row]:
+    """Chunks embedded without their title (fusion weights re-tried), and a title-only third list.
+
+    Reported, not folded into the state: keeping either would mean re-embedding the collection.
+    """
+    assert lab.titles is not None
+    tv, qv = lab.titles, lab.query_vectors
+    mats, _, bm25_ms = lab.bm25(s.variant, s.prf)
+    current = evaluate(lab.dense["tune"], mats["tune"], s.cfg, lab.chunks, lab.tune).ndcg10
+    untitled = {p: qv[p] @ tv.untitled.T for p in ("tune", "report")}
+    cfgs = [s.cfg.with_(dense_weight=w, bm25_weight=round(1 - w, 4)) for w in titles.DENSE_WEIGHTS]
+    tuned = [(evaluate(untitled["tune"], mats["tune"], c, lab.chunks, lab.tune), c) for c in cfgs]
+    tune, cfg = max(tuned, key=lambda fc: fc[0].ndcg10)
+    report = evaluate(untitled["report"], mats["report"], cfg, lab.chunks, lab.report)
+    per_q = [e + b + r for e, b, r in zip(lab.embed_ms, bm25_ms, report.query_ms)]
+    rows = [Row("title in the embedded text", f"chunk alone, {cfg.label()} (tune gain {tune.ndcg10 - current:+.4f})",
+                tune, report, tv.encode_s, percentile(per_q, 95), tried=len(cfgs))]
+    best: tuple[Figures, float] | None = None
+    for w in titles.TITLE_WEIGHTS:
+        f = titles.evaluate_title_list(lab.dense["tune"], mats["tune"], qv["tune"], s.cfg, lab.chunks, tv, lab.tune, w)
+        if best is None or f.ndcg10 > best[0].ndcg10 + 1e-9:
+            best = (f, w)
+    assert best is not None
+    report = titles.evaluate_title_list(lab.dense["report"], mats["report"], qv["report"], s.cfg, lab.chunks, tv,
+                                        lab.report, best[1])
+    per_q = [e + b + r for e, b, r in zip(lab.embed_ms, bm25_ms, report.query_ms)]
+    rows.append(Row("title-only vector list", f"weight {best[1]} (tune gain {best[0].ndcg10 - current:+.4f})",
+                    best[0], report, 0.0, percentile(per_q, 95), tried=len(titles.TITLE_WEIGHTS)))
+    for r in rows:
+        print(f"  {r.lever}: {r.setting}  tune {r.tune.ndcg10:.4f} (current {current:.4f})  "
+              f"report {r.report.ndcg10:.4f}", flush=True)
+    return rows
 
 
 def sentence_list(lab: Lab, s: State) -> Row:
