@@ -245,6 +245,12 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEnco
         assistant = Assistant(settings, embedder=embedder)
         snapshot = assistant.snapshot
         retriever = assistant.retriever()
+    run_notes = list(prepared.notes)
+    if settings.sentence_weight > 0 and not snapshot.has_sentence_vectors:
+        # A reused retrieval-only collection: say so, or the figures would silently be the two-list ones.
+        run_notes.append(f"RAG_SENTENCE_WEIGHT={settings.sentence_weight:g} had no effect: {settings.collection_dir} "
+                         "stores no sentence vectors; delete that folder and run again to build them")
+        console.print(f"[yellow]{run_notes[-1]}[/]", highlight=False)
     try:
         _check_sources(snapshot, prepared, settings.collection_dir)
         records = _ask_all(opts, questions, prepared, retriever, assistant, console)
@@ -255,8 +261,8 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEnco
     metrics = aggregate(opts.dataset, records)
     metrics["index"] = index_info
     metrics["errors"] = sum(1 for r in records if "error" in r)
-    if prepared.notes:
-        metrics["notes"] = list(prepared.notes)
+    if run_notes:
+        metrics["notes"] = run_notes
     folder = results_folder(opts.output, opts.dataset, opts.config_name or default_config_name(opts, settings))
     write_run(folder, config, metrics, records)
     write_plots(folder, metrics, records)

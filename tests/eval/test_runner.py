@@ -126,6 +126,17 @@ def test_squad_retrieval_maps_chunks_back_to_dataset_ids(tmp_path, embedder) -> 
     assert (tmp_path / "idx" / "eval-squad2-dev").is_dir()
 
 
+def test_a_sentence_weight_without_sentence_vectors_is_reported(tmp_path, embedder) -> None:
+    data = _tiny_squad(tmp_path / "squad")
+    opts = EvalOptions("squad2", data, output=tmp_path / "out", retrieval_only=True, progress=False)
+    off = run_evaluation(opts, Settings(index_dir=tmp_path / "a", sentence_vectors=False, sentence_weight=0.8),
+                         embedder=embedder)
+    assert any("RAG_SENTENCE_WEIGHT=0.8 had no effect" in n for n in off.metrics["notes"])
+    on = run_evaluation(opts, Settings(index_dir=tmp_path / "b", sentence_weight=0.8), embedder=embedder)
+    assert not any("had no effect" in n for n in on.metrics.get("notes", []))
+    assert on.metrics["retrieval"]["ndcg@10"] == pytest.approx(1.0)
+
+
 def test_a_collection_holding_other_documents_is_refused(tmp_path, embedder) -> None:
     data = _tiny_squad(tmp_path / "squad")
     settings = Settings(index_dir=tmp_path / "idx")
