@@ -313,3 +313,10 @@ def test_cli_scores_a_scifact_train_slice(tmp_path, embedder) -> None:
     # RRF reads ranks: a near-tie ordered differently by FAISS and numpy at the edge of the 50 candidates shifts a
     # whole rank, which can swap documents around rank 10 after aggregation; the top 5 must agree.
     assert [g[:5] for g in got2] == [r["retrieved"][:5] for r in recs2] and got2 != got
+
+    # the table's end-to-end latency rows: both settings timed through HybridRetriever, query by query
+    from eval.bench.retrieval_levers import LEGACY, paired_latency
+
+    paired = paired_latency(tmp_path / "idx" / "eval-beir-scifact-c200", tuple(texts[:3]), LEGACY, {}, embedder)
+    assert set(paired) == {"before", "after"}
+    assert all(0 < v["p50_ms"] <= v["p95_ms"] for v in paired.values())

@@ -45,6 +45,7 @@ class Row:
     chosen: bool = False
     tried: int = 1
     detail: dict[str, Any] = field(default_factory=dict)  # e.g. a learned model's coefficients
+    ingest_note: str = ""  # the ingest cost in words, when it is not a BM25 build
 
     def as_dict(self) -> dict[str, Any]:
         def figs(f: Figures) -> dict[str, float]:
@@ -209,7 +210,8 @@ def title_rows(lab: Lab, s: State) -> list[Row]:
     report = evaluate(untitled["report"], mats["report"], cfg, lab.chunks, lab.report)
     per_q = [e + b + r for e, b, r in zip(lab.embed_ms, bm25_ms, report.query_ms)]
     rows = [Row("title in the embedded text", f"chunk alone, {cfg.label()} (tune gain {tune.ndcg10 - current:+.4f})",
-                tune, report, tv.encode_s, percentile(per_q, 95), tried=len(cfgs))]
+                tune, report, tv.encode_s, percentile(per_q, 95), tried=len(cfgs),
+                ingest_note=f"a re-index: every chunk embedded again ({tv.encode_s:.0f} s here)")]
     best: tuple[Figures, float] | None = None
     for w in titles.TITLE_WEIGHTS:
         f = titles.evaluate_title_list(lab.dense["tune"], mats["tune"], qv["tune"], s.cfg, lab.chunks, tv, lab.tune, w)
@@ -251,7 +253,8 @@ def sentence_list(lab: Lab, s: State) -> Row:
     per_q = [e + b + r for e, b, r in zip(lab.embed_ms, bm25_ms, report.query_ms)]
     row = Row("sentence list (best sentence of the top fused chunks)",
               f"depth {depth}, weight {weight} (tune gain {tune.ndcg10 - current:+.4f})", tune, report,
-              lab.sentences.encode_s, percentile(per_q, 95), tried=len(sentences.DEPTHS) * len(sentences.WEIGHTS))
+              lab.sentences.encode_s, percentile(per_q, 95), tried=len(sentences.DEPTHS) * len(sentences.WEIGHTS),
+              ingest_note=f"none where `rag index` stored sentence vectors; else embedding them ({lab.sentences.encode_s:.0f} s here)")
     print(f"  {row.lever}: {row.setting}  tune {tune.ndcg10:.4f} (current {current:.4f})  report {report.ndcg10:.4f}",
           flush=True)
     return row
