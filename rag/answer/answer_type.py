@@ -27,6 +27,11 @@ _GAP = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|
 # German *company's* executive board chairman" (a person).
 _HEAD = r"\b(?!['’]s\b)"
 
+# "official" before a noun is an adjective: "which WeChat *official account*" asks for an account, not a person.
+_NOT_ADJECTIVE = (r"(?!\s+(?:accounts?|websites?|sites?|pages?|channels?|media|platforms?|apps?|documents?|names?"
+                  r"|languages?|data|figures|statistics|titles?|positions?|statements?|reports?|records?|visits?"
+                  r"|events?|ceremon(?:y|ies)|residences?|seals?|versions?|texts?|rules?|rates?)\b)")
+
 _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(
         r"\bhow (many|much|long|old|large|big|far|often)\b|\bwhat (percentage|percent|number|share|amount|proportion)\b"
@@ -35,7 +40,7 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\bwhen\b|\b(what|which|in what|on what) (year|years|date|dates|day|days|month|period|time|decade|century)\b"
         r"|\bon which dates?\b", re.I)),
     ("person", re.compile(
-        r"\bwho(m|se)?\b|\b(which|what) " + _GAP + r"{0,4}?(minister|mayor|official|person|people|leader|secretary|chairman"
+        r"\bwho(m|se)?\b|\b(which|what) " + _GAP + r"{0,4}?(minister|mayor|official" + _NOT_ADJECTIVE + r"|person|people|leader|secretary|chairman"
         r"|chairwoman|president|director|head|governor|representative|king|queen|emperor|author|scientist|artist"
         r"|player|founder|ceo)" + _HEAD, re.I)),
     ("place", re.compile(
@@ -212,6 +217,22 @@ def _question_words(question: str) -> frozenset[str]:
     return frozenset(w.casefold().removesuffix("'s") for w in _WORD.findall(question))
 
 
+def _names_question_thing(sentence: str, token: str, q_words: frozenset[str]) -> bool:
+    """Does the one-word name only qualify a thing the question names ("led *the Shanghai delegation*" for
+    "Where was the delegation?")? Then it says whose the thing is, not where it was."""
+    seen = False
+    for m in re.finditer(rf"(?<![\w'’]){re.escape(token)}(?![\w'’])(?:\s+([\w\-]+))?", sentence, re.I):
+        if not m.group(0)[0].isupper():
+            continue
+        following = m.group(1) or ""
+        if following[:1].isupper() or re.search(rf"[{_UPPER}][\w'’\-]*\s+$", sentence[:m.start()]):
+            continue  # part of a longer name ("the CPC Shanghai Municipal Committee"), judged as that
+        if not (following.islower() and following in q_words):
+            return False
+        seen = True
+    return seen
+
+
 def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
     """Does the sentence hold an answer of `kind` that the question does not already state?"""
     if kind is None:
@@ -236,6 +257,9 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
             if any(t in _ORG_WORDS for t in tokens) and len(tokens) >= 2:
                 return True
         elif kind == "place":
-            if any(t in _PLACE_WORDS for t in tokens) or len(tokens) == 1:
+            # one capitalised word is a place name unless it is a title or an organisation's word ("Secretary
+            # of the ...") or only says whose the question's thing is ("the Shanghai delegation")
+            if any(t in _PLACE_WORDS for t in tokens) or (len(tokens) == 1 and tokens[0] not in _NOT_PERSON
+                                                          and not _names_question_thing(sentence, tokens[0], q_words)):
                 return True
     return kind == "org" and bool(re.search(r"[\"“][^\"”]{6,}[\"”]", sentence))

@@ -61,6 +61,8 @@ _FOCUS_START = re.compile(r"\b(?:how (?:many|much)|which|what|whose)\s+", re.I)
 _FOCUS_STOP = frozenset("""did does do is was were are has have had will would can could should may might in on at of
     for from to by with that the a an and or met""".split())
 FOCUS_WORDS = 3
+# A plural noun ("cities", "stores"; not "business", "campus", "basis"): what "how many" counts, its head.
+_PLURAL = re.compile(r"[a-z][\w'’\-]*[^su'’]s")
 _QUESTION_FILLER = frozenset("did does do many much according which what who whom whose when where why how".split())
 
 FEATURES: tuple[str, ...] = (
@@ -143,6 +145,8 @@ class TermAnalyzer:
             if low in _FOCUS_STOP or (low.endswith("ed") and len(low) > 4):
                 break
             words.append(w)
+            if m.group(0).casefold().startswith("how many") and _PLURAL.fullmatch(low):
+                break  # "how many *cities* take part": the plural noun ends the phrase, a verb follows
         return set(self.content_terms(" ".join(words)))
 
     def terms(self, text: str) -> set[str]:

@@ -37,6 +37,9 @@ from rag.models import Hit, Passage
     ("Which region's integrated development did the meeting promote?", None),
     ("Which German company's executive board chairman met with Chen Jining?", "person"),
     ("Which Hongkou District People's Congress representative described the platform?", "person"),
+    # "official" before a noun is an adjective: an account is asked for, not a person
+    ("Which WeChat official account carried the draft regulations?", None),
+    ("Which official attended the signing?", "person"),
 ])
 def test_answer_kind(question, kind):
     assert answer_kind(question) == kind
@@ -79,6 +82,12 @@ def test_answer_kind(question, kind):
     # a capitalised number word inside a sentence is part of a name, no count
     ("How many people attended?", 'A meeting on the "Three Communications" in Shanghai.', False),
     ("How many people attended?", "Three hundred people attended.", True),
+    # a one-word place that only says whose the question's thing is ("the Shanghai delegation") is not where
+    ("Where was Chen Jining's delegation on July 18?", "Chen Jining led the Shanghai delegation.", False),
+    ("Where was Chen Jining's delegation on July 18?", "The Shanghai delegation went to Shigatse.", True),
+    ("Where was Chen Jining's delegation on July 18?", "The delegation from Shanghai stayed there.", True),
+    ("Where was the delegation?", "Chen Jining, Secretary of the CPC Shanghai Municipal Committee, spoke.", False),
+    ("Where was the delegation?", "The CPC Shanghai Municipal Committee sent the Shanghai delegation.", False),
 ])
 def test_holds_kind(question, sentence, holds):
     assert holds_kind(answer_kind(question), sentence, question) is holds
@@ -135,6 +144,9 @@ def test_key_term_missing_everywhere_is_seen():
     ("Which German company's board chairman met with him?", {"german", "compani", "board"}),
     ("How much funding did Shanghai pledge?", {"fund"}),
     ("Who chaired the meeting?", set()),
+    # "how many" counts a plural noun: the verb after it ("take part") is no part of the focus
+    ("How many cities take part in the pilot projects?", {"citi"}),
+    ("How many business owners came?", {"busi", "owner"}),
 ])
 def test_focus_terms(question, focus):
     assert TermAnalyzer().focus_terms(question) == focus
