@@ -76,6 +76,10 @@ _CAP_WORD = rf"[{_UPPER}](?:\.(?=\s)|[\w'’\-]*)"
 # Lower-case particles inside a name ("Osama bin Laden", "Charles de Gaulle") continue a run too.
 _PARTICLE = r"(?:of|and|bin|ibn|van|von|de|da|di|del|della|der|den|du|la|le|al|el|y|dos|das)\s+"
 _CAP_RUN = re.compile(rf"(?<![\w.]){_CAP_WORD}(?:\s+(?:{_PARTICLE})?{_CAP_WORD})*")
+# A name followed by an organisation's kind noun: "the Arc'teryx brand", "the Merck company".
+_NAMED_ORG = re.compile(
+    rf"(?<![\w.])({_CAP_WORD}(?:\s+{_CAP_WORD})*)\s+(?:brands?|compan(?:y|ies)|firms?|groups?|enterprises?"
+    r"|corporations?|newspapers?|agenc(?:y|ies))\b")
 _INITIAL = re.compile(r"^\w\.$")
 _WORD = re.compile(r"[^\W_][\w'’\-]*")
 # A date a sentence states, for "when / what year / what time" questions: a year of 1000-2099 (not part of a
@@ -257,9 +261,46 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
             if any(t in _ORG_WORDS for t in tokens) and len(tokens) >= 2:
                 return True
         elif kind == "place":
-            # one capitalised word is a place name unless it is a title or an organisation's word ("Secretary
-            # of the ...") or only says whose the question's thing is ("the Shanghai delegation")
-            if any(t in _PLACE_WORDS for t in tokens) or (len(tokens) == 1 and tokens[0] not in _NOT_PERSON
-                                                          and not _names_question_thing(sentence, tokens[0], q_words)):
+            if _is_place(tokens, sentence, q_words):
                 return True
+    if kind == "org" and _names_an_org(sentence, q_words):
+        return True
     return kind == "org" and bool(re.search(r"[\"“][^\"”]{6,}[\"”]", sentence))
+
+
+def _names_an_org(sentence: str, q_words: frozenset[str]) -> bool:
+    """A name the question does not give, followed by an organisation's kind noun: "the Arc'teryx brand" is a
+    brand though it holds no organisation word. One capitalised word opening the sentence may be any word
+    ("Foreign companies")."""
+    for m in _NAMED_ORG.finditer(sentence):
+        words = _cap_words(m.group(1))
+        if set(words) - q_words - COMMON_WORDS and (len(words) > 1 or sentence[:m.start()].strip(" \"'“‘(")):
+            return True
+    return False
+
+
+def _cap_words(run: str) -> list[str]:
+    return [t.casefold().removesuffix("'s").removesuffix("’s") for t in run.split()]
+
+
+def _is_place(tokens: tuple[str, ...], sentence: str, q_words: frozenset[str]) -> bool:
+    """A run with a place word, or one capitalised word that is neither a title or an organisation's word
+    ("Secretary of the ...") nor only says whose the question's thing is ("the Shanghai delegation")."""
+    return any(t in _PLACE_WORDS for t in tokens) or (len(tokens) == 1 and tokens[0] not in _NOT_PERSON
+                                                      and not _names_question_thing(sentence, tokens[0], q_words))
+
+
+# "Where ...?" asks where: a place after a locative preposition ("remote villages *in Shigatse City*"), not one
+# that is part of a title ("Secretary of the Party Committee of the Xizang Autonomous Region").
+_LOCATIVE = re.compile(r"\b(?:in|at|into|to|near|inside|across|throughout|around|outside)\s+(?:the\s+)?$", re.I)
+
+
+def holds_location(sentence: str, question: str) -> bool:
+    """Does the sentence hold a place the question does not state, after a locative preposition?"""
+    q_words = _question_words(question)
+    for m in _CAP_RUN.finditer(sentence):
+        tokens = tuple(_cap_words(m.group(0)))
+        if (any(t not in q_words and t not in COMMON_WORDS for t in tokens) and _is_place(tokens, sentence, q_words)
+                and _LOCATIVE.search(sentence, 0, m.start())):
+            return True
+    return False

@@ -122,6 +122,8 @@ def test_maximal_windows_drop_windows_inside_others():
     ("Which two news websites published the Pudong data draft in full?", ("Dongfang.com", "Xinmin.com")),
     # "whose" asks for a possessor: the cut used to keep the subject "Gong Zheng" and drop the speaker
     ("Whose speech at the Political Bureau meeting did the municipal executive meeting study?", ("Xi Jinping",)),
+    # "where": the place after "in", not the one inside a title ("Secretary ... of the Xizang Autonomous Region")
+    ("Where was Chen Jining's delegation on July 18?", ("in Shigatse City",)),
 ])
 def test_long_sentence_cut_keeps_the_answer(answerer, snapshot, embedder, sample_settings, question, wanted):
     ans = answerer.answer(question, retrieve(snapshot, embedder, sample_settings, question), snapshot.article)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.answer.answer_type import answer_kind, holds_kind, quantities, without_dates
+from rag.answer.answer_type import answer_kind, holds_kind, holds_location, quantities, without_dates
 from rag.answer.citations import SentenceSpan
 from rag.answer.features import FEATURES, QUESTION_FEATURES, FeatureExtractor, TermAnalyzer, lead_clause, question_features
 from rag.models import Hit, Passage
@@ -88,9 +88,22 @@ def test_answer_kind(question, kind):
     ("Where was Chen Jining's delegation on July 18?", "The delegation from Shanghai stayed there.", True),
     ("Where was the delegation?", "Chen Jining, Secretary of the CPC Shanghai Municipal Committee, spoke.", False),
     ("Where was the delegation?", "The CPC Shanghai Municipal Committee sent the Shanghai delegation.", False),
+    # a name followed by the kind noun asked for is one of that kind, though it holds no organisation word
+    ("Which brand did the mayor welcome?", "Gong Zheng welcomed the Arc'teryx brand to open a store.", True),
+    ("Which brand did the mayor welcome?", "Gong Zheng welcomed the brand to open a store.", False),
+    ("Which brand did the mayor welcome?", "Foreign brands were welcomed.", False),
 ])
 def test_holds_kind(question, sentence, holds):
     assert holds_kind(answer_kind(question), sentence, question) is holds
+
+
+@pytest.mark.parametrize(("sentence", "holds"), [
+    ("together with Wang Junzheng, Secretary of the Party Committee of the Xizang Autonomous Region", False),
+    ("to go deep into schools and remote villages in Shigatse City", True),
+    ("led the Shanghai delegation", False),
+])
+def test_holds_location_is_a_place_after_a_locative_preposition(sentence, holds):
+    assert holds_location(sentence, "Where was Chen Jining's delegation on July 18?") is holds
 
 
 class FakeEncoder:
