@@ -250,6 +250,8 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
                                                         for m in _DURATION.finditer(sentence))
     if kind == "date":
         return bool(_dates(sentence) - _dates(question) - extract_numbers(question))
+    if kind == "person" and holds_possessor(sentence, question):
+        return True
     q_words = _question_words(question)
     for tokens in _cap_runs(sentence):
         new = [t for t in tokens if t not in q_words and t not in COMMON_WORDS]
@@ -304,3 +306,19 @@ def holds_location(sentence: str, question: str) -> bool:
                 and _LOCATIVE.search(sentence, 0, m.start())):
             return True
     return False
+
+
+# "Whose attention did ... attract?" asks for the possessor of the thing it names, often a group without a name:
+# "the attention *of many elderly people*", "the opinions and suggestions *of local cadres*", "*farmers'* homes".
+_WHOSE = re.compile(r"\bwhose\s+([a-z]+)", re.I)
+
+
+def holds_possessor(sentence: str, question: str) -> bool:
+    """For a "whose <thing>" question: does the sentence name a lower-case possessor of the thing ("<thing>
+    of <people>", "<people>'s <thing>")? A named possessor is a person's name, matched as one."""
+    m = _WHOSE.search(question)
+    if m is None:
+        return False
+    thing = re.escape(m.group(1).casefold().removesuffix("s"))
+    return bool(re.search(rf"\b{thing}\w*(?:\s+and\s+\w+)?\s+of\s+(?:the\s+)?[a-z]"
+                          rf"|\b[a-z][\w\-]*(?:['’]s|s['’])\s+{thing}", sentence))

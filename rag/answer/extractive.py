@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from rag.answer.citations import ArticleLookup, SentenceSpan
-from rag.answer.answer_type import answer_kind, holds_kind, holds_location
+from rag.answer.answer_type import answer_kind, holds_kind, holds_location, holds_possessor
 from rag.answer.features import FEATURES, SUBJECT_KINDS, Candidates, lead_span
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
 from rag.models import AnswerDiagnostics, Hit
@@ -206,6 +206,8 @@ class ExtractiveComposer:
         if cands.kind is not None:  # never trim the asked-for name/date/number away
             has = [holds_kind(cands.kind, p.text, question + said) for p in pieces]
             order = [i for i in order if has[i]] or order
+            if cands.kind == "person":  # "whose <thing>": the possessor of the thing, named or not
+                order = [i for i in order if holds_possessor(pieces[i].text, question)] or order
             if cands.kind == "place":  # "where": a place after "in", "at", "into", not one inside a title
                 order = [i for i in order if holds_location(pieces[i].text, question + said)] or order
         s, e = windows[order[0]]

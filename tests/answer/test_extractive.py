@@ -124,6 +124,8 @@ def test_maximal_windows_drop_windows_inside_others():
     ("Whose speech at the Political Bureau meeting did the municipal executive meeting study?", ("Xi Jinping",)),
     # "where": the place after "in", not the one inside a title ("Secretary ... of the Xizang Autonomous Region")
     ("Where was Chen Jining's delegation on July 18?", ("in Shigatse City",)),
+    # "whose": the possessor of the thing asked about, not the name elsewhere in the sentence ("Wang Junzheng")
+    ("Whose opinions and suggestions did the Shanghai delegation listen to in Shigatse?", ("local cadres",)),
 ])
 def test_long_sentence_cut_keeps_the_answer(answerer, snapshot, embedder, sample_settings, question, wanted):
     ans = answerer.answer(question, retrieve(snapshot, embedder, sample_settings, question), snapshot.article)

@@ -92,6 +92,10 @@ def test_answer_kind(question, kind):
     ("Which brand did the mayor welcome?", "Gong Zheng welcomed the Arc'teryx brand to open a store.", True),
     ("Which brand did the mayor welcome?", "Gong Zheng welcomed the brand to open a store.", False),
     ("Which brand did the mayor welcome?", "Foreign brands were welcomed.", False),
+    # "whose <thing>" asks for the thing's possessor, which may be a group without a name
+    ("Whose attention did the products attract?", "They attracted the attention of many elderly people.", True),
+    ("Whose attention did the products attract?", "They attracted a lot of attention.", False),
+    ("Whose homes did the delegation enter?", "It went into farmers' homes.", True),
 ])
 def test_holds_kind(question, sentence, holds):
     assert holds_kind(answer_kind(question), sentence, question) is holds
