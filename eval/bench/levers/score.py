@@ -77,14 +77,18 @@ class Figures:
     query_ms: list[float]  # the fusion step's own time per query (candidate selection included)
 
 
-def evaluate(dense: np.ndarray, bm25: np.ndarray, cfg: FusionConfig, chunks: ChunkTable, qs: QuerySet) -> Figures:
-    nd, rc, mr, ms = [], [], [], []
-    for i, qrels in enumerate(qs.qrels):
-        t = time.perf_counter()
-        ranked = rank_documents(dense[i], bm25[i], cfg, chunks)
-        ms.append((time.perf_counter() - t) * 1000)
-        nd.append(ndcg_at_k(ranked, qrels, 10))
-        rc.append(recall_at_k(ranked, qrels, 100))
-        mr.append(mrr_at_k(ranked, qrels, 10))
+def figures(rankings: list[list[str]], qs: QuerySet, query_ms: list[float]) -> Figures:
+    """Mean nDCG@10, recall@100 and MRR@10 of one document ranking per query of `qs`."""
     n = len(qs.qrels)
-    return Figures(sum(nd) / n, sum(rc) / n, sum(mr) / n, ms)
+    return Figures(sum(ndcg_at_k(r, q, 10) for r, q in zip(rankings, qs.qrels)) / n,
+                   sum(recall_at_k(r, q, 100) for r, q in zip(rankings, qs.qrels)) / n,
+                   sum(mrr_at_k(r, q, 10) for r, q in zip(rankings, qs.qrels)) / n, query_ms)
+
+
+def evaluate(dense: np.ndarray, bm25: np.ndarray, cfg: FusionConfig, chunks: ChunkTable, qs: QuerySet) -> Figures:
+    rankings, ms = [], []
+    for i in range(len(qs.qrels)):
+        t = time.perf_counter()
+        rankings.append(rank_documents(dense[i], bm25[i], cfg, chunks))
+        ms.append((time.perf_counter() - t) * 1000)
+    return figures(rankings, qs, ms)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from eval.bench.levers.data import ChunkTable, QuerySet
-from eval.bench.levers.score import Figures, FusionConfig, top
-from eval.metrics import collapse_ranking, mrr_at_k, ndcg_at_k, recall_at_k
+from eval.bench.levers.score import Figures, FusionConfig, figures, top
+from eval.metrics import collapse_ranking
 from rag.chunk.sentences import split_chunk_sentences
 from rag.embed.protocols import QueryEncoder
 from rag.retrieve.fusion import FusionMethod, convex, rrf
@@ -62,8 +62,9 @@ def evaluate(dense: np.ndarray, bm25: np.ndarray, queries: np.ndarray, cfg: Fusi
             return convex(lists, weights)
         return rrf([[i for i, _ in h] for h in lists], weights, cfg.rrf_k)
 
-    nd, rc, mr, ms = [], [], [], []
-    for i, qrels in enumerate(qs.qrels):
+    rankings: list[list[str]] = []
+    ms: list[float] = []
+    for i in range(len(qs.qrels)):
         t = time.perf_counter()
         lists = [top(dense[i], cfg.dense_depth, positive=False), top(bm25[i], cfg.bm25_depth, positive=True)]
         weights = [cfg.dense_weight, cfg.bm25_weight]
@@ -72,9 +73,5 @@ def evaluate(dense: np.ndarray, bm25: np.ndarray, queries: np.ndarray, cfg: Fusi
         scored = sorted(((c, s) for c, s in best.items() if s is not None), key=lambda kv: (-kv[1], kv[0]))
         fused = fuse([*lists, scored], [*weights, weight])
         ms.append((time.perf_counter() - t) * 1000)
-        ranked = collapse_ranking(chunks.doc_ids[chunks.doc_index[c]] for c, _ in fused)
-        nd.append(ndcg_at_k(ranked, qrels, 10))
-        rc.append(recall_at_k(ranked, qrels, 100))
-        mr.append(mrr_at_k(ranked, qrels, 10))
-    n = len(qs.qrels)
-    return Figures(sum(nd) / n, sum(rc) / n, sum(mr) / n, ms)
+        rankings.append(collapse_ranking(chunks.doc_ids[chunks.doc_index[c]] for c, _ in fused))
+    return figures(rankings, qs, ms)

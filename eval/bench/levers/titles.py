@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from eval.bench.levers.data import ChunkTable, QuerySet
-from eval.bench.levers.score import Figures, FusionConfig, top
-from eval.metrics import collapse_ranking, mrr_at_k, ndcg_at_k, recall_at_k
+from eval.bench.levers.score import Figures, FusionConfig, figures, top
+from eval.metrics import collapse_ranking
 from rag.embed.protocols import QueryEncoder
 from rag.retrieve.fusion import convex
 
@@ -46,16 +46,13 @@ def embed_titles(chunks: ChunkTable, encoder: QueryEncoder, batch: int = 512) ->
 def evaluate_title_list(dense: np.ndarray, bm25: np.ndarray, queries: np.ndarray, cfg: FusionConfig,
                         chunks: ChunkTable, tv: TitleVectors, qs: QuerySet, weight: float) -> Figures:
     """Convex fusion of dense, BM25 and the title list (each document's title cosine, as its first chunk)."""
-    nd, rc, mr, ms = [], [], [], []
-    for i, qrels in enumerate(qs.qrels):
+    rankings: list[list[str]] = []
+    ms: list[float] = []
+    for i in range(len(qs.qrels)):
         t = time.perf_counter()
         title_hits = [(int(tv.first_chunk[d]), s) for d, s in top(tv.titles @ queries[i], cfg.dense_depth, False)]
         fused = convex([top(dense[i], cfg.dense_depth, positive=False), top(bm25[i], cfg.bm25_depth, positive=True),
                         title_hits], [cfg.dense_weight, cfg.bm25_weight, weight])
         ms.append((time.perf_counter() - t) * 1000)
-        ranked = collapse_ranking(chunks.doc_ids[chunks.doc_index[c]] for c, _ in fused)
-        nd.append(ndcg_at_k(ranked, qrels, 10))
-        rc.append(recall_at_k(ranked, qrels, 100))
-        mr.append(mrr_at_k(ranked, qrels, 10))
-    n = len(qs.qrels)
-    return Figures(sum(nd) / n, sum(rc) / n, sum(mr) / n, ms)
+        rankings.append(collapse_ranking(chunks.doc_ids[chunks.doc_index[c]] for c, _ in fused))
+    return figures(rankings, qs, ms)
