@@ -79,8 +79,9 @@ class Assistant:
         t_retrieve = (time.perf_counter() - t0) * 1000
         final: Answer | None = None
         # score evidence -> refuse or not -> compose -> verify -> number (rag.answer.modes.QuestionFlow)
+        sentence_vectors = result.sentence_lookup(snapshot.sentences)  # sentences the search read are not read again
         for item in self.flow.stream(rewritten, result.hits, snapshot.article, req.mode, req.explain,
-                                     sentence_vectors=result.sentence_lookup(snapshot.sentences), query_vector=result.query_vector):
+                                     sentence_vectors=sentence_vectors, query_vector=result.query_vector):
             if isinstance(item, Answer):
                 final = item
             else:

@@ -3,8 +3,9 @@
 Fusion (RRF or convex) and the optional chunk-to-document aggregation run on the result lists
 (rag/retrieve/fusion.py), so any store backend that returns those lists ranks the same. When the
 collection stores sentence vectors, an optional third list (`sentence_weight`, off by default)
-re-scores the best `sentence_depth` fused candidates by each chunk's best sentence (a claim or question often restates one sentence, which a
-200-word-piece chunk vector dilutes); the sentences come from SQLite for every backend.
+re-scores the best `sentence_depth` fused candidates by each chunk's best sentence (a claim often
+restates one sentence, which a 200-word-piece chunk vector dilutes); the sentences come from SQLite
+for every backend.
 Each hit keeps its dense cosine, BM25 score, ranks and fused score, so the answerer's refusal
 policy and the user can both see why a passage was chosen.
 """
@@ -124,8 +125,8 @@ class HybridRetriever:
                                [*weights, s.sentence_weight])
             timings["sentences"] = (time.perf_counter() - t) * 1000
         elif s.sentence_weight > 0 and not snap.has_sentence_vectors:
-            notes.append("Sentence list off: this collection stores no sentence vectors "
-                         "(rebuild it with RAG_SENTENCE_VECTORS=true to use RAG_SENTENCE_WEIGHT).")
+            notes.append("Sentence list off: this collection stores no sentence vectors (rebuild it with "
+                         "`rag index PATH --rebuild` and RAG_SENTENCE_VECTORS on to use RAG_SENTENCE_WEIGHT).")
         t = time.perf_counter()
         chunk_score = dict(fused)
         depth = max(k, s.rerank_depth if self.reranker else k)
