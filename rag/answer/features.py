@@ -25,6 +25,8 @@ One row per candidate sentence (exact article span, de-duplicated across overlap
   focus_in, focus_nowhere       share of the question's focus words ("how many *visitors*") in the sentence; in none
   typed_cover, typed_best       coverage counted only when the sentence holds the asked-for kind; its best (question-level)
   typed_cos_best                best cosine among sentences holding the asked-for kind (question-level)
+  subst                 the question's facts the sentence replaces by another in the same context ("in *Beijing*"
+                        vs "in *Shanghai*": a changed fact, `rag.answer.mismatch`)
 
 IDF and BM25 statistics are computed over the candidates themselves, so a word in every candidate
 (the collection's own topic) counts for little. Nothing here is a threshold on the answer: the
@@ -43,6 +45,7 @@ import Stemmer
 
 from rag.answer.answer_type import KINDS, answer_kind, holds_kind
 from rag.answer.citations import ArticleLookup, SentenceSpan, passage_sentences
+from rag.answer.mismatch import SubstitutionIndex, tokens
 from rag.cite.terms import COMMON_WORDS, extract_key_terms
 from rag.embed.protocols import QueryEncoder as TextEncoder
 from rag.models import ChunkSentences, Hit
@@ -71,6 +74,7 @@ FEATURES: tuple[str, ...] = (
     *(f"asks_{k}" for k in KINDS), *(f"has_{k}" for k in KINDS), "type_miss",
     "rank_recip", "hit_dense", "position", "first", "log_words", "short", "heading", "novelty",
     "kind_lead", "cos_rank", "cover_rank", "cos_z", "focus_in", "focus_nowhere", "typed_cover", "typed_best", "typed_cos_best",
+    "subst",
 )
 
 
@@ -78,7 +82,7 @@ FEATURES: tuple[str, ...] = (
 # question names (key terms, content terms, its focus phrase, the asked-for kind) occurs in any evidence.
 QUESTION_FEATURES: tuple[str, ...] = (
     "top_logit", "margin", "keys_nowhere", "terms_nowhere", "focus_nowhere", "typed_best", "typed_cos_best",
-    "cos_max", "cover_max", "top_focus_in", "top_keys_in", "top_type_miss", "hit_dense0",
+    "cos_max", "cover_max", "top_focus_in", "top_keys_in", "top_type_miss", "hit_dense0", "top_subst",
 )
 _COL = {name: j for j, name in enumerate(FEATURES)}
 
@@ -100,7 +104,7 @@ def question_features(x: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return np.array([
         top, top - second, x[0, c["keys_nowhere"]], x[0, c["terms_nowhere"]], x[0, c["focus_nowhere"]],
         x[0, c["typed_best"]], x[0, c["typed_cos_best"]], x[:, c["cos"]].max(), x[:, c["cover"]].max(),
-        x[b, c["focus_in"]], x[b, c["keys_in"]], x[b, c["type_miss"]], x[0, c["hit_dense"]],
+        x[b, c["focus_in"]], x[b, c["keys_in"]], x[b, c["type_miss"]], x[0, c["hit_dense"]], x[b, c["subst"]],
     ], dtype=np.float64)
 
 
@@ -286,6 +290,7 @@ class FeatureExtractor:
         has_kind = np.array([holds_kind(kind, s.text, question) for s in spans], dtype=bool) if kind else np.ones(n, bool)
         typed_cover = np.where(has_kind, cover, 0.0).astype(np.float32)
         typed_cos = np.where(has_kind, cos, 0.0).astype(np.float32)
+        q_facts = tokens(question)
         starts: dict[int, int] = {}
         counts = Counter(s.hit_index for s in spans)
         x = np.zeros((n, len(FEATURES)), dtype=np.float32)
@@ -308,6 +313,7 @@ class FeatureExtractor:
                 "cos_rank": 1.0 / (1 + cos_rank[i]), "cover_rank": 1.0 / (1 + cover_rank[i]), "cos_z": cos_z[i],
                 "focus_in": focus_in[i], "focus_nowhere": focus_nowhere, "typed_cover": typed_cover[i],
                 "typed_best": typed_cover.max(), "typed_cos_best": typed_cos.max(),
+                "subst": SubstitutionIndex(s.text).substituted(q_facts),
             }
             if kind is not None:
                 has = bool(has_kind[i])

@@ -239,3 +239,16 @@ def test_kind_lead_reads_the_subject_for_a_person_and_the_opener_for_a_date():
     assert ex.featurize("When did classes start?", spans, hits).x[:, col].tolist() == [1.0, 1.0]
     assert ex.featurize("Who led the delegation?", spans, hits).x[:, col].tolist() == [1.0, 1.0]
     assert ex.featurize("Who chaired the meeting in Shigatse?", spans[1:], hits).x[:, col].tolist() == [1.0]
+
+
+def test_changed_fact_feature_reaches_the_refusal_stage():
+    """`subst` counts the question's facts a sentence replaces in the same slot; the refusal stage reads the
+    best candidate's (`top_subst`)."""
+    spans, hits = _spans(["The largest experience center in Shanghai opened today.", "The brand sells jackets."])
+    c = FeatureExtractor(FakeEncoder()).featurize("Which brand opened the largest experience center in Beijing?",
+                                                  spans, hits)
+    assert c.x[:, FEATURES.index("subst")].tolist() == [1.0, 0.0]
+    q = dict(zip(QUESTION_FEATURES, question_features(c.x, np.array([0.9, 0.1]))))
+    assert q["top_subst"] == 1.0
+    q = dict(zip(QUESTION_FEATURES, question_features(c.x, np.array([0.1, 0.9]))))
+    assert q["top_subst"] == 0.0

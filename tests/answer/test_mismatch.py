@@ -1,0 +1,49 @@
+"""The changed-fact feature (rag/answer/mismatch.py) on hand-written sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.mismatch import SubstitutionIndex, tokens
+
+# (question, sentence, facts substituted): each changed fact is one a reader would call a different fact
+CASES = [
+    ("Which brand opened the world's largest experience center in Beijing?",
+     "Gong Zheng welcomed the Arc'teryx brand to open the world's largest experience center in Shanghai.", 1),
+    ("By how much will the population aged 60 grow during the 15th Five Year Plan period?",
+     "The new population aged 60 in China during the 14th Five Year Plan period will increase by 34%.", 1),
+    ("Where was the Ninth Plenary Session of the Seventh Central Committee held?",
+     "In 1961 the CPC held the Ninth Plenary Session of the Eighth Central Committee in Beijing.", 1),
+    ("Which store on Nanjing East Road did Gong Zheng visit?",
+     "The Arc'teryx Museum store, located in the core area of Nanjing West Road business district, opened.", 1),
+    # the same facts, or a paraphrase of ordinary words: nothing changed
+    ("How many exhibitors took part in the Old Expo?", "The Old Expo attracted more than 400 exhibitors.", 0),
+    ("What position does Wang Junzheng hold?",
+     "Together with Wang Junzheng, Secretary of the Party Committee of the Xizang Autonomous Region.", 0),
+    ("Which university trained Shanghai's first home economics undergraduates?",
+     "The first batch of undergraduate domestic economics students admitted by Shanghai Open University.", 0),
+    # spelled and digit ordinals are the same fact; a word inside a longer one is there
+    ("Who was Genghis's 3rd son?", "Under the reign of Genghis' third son, Ogedei Khan, the Mongols advanced.", 0),
+    ("What happened to deforestation in the Amazon region of Brazil between 2004 and 2014?",
+     "Deforestation has declined significantly in the Brazilian Amazon between 2004 and 2014.", 0),
+]
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), CASES)
+def test_substituted_facts(question: str, sentence: str, expected: int) -> None:
+    assert SubstitutionIndex(sentence).substituted(tokens(question)) == expected
+
+
+def test_only_facts_count() -> None:
+    words, facts = tokens("Who led the Xizang delegation in the 15th year, third time, in 2024?")
+    fact_words = {w for w, f in zip(words, facts) if f}
+    # the opening word is capitalised by position only; "led", "delegation", "year" are ordinary words
+    assert fact_words == {"xizang", "15th", "3rd", "2024"}
+
+
+def test_a_fact_named_elsewhere_in_the_question_is_no_substitute() -> None:
+    q = "What happened in the Amazon region of Peru between 2004 and 2014?"
+    # "Amazon" fills Peru's slot ("... between 2004"), but the question names it too: a reordering
+    assert SubstitutionIndex("It declined in the Peruvian Amazon between 2004 and 2014.").substituted(tokens(q)) == 0
+    # another country in the same slot is a changed fact
+    assert SubstitutionIndex("It declined in Bolivia between 2004 and 2014.").substituted(tokens(q)) == 1
