@@ -17,86 +17,93 @@ fact in its place: the same word(s) right before it (two words, or one content w
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.cite.terms import COMMON_WORDS
 
 _TOKEN = re.compile(r"[^\W_][\w'’\-]*|\d[\d,.\-]*", re.UNICODE)
 _FILLER = frozenset("did does do many much according which what who whom whose when where why how".split())
-
-
-_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
-                      r"|eleventh|twelfth|\w+teenth|\w+tieth", re.I)
-
-
 _ORDINAL_WORDS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
                   "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split()
 _ORDINAL_DIGITS = {w: f"{n}{'st' if n % 10 == 1 and n != 11 else 'nd' if n % 10 == 2 and n != 12 else 'rd' if n % 10 == 3 and n != 13 else 'th'}"
                    for n, w in enumerate(_ORDINAL_WORDS, start=1)}
 PREFIX = 4  # "Brazil" is in "Brazilian": a word sharing its first letters (at least this many) with another is it
 
-
-def _same(a: str, b: str) -> bool:
-    return a == b or (min(len(a), len(b)) >= PREFIX and (a.startswith(b) or b.startswith(a)))
-
-
-def tokens(text: str) -> tuple[list[str], list[bool]]:
-    """Lower-cased words and numbers (possessive 's dropped: "Shanghai's" -> "shanghai"), and whether each
-    is a fact: a number, an ordinal, or a name (capitalised, not the text's first word)."""
-    words, facts = [], []
-    for k, raw in enumerate(_TOKEN.findall(text)):
-        t = raw.casefold().replace("’", "'").rstrip(".,-")
-        if t.endswith("'s"):
-            t = t[:-2]
-        t = _ORDINAL_DIGITS.get(t, t)  # "third" == "3rd"
-        if not t:
-            continue
-        words.append(t)
-        facts.append(t[0].isdigit() or bool(_ORDINAL.fullmatch(t)) or (k > 0 and raw[0].isupper() and _content(t)))
-    return words, facts
+Tokens = tuple[tuple[str, ...], tuple[bool, ...]]
 
 
 def _content(word: str) -> bool:
     return word not in COMMON_WORDS and word not in _FILLER
 
 
-def _contexts(words: list[str], i: int) -> list[tuple[str, tuple[str, ...]]]:
+def _same(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= PREFIX and (a.startswith(b) or b.startswith(a)))
+
+
+@lru_cache(maxsize=8192)  # the same retrieved sentences come back question after question
+def tokens(text: str) -> Tokens:
+    """Lower-cased words and numbers (possessive 's dropped: "Shanghai's" -> "shanghai"; "third" -> "3rd"),
+    and whether each is a fact: a number, an ordinal, or a name (capitalised, not the text's first word)."""
+    words, facts = [], []
+    for k, raw in enumerate(_TOKEN.findall(text)):
+        t = raw.casefold().replace("’", "'").rstrip(".,-")
+        if t.endswith("'s"):
+            t = t[:-2]
+        if not t:
+            continue
+        t = _ORDINAL_DIGITS.get(t, t)
+        words.append(t)
+        facts.append(t[0].isdigit() or t.endswith(("teenth", "tieth")) or (k > 0 and raw[0].isupper() and _content(t)))
+    return tuple(words), tuple(facts)
+
+
+def _contexts(words: tuple[str, ...], i: int) -> list[tuple[str, tuple[str, ...]]]:
     """The contexts of words[i] that identify its slot: ("L", words before) and ("R", words after);
-    one word when it is a content word, else two."""
+    one word when it is a content word, else two (one of them a content word)."""
     out: list[tuple[str, tuple[str, ...]]] = []
     if i >= 1:
-        left = (words[i - 1],) if _content(words[i - 1]) else tuple(words[max(i - 2, 0):i])
-        if any(_content(w) for w in left) and len(left) == (1 if _content(words[i - 1]) else 2):
+        left = words[i - 1:i] if _content(words[i - 1]) else words[max(i - 2, 0):i]
+        if len(left) == 2 and _content(left[0]) or len(left) == 1 and _content(left[0]):
             out.append(("L", left))
     if i + 1 < len(words):
-        right = (words[i + 1],) if _content(words[i + 1]) else tuple(words[i + 1:i + 3])
-        if any(_content(w) for w in right) and len(right) == (1 if _content(words[i + 1]) else 2):
+        right = words[i + 1:i + 2] if _content(words[i + 1]) else words[i + 1:i + 3]
+        if len(right) == 2 and _content(right[1]) or len(right) == 1 and _content(right[0]):
             out.append(("R", right))
     return out
 
 
 class SubstitutionIndex:
-    """One sentence's words, indexed by the contexts they sit in (built once, asked per question word)."""
+    """One sentence's words; the facts in each context are indexed on first use (most questions name no
+    fact the sentence lacks, and then nothing is indexed)."""
 
     def __init__(self, text: str) -> None:
-        self.words, facts = tokens(text)
-        self.vocab = set(self.words)
-        self._in_slot: dict[tuple[str, tuple[str, ...]], set[str]] = {}  # context -> the facts found in it
-        for j, w in enumerate(self.words):
-            if facts[j]:
-                for ctx in _contexts(self.words, j):
-                    self._in_slot.setdefault(ctx, set()).add(w)
+        self.words, self._facts = tokens(text)
+        self.vocab = frozenset(self.words)
+        self._in_slot: dict[tuple[str, tuple[str, ...]], set[str]] | None = None
 
-    def substituted(self, question: tuple[list[str], list[bool]]) -> int:
+    def _slots(self) -> dict[tuple[str, tuple[str, ...]], set[str]]:
+        if self._in_slot is None:
+            self._in_slot = {}
+            for j, w in enumerate(self.words):
+                if self._facts[j]:
+                    for ctx in _contexts(self.words, j):
+                        self._in_slot.setdefault(ctx, set()).add(w)
+        return self._in_slot
+
+    def _holds(self, word: str) -> bool:
+        return word in self.vocab or (len(word) >= PREFIX and any(_same(word, w) for w in self.vocab))
+
+    def substituted(self, question: Tokens) -> int:
         """How many of the question's facts (`tokens(question)`) the sentence lacks while holding their
         context around another fact."""
         words, facts = question
         asked = set(words)
         n = 0
         for i, t in enumerate(words):
-            if not facts[i] or t in self.vocab or any(_same(t, w) for w in self.vocab):
+            if not facts[i] or self._holds(t):
                 continue
-            others = set().union(*(self._in_slot.get(ctx, set()) for ctx in _contexts(words, i)))
+            slots = self._slots()
+            others = set().union(*(slots.get(ctx, set()) for ctx in _contexts(words, i)))
             # a fact the question names elsewhere is a reordering ("the Amazon region of Brazil"), not a change
             n += any(not _same(w, t) and w not in asked for w in others)
         return n
-
