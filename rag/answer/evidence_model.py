@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,46 @@ class Tree:
             nxt = np.where(go_left, self.left[node], self.right[node])
             node = np.where(active, nxt, node)
         return self.value[node]
+
+
+@dataclass(frozen=True)
+class Forest:
+    """All trees stacked (node arrays padded to the largest tree): one walk down the levels for every tree
+    and row at once. Walking tree by tree cost ~55 us of numpy overhead per tree, 100 trees a call."""
+
+    feature: np.ndarray  # [trees, nodes]
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    leaf: np.ndarray
+    missing_left: np.ndarray
+
+    @classmethod
+    def stack(cls, trees: tuple[Tree, ...]) -> Forest:
+        width = max(len(t.feature) for t in trees)
+
+        def pad(name: str, fill: Any) -> np.ndarray:
+            rows = [getattr(t, name) for t in trees]
+            return np.stack([np.concatenate([r, np.full(width - len(r), fill, dtype=r.dtype)]) for r in rows])
+
+        return cls(pad("feature", 0), pad("threshold", 0.0), pad("left", 0), pad("right", 0), pad("value", 0.0),
+                   pad("leaf", True), pad("missing_left", True))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """[trees, rows]: each tree's leaf value for each row."""
+        n_trees = self.feature.shape[0]
+        t = np.arange(n_trees)[:, None]
+        node = np.zeros((n_trees, len(x)), dtype=np.int64)
+        rows = np.arange(len(x))[None, :]
+        for _ in range(64):  # depth bound; trees here are far shallower
+            active = ~self.leaf[t, node]
+            if not active.any():
+                break
+            v = x[rows, self.feature[t, node]]
+            go_left = np.where(np.isnan(v), self.missing_left[t, node], v <= self.threshold[t, node])
+            node = np.where(active, np.where(go_left, self.left[t, node], self.right[t, node]), node)
+        return self.value[t, node]
 
 
 @dataclass(frozen=True)
@@ -102,9 +143,13 @@ class EvidenceModel:
             assert self.mean is not None and self.scale is not None and self.coef is not None
             return ((x - self.mean) / self.scale) @ self.coef + self.intercept
         out = np.full(len(x), self.baseline, dtype=np.float64)
-        for t in self.trees:
-            out += t.predict(x)
+        for v in self._forest.predict(x):  # summed tree by tree, in order: the same floats as one tree at a time
+            out += v
         return out
+
+    @cached_property
+    def _forest(self) -> Forest:
+        return Forest.stack(self.trees)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability that each candidate sentence answers the question."""

@@ -79,6 +79,7 @@ class SubstitutionIndex:
     def __init__(self, text: str) -> None:
         self.words, self._facts = tokens(text)
         self.vocab = frozenset(self.words)
+        self._prefixes = frozenset(w[:PREFIX] for w in self.words if len(w) >= PREFIX)
         self._in_slot: dict[tuple[str, tuple[str, ...]], set[str]] | None = None
 
     def _slots(self) -> dict[tuple[str, tuple[str, ...]], set[str]]:
@@ -91,7 +92,8 @@ class SubstitutionIndex:
         return self._in_slot
 
     def _holds(self, word: str) -> bool:
-        return word in self.vocab or (len(word) >= PREFIX and any(_same(word, w) for w in self.vocab))
+        return word in self.vocab or (len(word) >= PREFIX and word[:PREFIX] in self._prefixes
+                                      and any(_same(word, w) for w in self.vocab))
 
     def substituted(self, question: Tokens) -> int:
         """How many of the question's facts (`tokens(question)`) the sentence lacks while holding their
