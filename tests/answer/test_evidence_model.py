@@ -95,3 +95,17 @@ def test_recorded_cross_validated_score_reproduces():
     cases = load_table()
     assert len(cases) == sum(model.cv["trained_on"].values())
     assert oof_top1(cases, model.kind) == pytest.approx(model.cv["oof_top1_positive"], abs=1e-4)
+
+
+def test_stacked_forest_gives_the_same_floats_as_tree_by_tree():
+    """The query path walks all trees at once (`Forest`); the scores must be the very floats of walking the
+    exported trees one at a time (the recorded cross-validation was computed that way)."""
+    model = load_model()
+    d = np.load(MODEL_FILE.parent.parent.parent / "eval" / "data" / "answerer_features.npz")
+    x = d["x"][:3000].astype(np.float64)
+    x[::97, 0] = np.nan  # a missing value takes each node's recorded side
+    cols = x[:, [FEATURES.index(c) for c in model.columns]]
+    expected = np.full(len(x), model.baseline)
+    for tree in model.trees:
+        expected += tree.predict(cols)
+    assert np.array_equal(model.logits(x), expected)
