@@ -143,6 +143,8 @@ class EvidenceModel:
             assert self.mean is not None and self.scale is not None and self.coef is not None
             return ((x - self.mean) / self.scale) @ self.coef + self.intercept
         out = np.full(len(x), self.baseline, dtype=np.float64)
+        if not self.trees:  # a model of no trees scores its baseline
+            return out
         for v in self._forest.predict(x):  # summed tree by tree, in order: the same floats as one tree at a time
             out += v
         return out

@@ -109,3 +109,10 @@ def test_stacked_forest_gives_the_same_floats_as_tree_by_tree():
     for tree in model.trees:
         expected += tree.predict(cols)
     assert np.array_equal(model.logits(x), expected)
+
+
+def test_a_model_without_trees_scores_its_baseline():
+    from rag.answer.evidence_model import EvidenceModel
+
+    model = EvidenceModel(kind="trees", threshold=0.5, baseline=0.25)
+    assert np.array_equal(model.logits(np.zeros((3, len(FEATURES)))), np.full(3, 0.25))
