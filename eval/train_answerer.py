@@ -39,7 +39,7 @@ from eval.answerer_data import Case
 from eval.scoring import aggregate, score_answer
 from rag.answer.evidence_model import EvidenceModel, Logistic, Tree
 from rag.answer.extractive import ExtractiveComposer
-from rag.answer.features import FEATURES, FeatureExtractor, question_features
+from rag.answer.features import FEATURES, QUESTION_FEATURES, FeatureExtractor, question_features
 from rag.answer.flow import EvidenceScorer, decide_refusal, refusal_answer, verify_and_number
 from rag.cite.verify import CitationVerifier
 
@@ -104,11 +104,36 @@ def fit(cases: list, kind: str) -> EvidenceModel:
     y = np.array([_answered_right(cases[i], inner[i]) for i in dom])
     mean, scale = q.mean(axis=0), q.std(axis=0)
     scale[scale == 0] = 1.0
-    lr = LogisticRegression(C=REFUSAL_C, max_iter=5000).fit((q - mean) / scale, y)
-    model = replace(ranker, refusal=Logistic(mean, scale, lr.coef_[0], float(lr.intercept_[0])),
+    coef, intercept = fit_signed((q - mean) / scale, y)
+    model = replace(ranker, refusal=Logistic(mean, scale, coef, intercept),
                     part_threshold=best_threshold(cases, inner))
     scores = [model.answerability(c.candidates.x, p) for c, p in zip(cases, inner)]
     return replace(model, threshold=best_threshold(cases, inner, scores))
+
+
+# The direction each question-level feature may push answerability: evidence that names what the question
+# asks can only raise it, evidence that lacks it or changes one of its facts can only lower it. The features
+# are collinear (`focus_nowhere` = 1 forces `top_focus_in` = 0), and an unconstrained fit gave some of them
+# the wrong sign (the retrain of session 8: `focus_nowhere` +0.39, so a question whose focus occurs nowhere
+# looked MORE answerable). A feature whose fitted sign disagrees is dropped and the rest refitted.
+REFUSAL_SIGNS = {"top_logit": 1, "margin": 1, "keys_nowhere": -1, "terms_nowhere": -1, "focus_nowhere": -1,
+                 "typed_best": 1, "typed_cos_best": 1, "cos_max": 1, "cover_max": 1, "top_focus_in": 1,
+                 "top_keys_in": 1, "top_type_miss": -1, "hit_dense0": 1, "top_subst": -1}
+
+
+def fit_signed(q: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic regression on standardised question features whose coefficients keep REFUSAL_SIGNS: refit
+    without the features of the wrong sign until none is left (their coefficient is 0)."""
+    signs = np.array([REFUSAL_SIGNS[f] for f in QUESTION_FEATURES])
+    keep = np.ones(len(signs), dtype=bool)
+    while True:
+        lr = LogisticRegression(C=REFUSAL_C, max_iter=5000).fit(q[:, keep], y)
+        coef = np.zeros(len(signs))
+        coef[keep] = lr.coef_[0]
+        wrong = keep & (coef * signs < 0)
+        if not wrong.any():
+            return coef, float(lr.intercept_[0])
+        keep &= ~wrong
 
 
 def _export_tree(predictor: Any) -> Tree:

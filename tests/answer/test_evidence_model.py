@@ -116,3 +116,28 @@ def test_a_model_without_trees_scores_its_baseline():
 
     model = EvidenceModel(kind="trees", threshold=0.5, baseline=0.25)
     assert np.array_equal(model.logits(np.zeros((3, len(FEATURES)))), np.full(3, 0.25))
+
+
+def test_refusal_coefficients_keep_their_signs():
+    """Evidence that lacks what the question names may only lower answerability, evidence that names it only
+    raise it: a collinear feature fitted with the wrong sign is dropped (coefficient 0) and the rest refitted."""
+    from eval.train_answerer import REFUSAL_SIGNS, fit_signed
+    from rag.answer.features import QUESTION_FEATURES
+
+    assert set(REFUSAL_SIGNS) == set(QUESTION_FEATURES)
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=(400, len(QUESTION_FEATURES)))
+    col = {f: j for j, f in enumerate(QUESTION_FEATURES)}
+    z = 1.5 * q[:, col["top_logit"]] - 1.0 * q[:, col["top_subst"]] + rng.normal(scale=0.5, size=400)
+    q[:, col["focus_nowhere"]] = z + rng.normal(scale=0.3, size=400)  # tracks answerability: fits positive
+    y = (z > 0).astype(int)
+    from sklearn.linear_model import LogisticRegression
+
+    free = LogisticRegression(max_iter=5000).fit(q, y).coef_[0]
+    assert free[col["focus_nowhere"]] > 0  # the unconstrained fit takes the wrong sign
+    coef, _ = fit_signed(q, y)
+    signs = np.array([REFUSAL_SIGNS[f] for f in QUESTION_FEATURES])
+    assert np.all(coef * signs >= 0) and coef[col["focus_nowhere"]] == 0
+    assert coef[col["top_logit"]] > 0 and coef[col["top_subst"]] < 0
+    shipped = load_model().refusal
+    assert shipped is not None and np.all(shipped.coef * signs >= 0)
