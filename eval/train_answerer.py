@@ -127,6 +127,9 @@ def fit_signed(q: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     signs = np.array([REFUSAL_SIGNS[f] for f in QUESTION_FEATURES])
     keep = np.ones(len(signs), dtype=bool)
     while True:
+        if not keep.any():  # nothing keeps its sign: answerability is the base rate
+            rate = min(max(float(np.mean(y)), 1e-6), 1 - 1e-6)
+            return np.zeros(len(signs)), float(np.log(rate / (1 - rate)))
         lr = LogisticRegression(C=REFUSAL_C, max_iter=5000).fit(q[:, keep], y)
         coef = np.zeros(len(signs))
         coef[keep] = lr.coef_[0]

@@ -47,7 +47,8 @@ def instruction_regions(text: str) -> list[tuple[int, int]]:
 
 # Every answer scans the whole article of each retrieved passage (~1.6 ms for a few KB of text with this
 # pattern); the same articles come back question after question, and a changed article is another key.
-@lru_cache(maxsize=512)
+# The cache keeps its texts alive, so it stays small: a question's five passages and the recent questions'.
+@lru_cache(maxsize=64)
 def _regions(text: str) -> tuple[tuple[int, int], ...]:
     regions: list[tuple[int, int]] = []
     for match in _MARKERS.finditer(text):

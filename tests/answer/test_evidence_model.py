@@ -141,3 +141,16 @@ def test_refusal_coefficients_keep_their_signs():
     assert coef[col["top_logit"]] > 0 and coef[col["top_subst"]] < 0
     shipped = load_model().refusal
     assert shipped is not None and np.all(shipped.coef * signs >= 0)
+
+
+def test_signed_fit_with_no_feature_of_the_right_sign_is_the_base_rate():
+    from eval.train_answerer import REFUSAL_SIGNS, fit_signed
+    from rag.answer.features import QUESTION_FEATURES
+
+    signs = np.array([REFUSAL_SIGNS[f] for f in QUESTION_FEATURES], dtype=float)
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=300)
+    q = -signs[None, :] * z[:, None] + rng.normal(scale=0.1, size=(300, len(signs)))  # every sign reversed
+    y = (z > 0).astype(int)
+    coef, intercept = fit_signed(q, y)
+    assert not coef.any() and intercept == pytest.approx(np.log(y.mean() / (1 - y.mean())))
