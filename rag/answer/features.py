@@ -45,7 +45,7 @@ import Stemmer
 
 from rag.answer.answer_type import KINDS, answer_kind, holds_kind
 from rag.answer.citations import ArticleLookup, SentenceSpan, passage_sentences
-from rag.answer.mismatch import SubstitutionIndex, tokens
+from rag.answer.mismatch import QUESTION_FILLER, SubstitutionIndex, tokens
 from rag.cite.terms import COMMON_WORDS, extract_key_terms
 from rag.embed.protocols import QueryEncoder as TextEncoder
 from rag.models import ChunkSentences, Hit
@@ -66,7 +66,6 @@ _FOCUS_STOP = frozenset("""did does do is was were are has have had will would c
 FOCUS_WORDS = 3
 # A plural noun ("cities", "stores"; not "business", "campus", "basis"): what "how many" counts, its head.
 _PLURAL = re.compile(r"[a-z][\w'’\-]*[^su'’]s")
-_QUESTION_FILLER = frozenset("did does do many much according which what who whom whose when where why how".split())
 
 FEATURES: tuple[str, ...] = (
     "cos", "cos_gap", "nb_cos", "bm25", "bm25_rel", "cover", "cover_gap", "cover_plain", "nb_cover",
@@ -132,7 +131,7 @@ class TermAnalyzer:
 
     def content_terms(self, text: str) -> list[str]:
         words = [w.casefold().strip("'’-") for w in _WORD.findall(text)]
-        words = [w for w in words if len(w) > 1 and w not in COMMON_WORDS and w not in _QUESTION_FILLER]
+        words = [w for w in words if len(w) > 1 and w not in COMMON_WORDS and w not in QUESTION_FILLER]
         return self._stemmer.stemWords(words)
 
     def focus_terms(self, question: str) -> set[str]:

@@ -22,7 +22,8 @@ from functools import lru_cache
 from rag.cite.terms import COMMON_WORDS
 
 _TOKEN = re.compile(r"[^\W_][\w'’\-]*|\d[\d,.\-]*", re.UNICODE)
-_FILLER = frozenset("did does do many much according which what who whom whose when where why how".split())
+# The words that only make a question a question ("did", "how", "which", "many"): never content.
+QUESTION_FILLER = frozenset("did does do many much according which what who whom whose when where why how".split())
 _ORDINAL_WORDS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
                   "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split()
 _ORDINAL_DIGITS = {w: f"{n}{'st' if n % 10 == 1 and n != 11 else 'nd' if n % 10 == 2 and n != 12 else 'rd' if n % 10 == 3 and n != 13 else 'th'}"
@@ -33,7 +34,7 @@ Tokens = tuple[tuple[str, ...], tuple[bool, ...]]
 
 
 def _content(word: str) -> bool:
-    return word not in COMMON_WORDS and word not in _FILLER
+    return word not in COMMON_WORDS and word not in QUESTION_FILLER
 
 
 def _same(a: str, b: str) -> bool:
