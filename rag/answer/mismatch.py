@@ -64,11 +64,11 @@ def _contexts(words: tuple[str, ...], i: int) -> list[tuple[str, tuple[str, ...]
     out: list[tuple[str, tuple[str, ...]]] = []
     if i >= 1:
         left = words[i - 1:i] if _content(words[i - 1]) else words[max(i - 2, 0):i]
-        if len(left) == 2 and _content(left[0]) or len(left) == 1 and _content(left[0]):
+        if _content(left[0]):  # the word before, or the content word before a function word
             out.append(("L", left))
     if i + 1 < len(words):
         right = words[i + 1:i + 2] if _content(words[i + 1]) else words[i + 1:i + 3]
-        if len(right) == 2 and _content(right[1]) or len(right) == 1 and _content(right[0]):
+        if _content(right[-1]):  # the word after, or a function word and the content word after it
             out.append(("R", right))
     return out
 
