@@ -55,7 +55,8 @@ def _date(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def _visible_text(soup: BeautifulSoup) -> str:
+def visible_text(soup: BeautifulSoup) -> str:
+    """The page's visible text: one paragraph per block element, whitespace collapsed, chrome dropped."""
     for tag in soup(_DROP):
         tag.decompose()
     for br in soup.find_all("br"):
@@ -94,7 +95,7 @@ def load(path: Path, source: str | None = None, limits: LoadLimits = DEFAULT_LIM
     deadline.check("parsing the HTML")
     title = _title(soup) or path.stem
     date = _date(soup)
-    text = _visible_text(soup)
+    text = visible_text(soup)
     deadline.check("extracting the visible text")
     if text.startswith(title + "\n\n"):  # the <h1> repeating the <title>
         text = text[len(title) + 2 :]

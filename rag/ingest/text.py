@@ -1,5 +1,10 @@
 """Loader for .txt / .md / .markdown: press-release dumps are split, anything else is one Article.
 
+Markdown is rendered (markdown-it-py, CommonMark with inline HTML and tables) and read as a page's
+visible text, as the HTML loader reads one: answers and citations quote "HTTP/2 support", not
+"[HTTP/2 support](https://...)", badges and images drop out, and a paragraph wrapped over several
+lines is one line. The article text, which citations point into, is that rendered text.
+
 Loader contract (same for every format module): `load(path, source=None, limits=...) -> LoadResult`
 (`limits`: rag/ingest/limits.py; discover passes it to every loader that takes it).
 `articles` holds what was read, `problems` what was skipped inside the file (a bad JSONL line, an
@@ -11,35 +16,47 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from pathlib import Path
 
+from bs4 import BeautifulSoup, Tag
+from markdown_it import MarkdownIt
+
 from rag.ingest.decode import read_text
+from rag.ingest.html import visible_text
 from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits
 from rag.ingest.news import looks_like_press_releases, split_press_releases
 from rag.ingest.normalize import normalize_text
 from rag.models import Article, LoadResult
 
 MAX_TITLE_LINE = 120  # a first line longer than this is a paragraph, not a title
-_ATX = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
-_SETEXT_RULE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
-def _title_and_body(raw: str, stem: str, markdown: bool) -> tuple[str, str]:
-    """(title, body text). The title line is left out of the body so chunks do not repeat it."""
+def _markdown_title_and_body(raw: str, stem: str) -> tuple[str, str]:
+    """(title, visible text) of a Markdown file. The title is a leading heading of any level (left out of the
+    text so chunks do not repeat it), else the first level-1 heading (left in: it heads a later part), else
+    what a plain-text file's would be (a short first line). A "## Sponsors" halfway down a README is no
+    title of the README."""
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(raw)
+    soup = BeautifulSoup(html, "lxml")
+    root = soup.body or soup
+    first = next((c for c in root.children if isinstance(c, Tag)), None)
+    title = ""
+    if first is not None and first.name in _HEADINGS:
+        title = normalize_text(first.get_text(" ").strip())
+        first.decompose()
+    elif isinstance(h1 := root.find("h1"), Tag):
+        title = normalize_text(h1.get_text(" ").strip())
+    body = visible_text(soup)
+    if not title and body:
+        return _title_and_body(body, stem)
+    return title or stem, body or title
+
+
+def _title_and_body(raw: str, stem: str) -> tuple[str, str]:
+    """(title, body text) of a plain-text file. The title line is left out of the body so chunks do not repeat it."""
     lines = raw.splitlines()
     nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
-    if markdown:
-        for i in nonblank:
-            m = _ATX.match(lines[i])
-            if m:
-                title = normalize_text(m.group(1))
-                if i == nonblank[0]:  # a leading heading is the title; later ones stay in the text
-                    return title, normalize_text("\n".join(lines[i + 1 :]))
-                return title, normalize_text(raw)
-            nxt = i + 1
-            if nxt < len(lines) and lines[i].strip() and _SETEXT_RULE.match(lines[nxt]) and i == nonblank[0]:
-                return normalize_text(lines[i]), normalize_text("\n".join(lines[nxt + 1 :]))
     first = lines[nonblank[0]].strip()
     if len(first) <= MAX_TITLE_LINE and not first.endswith((".", ",", ";", ":")):
         rest = normalize_text("\n".join(lines[nonblank[0] + 1 :]))
@@ -61,7 +78,8 @@ def load(path: Path, source: str | None = None, limits: LoadLimits = DEFAULT_LIM
         if articles:
             return LoadResult(articles=articles)
     markdown = path.suffix.lower() in (".md", ".markdown")
-    title, body = _title_and_body(raw, path.stem, markdown)
+    title, body = _markdown_title_and_body(raw, path.stem) if markdown else _title_and_body(raw, path.stem)
+    deadline.check("rendering the Markdown" if markdown else "reading the text")
     body = body or normalize_text(raw)  # a file that is only a heading still gets indexed
     article = Article(
         source=source,

@@ -13,8 +13,28 @@ def test_markdown_title_from_heading(tmp_path: Path) -> None:
     p.write_text("# Guide to Filing\n\nSome intro text here.\n\n## Step one\n\nDo this \u201cfirst\u201d.\n", "utf-8")
     (a,) = text.load(p).articles
     assert a.title == "Guide to Filing"
-    assert a.text == 'Some intro text here.\n\n## Step one\n\nDo this "first".'
+    assert a.text == 'Some intro text here.\n\nStep one\n\nDo this "first".'  # rendered: no "##" markup
     assert a.source == str(p) and a.span == (0, len(p.read_text("utf-8")))
+    assert a.meta["format"] == "markdown"
+
+
+def test_markdown_readme_is_read_as_rendered_text(tmp_path: Path) -> None:
+    """A README as projects write them: a logo and badges in inline HTML, links, a paragraph wrapped over
+    lines, a table, a code block, and the first heading halfway down ("## Sponsors" is no title)."""
+    p = tmp_path / "toolkit.md"
+    p.write_text(
+        '<p align="center"><img src="logo.png" alt="Toolkit"></p>\n\n'
+        "[![Downloads](https://img.example/badge.svg)](https://pepy.example/toolkit)\n\n"
+        "Toolkit is a *fast* library for\nparsing [PDF files](https://docs.example/pdf) in pure Python.\n\n"
+        "## Sponsors\n\nThanks to <i>Acme</i>.\n\n"
+        "| option | default |\n|---|---|\n| strict | off |\n\n"
+        "```python\nimport toolkit\n```\n", "utf-8")
+    (a,) = text.load(p).articles
+    assert a.title == "toolkit"  # no leading heading, no level-1 heading, first paragraph is a sentence
+    assert a.text.startswith("Toolkit is a fast library for parsing PDF files in pure Python.\n\nSponsors\n\n")
+    assert "Thanks to Acme." in a.text and "strict off" in a.text and "import toolkit" in a.text
+    for markup in ("](", "![", "<i>", "<p", "**", "|", "```"):
+        assert markup not in a.text, markup
     assert a.meta["format"] == "markdown"
 
 
