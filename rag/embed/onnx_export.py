@@ -73,7 +73,9 @@ def _export_fp32(model_dir: str, target: Path) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # the "Loading weights" bar is noise in `rag index` output, as in torch_encoder
     # Eager attention: the SDPA path bakes shape-dependent Python branches into a traced graph.
     bert = AutoModel.from_pretrained(model_dir, attn_implementation="eager").eval()
 

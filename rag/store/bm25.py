@@ -22,6 +22,10 @@ import bm25s
 import numpy as np
 import Stemmer
 
+# bm25s sets its own logger to DEBUG when imported, so "DEBUG:bm25s:Building index from tokens" reached the
+# terminal of every `rag index` as soon as any library had configured the root logger.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
 ROW_IDS_FILE = "row_ids.npy"
 PARAMS_FILE = "bm25_params.json"
 METHODS = ("lucene", "robertson", "atire", "bm25l", "bm25+")
@@ -177,6 +181,5 @@ class BM25Index:
         params = params_from_record(json.loads(pfile.read_text(encoding="utf-8")) if pfile.is_file() else None)
         if len(row_ids) == 0:
             return cls(None, row_ids, params)
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25.load(str(folder), load_corpus=False, show_progress=False)
         return cls(retriever, row_ids, params)
