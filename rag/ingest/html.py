@@ -26,6 +26,20 @@ _BLOCKS = [
     "dl", "dt", "dd", "table", "tr", "blockquote", "pre", "figure", "figcaption", "address", "hr", "form",
 ]  # fmt: skip
 _CELLS = ["td", "th"]
+# Controls and page furniture that HTML marks as such: a button's label ("Auto", "Light", "Rust": mdBook's theme
+# menu), an ARIA landmark or widget that is not content, and what the page hides.
+_CONTROLS = ["button", "select", "option", "input", "textarea", "dialog"]
+_CHROME_ROLES = frozenset({"menu", "menubar", "toolbar", "dialog", "alertdialog", "navigation", "search", "banner",
+                           "contentinfo", "tablist", "tooltip"})
+# Class names and id words that name furniture ("mdbook-help-popup", class "menu-bar sticky"): the keyboard-help
+# popup and menu bar of a mdBook site opened every page's first chunk ("Keyboard shortcuts Press ← or → to
+# navigate ... Auto Light Rust Coal Navy Ayu"), so the chunk that defines a chapter's subject ranked low. A class
+# counts whole ("sidebar-visible" on <html> is a state, not furniture); the page's own containers never count.
+_CHROME_CLASSES = frozenset({"popup", "modal", "toolbar", "menubar", "menu-bar", "sidebar", "breadcrumb",
+                             "breadcrumbs", "cookie-banner"})
+_CHROME_ID_WORDS = frozenset({"popup", "modal", "toolbar", "menubar", "sidebar", "breadcrumb", "breadcrumbs"})
+_CONTAINERS = frozenset({"html", "body", "main", "article"})
+_WORD_SPLIT = re.compile(r"[-_\s]+")
 _DATE_META = ("article:published_time", "og:published_time", "datepublished", "date", "pubdate", "publishdate",
               "dc.date", "dc.date.issued", "dcterms.date", "dcterms.created")  # fmt: skip
 _HTML_SPACE = re.compile(r"[ \t\r\n\f\v]+")  # HTML whitespace; <br> is turned into U+2028 and survives
@@ -55,10 +69,27 @@ def _date(soup: BeautifulSoup) -> str | None:
     return None
 
 
+def _is_chrome(tag: Tag) -> bool:
+    """Page furniture the markup names: hidden, a non-content ARIA role, or a furniture class or id word."""
+    if tag.name in _CONTAINERS:
+        return False
+    attrs = tag.attrs
+    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
+        return True
+    if str(attrs.get("role", "")).lower() in _CHROME_ROLES:
+        return True
+    classes = {str(c).lower() for c in attrs.get("class") or []}
+    id_words = set(_WORD_SPLIT.split(str(attrs.get("id", "")).lower()))
+    return bool(classes & _CHROME_CLASSES or id_words & _CHROME_ID_WORDS)
+
+
 def visible_text(soup: BeautifulSoup) -> str:
     """The page's visible text: one paragraph per block element, whitespace collapsed, chrome dropped."""
-    for tag in soup(_DROP):
+    for tag in soup(_DROP + _CONTROLS):
         tag.decompose()
+    for tag in soup.find_all(_is_chrome):
+        if not tag.decomposed:
+            tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\u2028")
     for tag in soup.find_all(_BLOCKS):

@@ -67,3 +67,38 @@ def test_empty_and_binary(tmp_path: Path) -> None:
     (tmp_path / "b.html").write_bytes(b"\x00\x01\x02<html>")
     with pytest.raises(LoadError, match="looks binary"):
         html.load(tmp_path / "b.html")
+
+
+BOOK_PAGE = """<!DOCTYPE html><html lang="en" class="light sidebar-visible"><head><title>Packages and Crates - The Book</title>
+</head><body class="sidebar-visible no-js">
+<div id="mdbook-help-container"><div id="mdbook-help-popup"><h2 class="mdbook-help-title">Keyboard shortcuts</h2>
+<p>Press <kbd>S</kbd> or <kbd>/</kbd> to search in the book</p></div></div>
+<nav id="mdbook-sidebar" class="sidebar" aria-label="Table of contents"><ol><li>1. Getting Started</li></ol></nav>
+<div id="mdbook-page-wrapper" class="page-wrapper"><div class="page">
+<div id="mdbook-menu-bar" class="menu-bar sticky"><div class="left-buttons">
+<button id="mdbook-theme-toggle" type="button">Change theme</button>
+<ul id="mdbook-theme-list" class="theme-popup" role="menu"><li role="none"><button role="menuitem">Light</button></li></ul>
+</div><h1 class="menu-title">The Book</h1></div>
+<div id="mdbook-search-wrapper" class="hidden" hidden><input type="search" placeholder="Search this book ..."></div>
+<div id="mdbook-content" class="content"><main>
+<h1>Packages and Crates</h1>
+<p>A crate is the smallest amount of code that the compiler considers at a time.</p>
+<p>Press <kbd>Ctrl</kbd>+<kbd>C</kbd> to stop the program.</p>
+<aside class="sidebar-note"><p>Crates can contain modules.</p></aside>
+</main></div></div></div></body></html>
+"""
+
+
+def test_page_furniture_is_not_text(tmp_path: Path) -> None:
+    """A documentation site's controls and popups (mdBook: keyboard help, theme menu, menu bar, hidden search)
+    are no part of a chapter's text, so its first chunk starts with the chapter; content keeps its kbd keys,
+    and a class that merely contains a furniture word ("sidebar-note", "sidebar-visible" on <body>) is content."""
+    p = tmp_path / "ch07-01.html"
+    p.write_text(BOOK_PAGE, "utf-8")
+    (a,) = html.load(p).articles
+    assert a.text.startswith("Packages and Crates\n\nA crate is the smallest amount of code")
+    assert "Press Ctrl + C to stop the program." in a.text or "Press Ctrl+C to stop the program." in a.text
+    assert "Crates can contain modules." in a.text
+    for chrome in ("Keyboard shortcuts", "search in the book", "Change theme", "Light", "The Book\n",
+                   "Getting Started", "Search this book"):
+        assert chrome not in a.text, chrome
