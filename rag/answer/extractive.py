@@ -25,7 +25,7 @@ import numpy as np
 
 from rag.answer.citations import ArticleLookup, SentenceSpan
 from rag.answer.answer_type import answer_kind, holds_kind, holds_location, holds_possessor
-from rag.answer.features import FEATURES, SUBJECT_KINDS, Candidates, lead_span
+from rag.answer.features import FEATURES, SUBJECT_KINDS, Candidates, lead_span, looks_like_code
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
 from rag.models import AnswerDiagnostics, Hit
 
@@ -108,9 +108,10 @@ class ExtractiveComposer:
     # ------------------------------------------------------------ selection
 
     def _eligible(self, evidence: Evidence) -> list[tuple[int, float]]:
-        """(candidate index, probability), best first; headings and fragments are never answers."""
-        x = evidence.candidates.x
-        return [(int(i), float(evidence.probs[i])) for i in evidence.order if not (x[i, _HEADING] or x[i, _SHORT])]
+        """(candidate index, probability), best first; headings, fragments and code are never answers."""
+        x, spans = evidence.candidates.x, evidence.candidates.spans
+        return [(int(i), float(evidence.probs[i])) for i in evidence.order
+                if not (x[i, _HEADING] or x[i, _SHORT] or looks_like_code(spans[i].text))]
 
     def select(self, question: str, hits: list[Hit], evidence: Evidence) -> list[tuple[SentenceSpan, str]]:
         """The chosen sentences with the question (part) each answers, in answer order."""

@@ -199,6 +199,22 @@ def _heading_like(text: str) -> bool:
     return caps / content > 0.6 or len(words) < SHORT_WORDS
 
 
+# Source code that a page's <pre> block left as a "sentence" ("fn main() { let b = Box::new(5); ... }"): it does
+# not end as a sentence does, and brackets, semicolons, "::", "->" or "=" are a large share of its tokens.
+_CODE_MARKS = re.compile(r"[{}\[\]();=]|::|->|=>")
+_SENTENCE_END = ".!?:\"'”’"
+CODE_MARKS_PER_WORD = 0.3  # prose naming a type ("Box<T>", "Vec<i32>") has a few per sentence, code many
+
+
+def looks_like_code(text: str) -> bool:
+    """A candidate that is a piece of source code, not a sentence: never quoted as an answer."""
+    t = text.rstrip()
+    if not t or t[-1] in _SENTENCE_END:
+        return False
+    words = len(t.split())
+    return len(_CODE_MARKS.findall(t)) >= max(3, CODE_MARKS_PER_WORD * words)
+
+
 def _bm25(q_terms: list[str], docs: list[list[str]]) -> np.ndarray:
     n = len(docs)
     avg = sum(len(d) for d in docs) / max(n, 1) or 1.0

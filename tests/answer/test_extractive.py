@@ -143,3 +143,34 @@ def test_cut_keeps_the_subject_after_an_opening_adverbial(answerer, snapshot, em
     ans = answerer.answer(q, retrieve(snapshot, embedder, sample_settings, q), snapshot.article)
     led = [s.text for s in ans.sentences if "led the Shanghai delegation" in s.text]
     assert led and all("Chen Jining" in t for t in led), ans.answer
+
+
+BOX_PAGE = (
+    "Before we discuss the heap storage use case for Box<T>, we'll cover the syntax and how to interact with "
+    "values stored within a Box<T>.\n\n"
+    'fn main() { let b = Box::new(5); println!("b = {b}"); }\n\n'
+    "We define the variable b to have the value of a Box that points to the value 5, which is allocated on "
+    "the heap."
+)
+
+
+def test_source_code_is_never_an_answer_sentence(answerer, embedder):
+    """A <pre> block of a documentation page is a "sentence" to the splitter; for this question the scorer
+    ranks it first (Rust book check, session 9), but the composer quotes prose only."""
+    from rag.answer.features import FeatureExtractor, looks_like_code  # noqa: PLC0415
+    from rag.models import Article, Hit, Passage  # noqa: PLC0415
+
+    article = Article(source="box.html", text=BOX_PAGE, title="Using Box<T> to Point to Data on the Heap")
+    passage = Passage(chunk_id="box-0", doc_id=article.doc_id, text=BOX_PAGE, start=0, end=len(BOX_PAGE),
+                      title=article.title, source=article.source)
+    question = "How do you put the value 5 in a Box in main?"
+    dense = float(embedder.encode([BOX_PAGE])[0] @ embedder.encode_query(question))
+    hits = [Hit(passage=passage, score=dense, dense_score=dense, fused_score=dense)]
+    lookup = {article.doc_id: article}.get
+    cands = FeatureExtractor(embedder).candidates(question, hits, lookup)
+    probs = answerer.flow.scorer.model.predict(cands.x)
+    assert looks_like_code(cands.spans[int(probs.argmax())].text)  # the case the rule is for
+    ans = answerer.answer(question, hits, lookup)
+    for c in ans.citations:
+        assert not looks_like_code(c.quote), c.quote
+        assert_citation_exact(c, article)

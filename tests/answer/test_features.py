@@ -7,7 +7,9 @@ import pytest
 
 from rag.answer.answer_type import answer_kind, holds_kind, holds_location, quantities, without_dates
 from rag.answer.citations import SentenceSpan
-from rag.answer.features import FEATURES, QUESTION_FEATURES, FeatureExtractor, TermAnalyzer, lead_clause, question_features
+from rag.answer.features import (
+    FEATURES, QUESTION_FEATURES, FeatureExtractor, TermAnalyzer, lead_clause, looks_like_code, question_features,
+)
 from rag.models import Hit, Passage
 
 
@@ -252,3 +254,17 @@ def test_changed_fact_feature_reaches_the_refusal_stage():
     assert q["top_subst"] == 1.0
     q = dict(zip(QUESTION_FEATURES, question_features(c.x, np.array([0.1, 0.9]))))
     assert q["top_subst"] == 0.0
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ('fn main() { let b = Box::new(5); println!("b = {b}"); }', True),  # a <pre> block of the Rust book
+    ("use std::collections::HashMap;", True),
+    ("if x > 5 { return; }", True),
+    ("Rust's char type is 4 bytes in size.", False),
+    ("To make a variable mutable, we add mut before the variable name:", False),
+    ("The Vec<T> type (a vector) stores values of one type", False),  # prose naming types
+    ("Using Box<T> to Point to Data on the Heap", False),  # a heading (excluded as one, not as code)
+    ("Fares start at 3 yuan (about $0.40) [1]; trains run every 4 minutes.", False),
+])
+def test_looks_like_code(text: str, code: bool) -> None:
+    assert looks_like_code(text) is code
