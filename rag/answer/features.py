@@ -200,8 +200,11 @@ def _heading_like(text: str) -> bool:
 
 
 # Source code that a page's <pre> block left as a "sentence" ("fn main() { let b = Box::new(5); ... }"): it does
-# not end as a sentence does, and brackets, semicolons, "::", "->" or "=" are a large share of its tokens.
+# not end as a sentence does, it holds a mark only code uses (a brace, a semicolon, "::", "->", "=>"), and
+# brackets, semicolons, "::", "->" or "=" are a large share of its tokens. Parentheses alone are prose too
+# (SQuAD: "the ideals (0), (2), (3), (5), (7), (11), …", "(or "poison").[n 1]").
 _CODE_MARKS = re.compile(r"[{}\[\]();=]|::|->|=>")
+_CODE_ONLY = re.compile(r"[{};]|::|->|=>")
 _SENTENCE_END = ".!?:\"'”’"
 CODE_MARKS_PER_WORD = 0.3  # prose naming a type ("Box<T>", "Vec<i32>") has a few per sentence, code many
 
@@ -209,7 +212,7 @@ CODE_MARKS_PER_WORD = 0.3  # prose naming a type ("Box<T>", "Vec<i32>") has a fe
 def looks_like_code(text: str) -> bool:
     """A candidate that is a piece of source code, not a sentence: never quoted as an answer."""
     t = text.rstrip()
-    if not t or t[-1] in _SENTENCE_END:
+    if not t or t[-1] in _SENTENCE_END or not _CODE_ONLY.search(t):
         return False
     words = len(t.split())
     return len(_CODE_MARKS.findall(t)) >= max(3, CODE_MARKS_PER_WORD * words)

@@ -265,6 +265,8 @@ def test_changed_fact_feature_reaches_the_refusal_stage():
     ("The Vec<T> type (a vector) stores values of one type", False),  # prose naming types
     ("Using Box<T> to Point to Data on the Heap", False),  # a heading (excluded as one, not as code)
     ("Fares start at 3 yuan (about $0.40) [1]; trains run every 4 minutes.", False),
+    ("The prime ideals of the ring of integers are the ideals (0), (2), (3), (5), (7), (11), …", False),  # SQuAD
+    ('derives from pharmakon (φάρμακον), meaning "drug", "medicine" (or "poison").[n 1]', False),  # SQuAD
 ])
 def test_looks_like_code(text: str, code: bool) -> None:
     assert looks_like_code(text) is code
