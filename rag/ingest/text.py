@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 
 from rag.ingest.decode import read_text
 from rag.ingest.html import visible_text
-from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits
+from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits, html_depth
 from rag.ingest.news import looks_like_press_releases, split_press_releases
 from rag.ingest.normalize import normalize_text
 from rag.models import Article, LoadResult
@@ -32,12 +32,15 @@ MAX_TITLE_LINE = 120  # a first line longer than this is a paragraph, not a titl
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
-def _markdown_title_and_body(raw: str, stem: str) -> tuple[str, str]:
+def _markdown_title_and_body(raw: str, path: Path, limits: LoadLimits) -> tuple[str, str]:
     """(title, visible text) of a Markdown file. The title is a leading heading of any level (left out of the
     text so chunks do not repeat it), else the first level-1 heading (left in: it heads a later part), else
     what a plain-text file's would be (a short first line). A "## Sponsors" halfway down a README is no
     title of the README."""
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(raw)
+    # Inline HTML passes through the renderer: bound its nesting as the HTML loader does before parsing (50,000
+    # nested <div>s took 270 s to read, where the HTML loader refuses them at once).
+    limits.check_depth(html_depth(html.encode("utf-8"), limits.max_depth), path, "HTML elements in the Markdown")
     soup = BeautifulSoup(html, "lxml")
     root = soup.body or soup
     first = next((c for c in root.children if isinstance(c, Tag)), None)
@@ -49,8 +52,8 @@ def _markdown_title_and_body(raw: str, stem: str) -> tuple[str, str]:
         title = normalize_text(h1.get_text(" ").strip())
     body = visible_text(soup)
     if not title and body:
-        return _title_and_body(body, stem)
-    return title or stem, body or title
+        return _title_and_body(body, path.stem)
+    return title or path.stem, body or title
 
 
 def _title_and_body(raw: str, stem: str) -> tuple[str, str]:
@@ -78,7 +81,7 @@ def load(path: Path, source: str | None = None, limits: LoadLimits = DEFAULT_LIM
         if articles:
             return LoadResult(articles=articles)
     markdown = path.suffix.lower() in (".md", ".markdown")
-    title, body = _markdown_title_and_body(raw, path.stem) if markdown else _title_and_body(raw, path.stem)
+    title, body = _markdown_title_and_body(raw, path, limits) if markdown else _title_and_body(raw, path.stem)
     deadline.check("rendering the Markdown" if markdown else "reading the text")
     body = body or normalize_text(raw)  # a file that is only a heading still gets indexed
     article = Article(

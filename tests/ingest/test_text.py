@@ -122,3 +122,12 @@ def test_press_release_file_goes_to_the_splitter(tmp_path: Path) -> None:
         ("Title two of the day", None, ("Tag",), "Body two."),
     ]
     assert all(a.meta["encoding"] == "utf-8" and a.source == str(p) for a in got)
+
+
+def test_markdown_with_deeply_nested_html_is_refused_before_parsing(tmp_path: Path) -> None:
+    """Inline HTML passes through the Markdown renderer: 50,000 nested <div>s took 270 s to read before the
+    depth bound (then the parse deadline refused them); now the depth bound refuses them before parsing."""
+    p = tmp_path / "deep.md"
+    p.write_text("# Deep\n\n" + "<div>" * 50_000 + "text" + "</div>" * 50_000 + "\n", "utf-8")
+    with pytest.raises(LoadError, match="RAG_INGEST_MAX_DEPTH"):  # not the deadline's "took longer than"
+        text.load(p)
