@@ -20,8 +20,10 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, Tag
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from rag.ingest.decode import read_text
+from rag.ingest.errors import LoadError
 from rag.ingest.html import visible_text
 from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits, html_depth
 from rag.ingest.news import looks_like_press_releases, split_press_releases
@@ -30,6 +32,14 @@ from rag.models import Article, LoadResult
 
 MAX_TITLE_LINE = 120  # a first line longer than this is a paragraph, not a title
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# markdown-it's default nesting bound. CommonMark's preset has 20, past which the renderer drops text without a
+# word: a list's 10th level (each level is two or three nested tokens) vanished. Python's recursion limit caps
+# it from above (1,000 raised RecursionError on 500 nested quotes).
+MARKDOWN_MAX_NESTING = 100
+
+
+def _deepest(tokens: list[Token]) -> int:
+    return max((max(t.level, _deepest(t.children or [])) for t in tokens), default=0)
 
 
 def _markdown_title_and_body(raw: str, path: Path, limits: LoadLimits) -> tuple[str, str]:
@@ -37,7 +47,13 @@ def _markdown_title_and_body(raw: str, path: Path, limits: LoadLimits) -> tuple[
     text so chunks do not repeat it), else the first level-1 heading (left in: it heads a later part), else
     what a plain-text file's would be (a short first line). A "## Sponsors" halfway down a README is no
     title of the README."""
-    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(raw)
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MARKDOWN_MAX_NESTING}).enable("table")
+    tokens = md.parse(raw)
+    if _deepest(tokens) >= MARKDOWN_MAX_NESTING - 1:  # the renderer stopped there: refuse rather than lose text
+        raise LoadError(f"{path}: Markdown block quotes or lists nested about {MARKDOWN_MAX_NESTING // 2} levels "
+                        "deep or more; the renderer would drop the deeper text. Flatten the nesting, or save the file "
+                        "as .txt to index it as plain text")
+    html = md.renderer.render(tokens, md.options, {})
     # Inline HTML passes through the renderer: bound its nesting as the HTML loader does before parsing (50,000
     # nested <div>s took 270 s to read, where the HTML loader refuses them at once).
     limits.check_depth(html_depth(html.encode("utf-8"), limits.max_depth), path, "HTML elements in the Markdown")

@@ -131,3 +131,16 @@ def test_markdown_with_deeply_nested_html_is_refused_before_parsing(tmp_path: Pa
     p.write_text("# Deep\n\n" + "<div>" * 50_000 + "text" + "</div>" * 50_000 + "\n", "utf-8")
     with pytest.raises(LoadError, match="RAG_INGEST_MAX_DEPTH"):  # not the deadline's "took longer than"
         text.load(p)
+
+
+def test_markdown_nesting_is_read_or_refused_never_cut(tmp_path: Path) -> None:
+    """Forty nested list levels are all read (CommonMark's default bound dropped the 10th on); nesting past the
+    renderer's bound is refused with what to do, instead of losing the deeper text without a word."""
+    p = tmp_path / "outline.md"
+    p.write_text("# Outline\n\n" + "".join("  " * i + f"- level {i}\n" for i in range(40)), "utf-8")
+    (a,) = text.load(p).articles
+    assert all(f"level {i}" in a.text for i in range(40))
+    q = tmp_path / "quotes.md"
+    q.write_text("# Quotes\n\n" + ">" * 10_000 + " deep\n", "utf-8")
+    with pytest.raises(LoadError, match="nested .* save the file as .txt"):
+        text.load(q)
