@@ -17,6 +17,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, P
 from rag.ingest.errors import LoadError
 from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits
 from rag.ingest.normalize import normalize_text
+from rag.ingest.reflow import reflow
 from rag.models import Article, LoadProblem, LoadResult
 
 
@@ -81,7 +82,7 @@ def load(path: Path, source: str | None = None, limits: LoadLimits = DEFAULT_LIM
                 LoadProblem(source, f"page {number}: text could not be extracted ({e}); skipped")
             )
             continue
-        text = normalize_text(raw)
+        text = reflow(normalize_text(raw))
         if not text:
             continue  # a blank or image-only page: nothing to cite
         result.articles.append(
