@@ -235,3 +235,15 @@ def test_rgb_errors(tmp_path: Path) -> None:
         load_rgb(write(tmp_path / "f.json", [json.dumps(no_fake) + "\n"]))
     with pytest.raises(DatasetError, match="not found"):
         load_rgb(tmp_path / "none.json")
+
+
+def test_rust_book_question_set_reads_as_a_seeds_set() -> None:
+    """eval/data/rust_book_questions.jsonl: a check over a book nobody here wrote (its corpus is rustup's copy of
+    The Rust Programming Language, passed with --corpus; see the README). Never trained or tuned on."""
+    from eval.adapters import load_seeds  # noqa: PLC0415
+
+    path = Path(__file__).resolve().parents[2] / "eval" / "data" / "rust_book_questions.jsonl"
+    qs = load_seeds(path).questions
+    assert len(qs) == 15
+    assert sum(q.is_unanswerable for q in qs) == 3
+    assert all(q.evidence and q.answers for q in qs if not q.is_unanswerable)
