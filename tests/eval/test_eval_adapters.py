@@ -247,3 +247,20 @@ def test_rust_book_question_set_reads_as_a_seeds_set() -> None:
     assert len(qs) == 15
     assert sum(q.is_unanswerable for q in qs) == 3
     assert all(q.evidence and q.answers for q in qs if not q.is_unanswerable)
+
+
+def test_cargo_guide_question_set_checks_out_against_its_pages() -> None:
+    """eval/data/cargo_guide_questions.jsonl over eval/data/cargo_guide/ (8 pages of the Cargo Book, MIT-licensed,
+    notice beside them): every evidence string is verbatim in one page, every unanswerable question names the
+    page it is about. A report-only set of documentation questions (`test` split): never trained on."""
+    from eval.adapters import load_seeds  # noqa: PLC0415
+    from eval.adapters.sample_questions import check_questions, read_questions  # noqa: PLC0415
+    from rag.ingest.discover import load_paths  # noqa: PLC0415
+
+    data = Path(__file__).resolve().parents[2] / "eval" / "data"
+    articles = load_paths([data / "cargo_guide"]).articles
+    assert len(articles) == 8
+    report = check_questions(read_questions(data / "cargo_guide_questions.jsonl"), articles)
+    assert report.problems == []
+    qs = load_seeds(data / "cargo_guide_questions.jsonl", "test").questions
+    assert (len(qs), sum(q.is_unanswerable for q in qs)) == (35, 6)
