@@ -11,6 +11,9 @@ of that sentence carried the line breaks, and a hyphen split its word. Only what
 
 A break before a capital, a digit, a bullet or a symbol is kept: headings, list items, table rows and code lines
 start that way, and telling them from a wrapped proper name would take the page layout, which the text lacks.
+A short line with no end punctuation before such a line is a heading ("2.1. Directory layout" / "There are two
+..."): the break after it becomes a paragraph break, so the sentence splitter does not glue the heading to the
+sentence that follows (a quote read "Directory layout\nThere are two important requirements ...").
 """
 
 from __future__ import annotations
@@ -21,6 +24,13 @@ _WORD = re.compile(r"[^\W\d_]+")
 _CLAUSE_END = ".!?:;"
 _HYPHEN_END = re.compile(r"([^\W\d_]+)-$")
 _LOWER_START = re.compile(r"([a-z][^\W\d_]*)")
+_UPPER_START = re.compile(r"[A-Z0-9•·▪‣\-–*]")
+HEADING_WORDS = 8  # a PDF heading is a few words; a wrapped line of prose is ten or more
+_END_MARKS = ".!?:;,"
+# A line ending in one of these is prose cut mid-phrase ("... which is a library for" / "Abstract Syntax ..."),
+# never a heading.
+_CONTINUING = frozenset("""a an the of for to in on at by with from and or but as than that which who whose is are
+    was were be""".split())
 
 
 def reflow(text: str) -> str:
@@ -35,6 +45,10 @@ def reflow(text: str) -> str:
         nxt = line.lstrip()
         start = _LOWER_START.match(nxt)
         if not prev or not start:
+            line_words = prev.split()
+            if (prev and _UPPER_START.match(nxt) and prev[-1] not in _END_MARKS and len(line_words) <= HEADING_WORDS
+                    and line_words[-1].casefold() not in _CONTINUING):
+                out[-1] = prev + "\n"  # a heading: its own paragraph
             out.append(line)
             continue
         hyphen = _HYPHEN_END.search(prev)

@@ -17,8 +17,12 @@ from rag.ingest.reflow import reflow
     ("(DER) manip-\nulation. Data manipulation is easy.", "(DER) manipulation. Data manipulation is easy."),
     ("A well-\nknown rule.", "A well-known rule."),  # "wellknown" is not on the page: the hyphen stays
     ("2.1. Directory layout\nThere are two requirements:\n• Applications must extend it,\nto add rules.",
-     "2.1. Directory layout\nThere are two requirements:\n• Applications must extend it, to add rules."),
+     "2.1. Directory layout\n\nThere are two requirements:\n• Applications must extend it, to add rules."),  # a heading
+    ("Shared MIME-info Database\n1.3. Language used in this specification\nThe key words are here.",
+     "Shared MIME-info Database\n\n1.3. Language used in this specification\n\nThe key words are here."),  # page header
     ("Revenue grew 3.5%.\nprofits did not.", "Revenue grew 3.5%.\nprofits did not."),  # a sentence end: kept
+    ("Overview\nThe data manip-\nulation step. Data manipulation is easy.",  # a heading before a split word
+     "Overview\n\nThe data manipulation step. Data manipulation is easy."),
     ("one line only", "one line only"),
     ("", ""),
 ])
