@@ -35,9 +35,8 @@ _CHROME_ROLES = frozenset({"menu", "menubar", "toolbar", "dialog", "alertdialog"
 # popup and menu bar of a mdBook site opened every page's first chunk ("Keyboard shortcuts Press ← or → to
 # navigate ... Auto Light Rust Coal Navy Ayu"), so the chunk that defines a chapter's subject ranked low. A class
 # counts whole ("sidebar-visible" on <html> is a state, not furniture); the page's own containers never count.
-_CHROME_CLASSES = frozenset({"popup", "modal", "toolbar", "menubar", "menu-bar", "sidebar", "breadcrumb",
-                             "breadcrumbs", "cookie-banner"})
 _CHROME_ID_WORDS = frozenset({"popup", "modal", "toolbar", "menubar", "sidebar", "breadcrumb", "breadcrumbs"})
+_CHROME_CLASSES = _CHROME_ID_WORDS | {"menu-bar", "cookie-banner"}  # a class is matched whole, so compounds too
 _CONTAINERS = frozenset({"html", "body", "main", "article"})
 _WORD_SPLIT = re.compile(r"[-_\s]+")
 _DATE_META = ("article:published_time", "og:published_time", "datepublished", "date", "pubdate", "publishdate",

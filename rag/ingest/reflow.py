@@ -26,11 +26,18 @@ _HYPHEN_END = re.compile(r"([^\W\d_]+)-$")
 _LOWER_START = re.compile(r"([a-z][^\W\d_]*)")
 _UPPER_START = re.compile(r"[A-Z0-9•·▪‣\-–*]")
 HEADING_WORDS = 8  # a PDF heading is a few words; a wrapped line of prose is ten or more
-_END_MARKS = ".!?:;,"
+_HEADING_END = _CLAUSE_END + ","  # a line ending in any of these is no heading
 # A line ending in one of these is prose cut mid-phrase ("... which is a library for" / "Abstract Syntax ..."),
 # never a heading.
 _CONTINUING = frozenset("""a an the of for to in on at by with from and or but as than that which who whose is are
     was were be""".split())
+
+
+def _heading(prev: str, nxt: str) -> bool:
+    """Is `prev` a heading line, given the line after it starts with `nxt`?"""
+    words = prev.split()
+    return (bool(words) and bool(_UPPER_START.match(nxt)) and prev[-1] not in _HEADING_END
+            and len(words) <= HEADING_WORDS and words[-1].casefold() not in _CONTINUING)
 
 
 def reflow(text: str) -> str:
@@ -41,22 +48,15 @@ def reflow(text: str) -> str:
     words = {w.casefold() for w in _WORD.findall(text)}
     out = [lines[0]]
     for line in lines[1:]:
-        prev = out[-1].rstrip()
-        nxt = line.lstrip()
-        start = _LOWER_START.match(nxt)
-        if not prev or not start:
-            line_words = prev.split()
-            if (prev and _UPPER_START.match(nxt) and prev[-1] not in _END_MARKS and len(line_words) <= HEADING_WORDS
-                    and line_words[-1].casefold() not in _CONTINUING):
-                out[-1] = prev + "\n"  # a heading: its own paragraph
-            out.append(line)
-            continue
-        hyphen = _HYPHEN_END.search(prev)
-        if hyphen:
+        prev, nxt = out[-1].rstrip(), line.lstrip()
+        start = _LOWER_START.match(nxt) if prev else None
+        if start and (hyphen := _HYPHEN_END.search(prev)):  # a word split over two lines
             whole = (hyphen.group(1) + start.group(1)).casefold()
             out[-1] = prev[:-1] + nxt if whole in words else prev + nxt
-        elif prev[-1] not in _CLAUSE_END:
+        elif start and prev[-1] not in _CLAUSE_END:  # a sentence wrapped
             out[-1] = prev + " " + nxt
         else:
+            if _heading(prev, nxt):
+                out[-1] = prev + "\n"  # its own paragraph
             out.append(line)
     return "\n".join(out)

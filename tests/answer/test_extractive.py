@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.extractive import asks_subject, clause_spans, maximal_windows, question_parts
+from rag.answer.features import FeatureExtractor, looks_like_code
 from rag.answer.modes import QuestionFlow
 from rag.answer.prompts import NO_ANSWER_PHRASE
+from rag.models import Article, Hit, Passage
 from tests.answer.sample_hits import assert_citation_exact, hits_containing, retrieve
 
 DEV01 = (
@@ -157,9 +159,6 @@ BOX_PAGE = (
 def test_source_code_is_never_an_answer_sentence(answerer, embedder):
     """A <pre> block of a documentation page is a "sentence" to the splitter; for this question the scorer
     ranks it first (Rust book check, session 9), but the composer quotes prose only."""
-    from rag.answer.features import FeatureExtractor, looks_like_code  # noqa: PLC0415
-    from rag.models import Article, Hit, Passage  # noqa: PLC0415
-
     article = Article(source="box.html", text=BOX_PAGE, title="Using Box<T> to Point to Data on the Heap")
     passage = Passage(chunk_id="box-0", doc_id=article.doc_id, text=BOX_PAGE, start=0, end=len(BOX_PAGE),
                       title=article.title, source=article.source)
