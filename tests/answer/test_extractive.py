@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.extractive import asks_subject, clause_spans, maximal_windows, question_parts
-from rag.answer.features import FeatureExtractor, looks_like_code
+from rag.answer.extractive import asks_subject, clause_spans, maximal_windows, question_parts, relation_terms
+from rag.answer.features import FeatureExtractor, TermAnalyzer, looks_like_code
 from rag.answer.modes import QuestionFlow
 from rag.answer.prompts import NO_ANSWER_PHRASE
 from rag.models import Article, Hit, Passage
@@ -128,6 +128,8 @@ def test_maximal_windows_drop_windows_inside_others():
     ("Where was Chen Jining's delegation on July 18?", ("in Shigatse City",)),
     # "whose": the possessor of the thing asked about, not the name elsewhere in the sentence ("Wang Junzheng")
     ("Whose opinions and suggestions did the Shanghai delegation listen to in Shigatse?", ("local cadres",)),
+    # the names ("Mao Zedong", "1961") sit in the sentence's first window; "call ... become" marks the answer's
+    ("What did Mao Zedong call for 1961 to become?", ("year of seeking truth from facts",)),
 ])
 def test_long_sentence_cut_keeps_the_answer(answerer, snapshot, embedder, sample_settings, question, wanted):
     ans = answerer.answer(question, retrieve(snapshot, embedder, sample_settings, question), snapshot.article)
@@ -173,3 +175,38 @@ def test_source_code_is_never_an_answer_sentence(answerer, embedder):
     for c in ans.citations:
         assert not looks_like_code(c.quote), c.quote
         assert_citation_exact(c, article)
+
+
+def test_relation_terms_set_names_and_numbers_apart():
+    relation, names = relation_terms("What did Mao Zedong call for 1961 to become?", TermAnalyzer())
+    assert names == {"mao", "zedong", "1961"}
+    assert relation == {"call", "becom"}  # stemmed, question words and stop words dropped
+
+
+PROBE_PAGE = (
+    "Flashprobe\n\n"
+    "Flashprobe works with many ARM and RISC-V boards and talks to them over SWD or JTAG. "
+    "Flashprobe is a small USB debugging probe that also programs flash memory, built by a volunteer group. "
+    "Flashprobe is particularly popular for its low price, making Flashprobe a common choice for students and "
+    "hobbyists alike."
+)
+
+
+def test_definition_question_quotes_the_defining_sentence(answerer, embedder):
+    """"What is X?": the model (trained on questions that rarely ask it) ranks a sentence that mentions X
+    first; the composer quotes the one that says what X is (embedded Rust book check, session 10)."""
+    article = Article(source="probe.html", text=PROBE_PAGE, title="Flashprobe")
+    passage = Passage(chunk_id="probe-0", doc_id=article.doc_id, text=PROBE_PAGE, start=0, end=len(PROBE_PAGE),
+                      title=article.title, source=article.source)
+    question = "What is Flashprobe?"
+    dense = float(embedder.encode([PROBE_PAGE])[0] @ embedder.encode_query(question))
+    hits = [Hit(passage=passage, score=dense, dense_score=dense, fused_score=dense)]
+    lookup = {article.doc_id: article}.get
+    cands = FeatureExtractor(embedder).candidates(question, hits, lookup)
+    probs = answerer.flow.scorer.model.predict(cands.x)
+    ranked = [cands.spans[int(i)].text for i in probs.argsort()[::-1]]
+    defining = next(t for t in ranked if "is a small USB debugging probe" in t)
+    assert ranked.index(defining) > 0  # the case the rule is for: the model's first choice is another sentence
+    ans = answerer.answer(question, hits, lookup)
+    assert not ans.refused and "is a small USB debugging probe" in ans.sentences[0].text, ans.answer
+    assert_citation_exact(ans.citations[0], article)

@@ -249,6 +249,21 @@ def test_rust_book_question_set_reads_as_a_seeds_set() -> None:
     assert all(q.evidence and q.answers for q in qs if not q.is_unanswerable)
 
 
+def test_embedded_book_question_set_reads_as_a_seeds_set() -> None:
+    """eval/data/embedded_book_questions.jsonl: documentation questions over rustup's copy of The Embedded Rust
+    Book (passed with --corpus; see the README), 20 of them "What is X?". The definition rule of the composer was
+    chosen on it (a dev set), so it is not a report set; the Rust book and Cargo sets stay unseen."""
+    from eval.adapters import load_seeds  # noqa: PLC0415
+    from rag.answer.definition import definition_term  # noqa: PLC0415
+
+    path = Path(__file__).resolve().parents[2] / "eval" / "data" / "embedded_book_questions.jsonl"
+    qs = load_seeds(path).questions
+    assert (len(qs), sum(q.is_unanswerable for q in qs)) == (42, 8)
+    assert all(q.evidence and q.answers for q in qs if not q.is_unanswerable)
+    # 20 definitions, and "What is the downside of semihosting?", which reads as one and has no defining sentence
+    assert sum(definition_term(q.text) is not None for q in qs if not q.is_unanswerable) == 21
+
+
 def test_cargo_guide_question_set_checks_out_against_its_pages() -> None:
     """eval/data/cargo_guide_questions.jsonl over eval/data/cargo_guide/ (8 pages of the Cargo Book, MIT-licensed,
     notice beside them): every evidence string is verbatim in one page, every unanswerable question names the
