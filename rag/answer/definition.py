@@ -7,6 +7,8 @@ X most ("Unlike OpenOCD, Probe-rs is built with simplicity in mind ..."), not th
 prefers, for such a question, a candidate that states the definition in the usual English form: the term as
 the sentence's subject followed by a defining verb. No score or threshold is involved: the pattern either
 holds or not, and the candidates it chooses among are the ones the model already ranked and did not refuse.
+In order: a sentence that defines the term; one that names it in an apposition; the sentence that follows a
+heading or glossary line that is the term itself.
 """
 
 from __future__ import annotations
@@ -63,3 +65,11 @@ def names_in_apposition(sentence: str, term: str) -> bool:
     "the RTIC framework, short for ...")? Weaker than `defines`: the composer tries it only when no
     candidate defines the term."""
     return re.search(rf"(?<![\w-]){_subject(term)}(?:\s+\w+)?{_APPOSITION}", sentence, re.I) is not None
+
+
+def names_term(heading: str, term: str) -> bool:
+    """Is this heading or term line about the term itself: "SVD", "MCU-Link", "What is embedded-hal?"? In a
+    glossary or a section named after a tool the description follows it ("SVD\nSystem View Description is an XML
+    file format ...", "What is embedded-hal?\nIn a nutshell it is a set of traits ...")."""
+    text = re.sub(r"^\s*what\s+(?:is|are)\s+(?:(?:a|an|the)\s+)?", "", heading, flags=re.I)
+    return re.fullmatch(rf"\s*{_subject(term)}\s*[.:?]?\s*", text, re.I) is not None

@@ -28,7 +28,7 @@ import numpy as np
 
 from rag.answer.citations import ArticleLookup, SentenceSpan
 from rag.answer.answer_type import answer_kind, holds_kind, holds_location, holds_possessor
-from rag.answer.definition import defines, definition_term, names_in_apposition
+from rag.answer.definition import defines, definition_term, names_in_apposition, names_term
 from rag.answer.features import FEATURES, SUBJECT_KINDS, Candidates, TermAnalyzer, lead_span, looks_like_code
 from rag.answer.mismatch import tokens
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
@@ -159,7 +159,8 @@ class ExtractiveComposer:
                 # which rarely saw such questions, scores defining sentences low: none of the embedded book's
                 # dev questions cleared the part threshold, see rag.answer.definition)
                 lead = next((i for i, _ in eligible if defines(spans[i].text, term)),
-                            next((i for i, _ in eligible if names_in_apposition(spans[i].text, term)), lead))
+                            next((i for i, _ in eligible if names_in_apposition(spans[i].text, term)),
+                                 self._after_term_heading(term, spans, {i for i, _ in eligible}, lead)))
             taken.add(lead)
             chosen.append((spans[lead], question))
             if _PLURAL_ASK.search(question):  # several things across documents: one more from another article
@@ -169,6 +170,19 @@ class ExtractiveComposer:
                     chosen.append((spans[i], question))
                     docs.add(spans[i].doc_id)
         return chosen
+
+    @staticmethod
+    def _after_term_heading(term: str, spans: list[SentenceSpan], eligible: set[int], default: int) -> int:
+        """The sentence right after a candidate heading that is the term itself ("SVD", "What is
+        embedded-hal?"), when it is eligible; `default` when there is none."""
+        for h, head in enumerate(spans):
+            if h in eligible or not names_term(head.text, term):
+                continue
+            after = [i for i, s in enumerate(spans) if s.doc_id == head.doc_id and s.start >= head.end]
+            nxt = min(after, key=lambda i: spans[i].start, default=None)
+            if nxt is not None and nxt in eligible:
+                return nxt
+        return default
 
     # ------------------------------------------------------------ composing
 

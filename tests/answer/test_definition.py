@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.definition import defines, definition_term, names_in_apposition
+from rag.answer.definition import defines, definition_term, names_in_apposition, names_term
 
 
 @pytest.mark.parametrize(("question", "term"), [
@@ -57,3 +57,16 @@ def test_defines(sentence: str, term: str, expected: bool) -> None:
 ])
 def test_names_in_apposition(sentence: str, term: str, expected: bool) -> None:
     assert names_in_apposition(sentence, term) is expected
+
+
+@pytest.mark.parametrize(("heading", "term", "expected"), [
+    ("SVD", "SVD", True),
+    ("MCU-Link", "MCU-Link", True),
+    ("What is embedded-hal?", "embedded-hal", True),
+    ("Typestate Programming", "typestate programming", True),
+    ("MCU-Link is a debugging probe.", "MCU-Link", False),
+    ("qemu-system-arm", "QEMU", False),
+    ("Using SVD files", "SVD", False),
+])
+def test_names_term(heading: str, term: str, expected: bool) -> None:
+    assert names_term(heading, term) is expected

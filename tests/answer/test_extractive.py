@@ -210,3 +210,28 @@ def test_definition_question_quotes_the_defining_sentence(answerer, embedder):
     ans = answerer.answer(question, hits, lookup)
     assert not ans.refused and "is a small USB debugging probe" in ans.sentences[0].text, ans.answer
     assert_citation_exact(ans.citations[0], article)
+
+
+GLOSSARY_PAGE = (
+    "Glossary\n\n"
+    "The terms below recur throughout the guide; each one is used by the DMA and PWM chapters.\n\n"
+    "DMA\n\n"
+    "Direct memory access lets a peripheral move data to and from memory without the processor.\n\n"
+    "PWM\n\n"
+    "Pulse-width modulation drives a pin high for a share of each period."
+)
+
+
+def test_definition_question_reads_the_line_under_a_glossary_term(answerer, embedder):
+    """No sentence says "DMA is ...": a glossary gives the term on its own line (a block of its own, as the
+    HTML and Markdown loaders write a <dt> or a heading) and the description under it. The composer quotes that description (embedded Rust book check: "What is SVD?", session 10)."""
+    article = Article(source="glossary.html", text=GLOSSARY_PAGE, title="Glossary")
+    passage = Passage(chunk_id="gl-0", doc_id=article.doc_id, text=GLOSSARY_PAGE, start=0, end=len(GLOSSARY_PAGE),
+                      title=article.title, source=article.source)
+    question = "What is DMA?"
+    dense = float(embedder.encode([GLOSSARY_PAGE])[0] @ embedder.encode_query(question))
+    hits = [Hit(passage=passage, score=dense, dense_score=dense, fused_score=dense)]
+    lookup = {article.doc_id: article}.get
+    ans = answerer.answer(question, hits, lookup)
+    assert not ans.refused and ans.sentences[0].text.startswith("Direct memory access lets"), ans.answer
+    assert_citation_exact(ans.citations[0], article)
