@@ -149,6 +149,16 @@ def test_cut_keeps_the_subject_after_an_opening_adverbial(answerer, snapshot, em
     assert led and all("Chen Jining" in t for t in led), ans.answer
 
 
+def one_page(embedder, source: str, text: str, title: str, question: str):  # noqa: ANN001, ANN201
+    """A page as the only retrieved passage: (article, hits, article lookup), scored as the retriever would."""
+    article = Article(source=source, text=text, title=title)
+    passage = Passage(chunk_id=f"{source}-0", doc_id=article.doc_id, text=text, start=0, end=len(text),
+                      title=article.title, source=article.source)
+    dense = float(embedder.encode([text])[0] @ embedder.encode_query(question))
+    hits = [Hit(passage=passage, score=dense, dense_score=dense, fused_score=dense)]
+    return article, hits, {article.doc_id: article}.get
+
+
 BOX_PAGE = (
     "Before we discuss the heap storage use case for Box<T>, we'll cover the syntax and how to interact with "
     "values stored within a Box<T>.\n\n"
@@ -161,13 +171,9 @@ BOX_PAGE = (
 def test_source_code_is_never_an_answer_sentence(answerer, embedder):
     """A <pre> block of a documentation page is a "sentence" to the splitter; for this question the scorer
     ranks it first (Rust book check, session 9), but the composer quotes prose only."""
-    article = Article(source="box.html", text=BOX_PAGE, title="Using Box<T> to Point to Data on the Heap")
-    passage = Passage(chunk_id="box-0", doc_id=article.doc_id, text=BOX_PAGE, start=0, end=len(BOX_PAGE),
-                      title=article.title, source=article.source)
     question = "How do you put the value 5 in a Box in main?"
-    dense = float(embedder.encode([BOX_PAGE])[0] @ embedder.encode_query(question))
-    hits = [Hit(passage=passage, score=dense, dense_score=dense, fused_score=dense)]
-    lookup = {article.doc_id: article}.get
+    title = "Using Box<T> to Point to Data on the Heap"
+    article, hits, lookup = one_page(embedder, "box.html", BOX_PAGE, title, question)
     cands = FeatureExtractor(embedder).candidates(question, hits, lookup)
     probs = answerer.flow.scorer.model.predict(cands.x)
     assert looks_like_code(cands.spans[int(probs.argmax())].text)  # the case the rule is for
@@ -195,13 +201,8 @@ PROBE_PAGE = (
 def test_definition_question_quotes_the_defining_sentence(answerer, embedder):
     """"What is X?": the model (trained on questions that rarely ask it) ranks a sentence that mentions X
     first; the composer quotes the one that says what X is (embedded Rust book check, session 10)."""
-    article = Article(source="probe.html", text=PROBE_PAGE, title="Flashprobe")
-    passage = Passage(chunk_id="probe-0", doc_id=article.doc_id, text=PROBE_PAGE, start=0, end=len(PROBE_PAGE),
-                      title=article.title, source=article.source)
     question = "What is Flashprobe?"
-    dense = float(embedder.encode([PROBE_PAGE])[0] @ embedder.encode_query(question))
-    hits = [Hit(passage=passage, score=dense, dense_score=dense, fused_score=dense)]
-    lookup = {article.doc_id: article}.get
+    article, hits, lookup = one_page(embedder, "probe.html", PROBE_PAGE, "Flashprobe", question)
     cands = FeatureExtractor(embedder).candidates(question, hits, lookup)
     probs = answerer.flow.scorer.model.predict(cands.x)
     ranked = [cands.spans[int(i)].text for i in probs.argsort()[::-1]]
@@ -224,14 +225,10 @@ GLOSSARY_PAGE = (
 
 def test_definition_question_reads_the_line_under_a_glossary_term(answerer, embedder):
     """No sentence says "DMA is ...": a glossary gives the term on its own line (a block of its own, as the
-    HTML and Markdown loaders write a <dt> or a heading) and the description under it. The composer quotes that description (embedded Rust book check: "What is SVD?", session 10)."""
-    article = Article(source="glossary.html", text=GLOSSARY_PAGE, title="Glossary")
-    passage = Passage(chunk_id="gl-0", doc_id=article.doc_id, text=GLOSSARY_PAGE, start=0, end=len(GLOSSARY_PAGE),
-                      title=article.title, source=article.source)
+    HTML and Markdown loaders write a <dt> or a heading) and the description under it. The composer quotes
+    that description (embedded Rust book check: "What is SVD?", session 10)."""
     question = "What is DMA?"
-    dense = float(embedder.encode([GLOSSARY_PAGE])[0] @ embedder.encode_query(question))
-    hits = [Hit(passage=passage, score=dense, dense_score=dense, fused_score=dense)]
-    lookup = {article.doc_id: article}.get
+    article, hits, lookup = one_page(embedder, "glossary.html", GLOSSARY_PAGE, "Glossary", question)
     ans = answerer.answer(question, hits, lookup)
     assert not ans.refused and ans.sentences[0].text.startswith("Direct memory access lets"), ans.answer
     assert_citation_exact(ans.citations[0], article)
