@@ -248,6 +248,7 @@ class ExplainTrace(BaseModel):
     candidates: list[CandidateTrace] = Field(default_factory=list, description="Top candidates, best first")
     refusal: RefusalTrace | None = None
     composer: str | None = Field(None, description="Which composer wrote the answer")
+    lead_rule: str | None = Field(None, description="Rule that chose the lead sentence over the model's first")
     model: str | None = Field(None, description="Evidence model file and its recorded cross-validated score")
 
 
@@ -285,6 +286,8 @@ class AnswerDiagnostics(BaseModel):
     refusal_reason: str | None = None
     sentences: int = Field(0, description="Answer sentences composed")
     lead_clause_trimmed: bool = Field(False, description="The lead sentence was cut to its answering clause")
+    lead_rule: str | None = Field(None, description="Why the lead sentence is not the model's first choice, e.g. "
+                                  "'defines: semihosting' (a definition question, rag.answer.definition)")
     unverified_citations: int = 0
     llm_sentences: int | None = Field(None, description="Sentences the LLM wrote (LLM modes only)")
     dropped_sentences: int = Field(0, description="LLM sentences removed: no passage supports them")

@@ -14,6 +14,9 @@ heading or glossary line that is the term itself.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from rag.answer.citations import SentenceSpan
 
 # "What is X?", "What are Xs?", "What is a/an/the X?": the whole question is the term (at most MAX_TERM_WORDS
 # words: a longer remainder is a question about X, "What is the default compilation mode for development?").
@@ -73,3 +76,22 @@ def names_term(heading: str, term: str) -> bool:
     file format ...", "What is embedded-hal?\nIn a nutshell it is a set of traits ...")."""
     text = re.sub(r"^\s*what\s+(?:is|are)\s+(?:(?:a|an|the)\s+)?", "", heading, flags=re.I)
     return re.fullmatch(rf"\s*{_subject(term)}\s*[.:?]?\s*", text, re.I) is not None
+
+
+def defining_sentence(term: str, spans: Sequence[SentenceSpan], eligible: Sequence[int]) -> tuple[int, str] | None:
+    """(candidate index, rule) of the sentence that says what the term is, or None. `eligible`: the candidates
+    that may be quoted, best-ranked first; the first that defines the term wins, else the first that names it in
+    an apposition, else the sentence right under a heading that is the term (when that sentence is eligible)."""
+    for rule, holds in (("defines", defines), ("apposition", names_in_apposition)):
+        found = next((i for i in eligible if holds(spans[i].text, term)), None)
+        if found is not None:
+            return found, rule
+    quotable = set(eligible)
+    for h, head in enumerate(spans):
+        if h in quotable or not names_term(head.text, term):
+            continue
+        after = [i for i, s in enumerate(spans) if s.doc_id == head.doc_id and s.start >= head.end]
+        nxt = min(after, key=lambda i: spans[i].start, default=None)
+        if nxt is not None and nxt in quotable:
+            return nxt, "term heading"
+    return None

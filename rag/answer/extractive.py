@@ -28,7 +28,7 @@ import numpy as np
 
 from rag.answer.citations import ArticleLookup, SentenceSpan
 from rag.answer.answer_type import answer_kind, holds_kind, holds_location, holds_possessor
-from rag.answer.definition import defines, definition_term, names_in_apposition, names_term
+from rag.answer.definition import defining_sentence, definition_term
 from rag.answer.features import FEATURES, SUBJECT_KINDS, Candidates, TermAnalyzer, lead_span, looks_like_code
 from rag.answer.mismatch import tokens
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
@@ -132,14 +132,16 @@ class ExtractiveComposer:
         return [(int(i), float(evidence.probs[i])) for i in evidence.order
                 if not (x[i, _HEADING] or x[i, _SHORT] or looks_like_code(spans[i].text))]
 
-    def select(self, question: str, hits: list[Hit], evidence: Evidence) -> list[tuple[SentenceSpan, str]]:
-        """The chosen sentences with the question (part) each answers, in answer order."""
+    def select(self, question: str, hits: list[Hit], evidence: Evidence) -> tuple[list[tuple[SentenceSpan, str]], str | None]:
+        """The chosen sentences with the question (part) each answers, in answer order; and the rule that chose
+        the lead instead of the model's first choice (None when the model's choice stands)."""
         threshold = self.scorer.model.part_threshold
         cands = evidence.candidates
         spans = cands.spans
         parts = question_parts(question)
         chosen: list[tuple[SentenceSpan, str]] = []
         taken: set[int] = set()
+        lead_rule: str | None = None
         if len(parts) > 1:
             stored = _stored(cands)
             for part in parts[: self.max_sentences]:
@@ -154,13 +156,12 @@ class ExtractiveComposer:
         if not chosen and eligible:  # the lead: the best sentence for the whole question
             lead = eligible[0][0]
             term = definition_term(question)
-            if term is not None:
-                # "What is X?": the best-ranked candidate that says what X is, whatever its score (the model,
-                # which rarely saw such questions, scores defining sentences low: none of the embedded book's
-                # dev questions cleared the part threshold, see rag.answer.definition)
-                lead = next((i for i, _ in eligible if defines(spans[i].text, term)),
-                            next((i for i, _ in eligible if names_in_apposition(spans[i].text, term)),
-                                 self._after_term_heading(term, spans, {i for i, _ in eligible}, lead)))
+            # "What is X?": the best-ranked candidate that says what X is, whatever its score (the model, which
+            # rarely saw such questions, scores defining sentences low: none of the embedded book's dev
+            # questions cleared the part threshold, see rag.answer.definition)
+            found = None if term is None else defining_sentence(term, spans, [i for i, _ in eligible])
+            if found is not None and found[0] != lead:
+                lead, lead_rule = found[0], f"{found[1]}: {term}"
             taken.add(lead)
             chosen.append((spans[lead], question))
             if _PLURAL_ASK.search(question):  # several things across documents: one more from another article
@@ -169,20 +170,7 @@ class ExtractiveComposer:
                 for i in more[: self.max_sentences - 1]:
                     chosen.append((spans[i], question))
                     docs.add(spans[i].doc_id)
-        return chosen
-
-    @staticmethod
-    def _after_term_heading(term: str, spans: list[SentenceSpan], eligible: set[int], default: int) -> int:
-        """The sentence right after a candidate heading that is the term itself ("SVD", "What is
-        embedded-hal?"), when it is eligible; `default` when there is none."""
-        for h, head in enumerate(spans):
-            if h in eligible or not names_term(head.text, term):
-                continue
-            after = [i for i, s in enumerate(spans) if s.doc_id == head.doc_id and s.start >= head.end]
-            nxt = min(after, key=lambda i: spans[i].start, default=None)
-            if nxt is not None and nxt in eligible:
-                return nxt
-        return default
+        return chosen, lead_rule
 
     # ------------------------------------------------------------ composing
 
@@ -192,7 +180,8 @@ class ExtractiveComposer:
         said = ""  # what earlier sentences quoted: a later part's name must be a new one
         cands = evidence.candidates
         vector_of = _stored(cands) or {}
-        for span, part in self.select(question, hits, evidence):
+        chosen, lead_rule = self.select(question, hits, evidence)
+        for span, part in chosen:
             start, end = self.answering_clause(part, span, hits, said, vector_of.get((span.doc_id, span.start, span.end)),
                                                cands.query_vector)
             article = articles(span.doc_id)
@@ -205,7 +194,8 @@ class ExtractiveComposer:
             text = _display(quote) if cut else quote.strip()
             sentences.append(DraftSentence(text, [Quote(span.hit_index, span.doc_id, start, end)]))
         return Draft(mode="extractive", sentences=sentences,
-                     diagnostics=AnswerDiagnostics(support=evidence.best, lead_clause_trimmed=trimmed))
+                     diagnostics=AnswerDiagnostics(support=evidence.best, lead_clause_trimmed=trimmed,
+                                                   lead_rule=lead_rule))
 
     def answering_clause(self, question: str, span: SentenceSpan, hits: list[Hit], said: str = "",
                          vector: np.ndarray | None = None, query_vector: np.ndarray | None = None) -> tuple[int, int]:

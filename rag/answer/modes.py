@@ -123,6 +123,7 @@ class QuestionFlow:
         final = self.finish(question, hits, articles, evidence, draft)  # 4. verify, 5. number
         if trace is not None:
             trace.composer = final.mode
+            trace.lead_rule = final.diagnostics.lead_rule
         if not streamed:
             yield final.answer
         yield final.model_copy(update={"explain": trace})

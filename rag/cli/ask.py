@@ -59,6 +59,8 @@ def render_explain(trace: ExplainTrace) -> list[str]:
                      f"margin {margin}) {r.reason}")
     if trace.composer:
         lines.append(f"  composer: {trace.composer}")
+    if trace.lead_rule:
+        lines.append(f"  lead sentence: chosen by the rule '{trace.lead_rule}', not the model's first choice")
     if trace.model:
         lines.append(f"  evidence model: {trace.model}")
     return lines

@@ -190,26 +190,22 @@ def test_relation_terms_set_names_and_numbers_apart():
 
 
 PROBE_PAGE = (
-    "Flashprobe\n\n"
-    "Flashprobe works with many ARM and RISC-V boards and talks to them over SWD or JTAG. "
+    "Debug probes\n\n"
+    "This chapter compares debugging probes. "
     "Flashprobe is a small USB debugging probe that also programs flash memory, built by a volunteer group. "
-    "Flashprobe is particularly popular for its low price, making Flashprobe a common choice for students and "
-    "hobbyists alike."
+    "Flashprobe is widely used with Flashprobe Studio, and Flashprobe firmware updates ship every month."
 )
 
 
 def test_definition_question_quotes_the_defining_sentence(answerer, embedder):
-    """"What is X?": the model (trained on questions that rarely ask it) ranks a sentence that mentions X
-    first; the composer quotes the one that says what X is (embedded Rust book check, session 10)."""
+    """"What is X?": the model (trained on questions that rarely ask it) ranks first the sentence that names X
+    most; the composer quotes the one that says what X is (embedded Rust book check, session 10)."""
     question = "What is Flashprobe?"
     article, hits, lookup = one_page(embedder, "probe.html", PROBE_PAGE, "Flashprobe", question)
-    cands = FeatureExtractor(embedder).candidates(question, hits, lookup)
-    probs = answerer.flow.scorer.model.predict(cands.x)
-    ranked = [cands.spans[int(i)].text for i in probs.argsort()[::-1]]
-    defining = next(t for t in ranked if "is a small USB debugging probe" in t)
-    assert ranked.index(defining) > 0  # the case the rule is for: the model's first choice is another sentence
     ans = answerer.answer(question, hits, lookup)
     assert not ans.refused and "is a small USB debugging probe" in ans.sentences[0].text, ans.answer
+    # the rule, not the model's first choice, picked it (the diagnostics --explain shows)
+    assert ans.diagnostics.lead_rule == "defines: Flashprobe"
     assert_citation_exact(ans.citations[0], article)
 
 
@@ -231,4 +227,5 @@ def test_definition_question_reads_the_line_under_a_glossary_term(answerer, embe
     article, hits, lookup = one_page(embedder, "glossary.html", GLOSSARY_PAGE, "Glossary", question)
     ans = answerer.answer(question, hits, lookup)
     assert not ans.refused and ans.sentences[0].text.startswith("Direct memory access lets"), ans.answer
+    assert ans.diagnostics.lead_rule == "term heading: DMA"
     assert_citation_exact(ans.citations[0], article)
