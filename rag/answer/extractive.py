@@ -63,6 +63,7 @@ _HEADING, _SHORT = FEATURES.index("heading"), FEATURES.index("short")
 # figures): sample train 123 -> 125 of 166 answerable right (3 answers no longer cut before the answer, 1
 # lost), seeds_dev and SQuAD 2.0 dev unchanged, median answer words unchanged (28 / 27.5 / 24).
 NAME_WEIGHT = 0.5
+Chosen = tuple[SentenceSpan, str]  # a sentence to quote and the question (part) it answers
 
 
 def relation_terms(question: str, analyzer: TermAnalyzer) -> tuple[set[str], set[str]]:
@@ -132,14 +133,14 @@ class ExtractiveComposer:
         return [(int(i), float(evidence.probs[i])) for i in evidence.order
                 if not (x[i, _HEADING] or x[i, _SHORT] or looks_like_code(spans[i].text))]
 
-    def select(self, question: str, hits: list[Hit], evidence: Evidence) -> tuple[list[tuple[SentenceSpan, str]], str | None]:
+    def select(self, question: str, hits: list[Hit], evidence: Evidence) -> tuple[list[Chosen], str | None]:
         """The chosen sentences with the question (part) each answers, in answer order; and the rule that chose
         the lead instead of the model's first choice (None when the model's choice stands)."""
         threshold = self.scorer.model.part_threshold
         cands = evidence.candidates
         spans = cands.spans
         parts = question_parts(question)
-        chosen: list[tuple[SentenceSpan, str]] = []
+        chosen: list[Chosen] = []
         taken: set[int] = set()
         lead_rule: str | None = None
         if len(parts) > 1:
