@@ -68,7 +68,7 @@ Chosen = tuple[SentenceSpan, str]  # a sentence to quote and the question (part)
 
 def relation_terms(question: str, analyzer: TermAnalyzer) -> tuple[set[str], set[str]]:
     """(stemmed question words that are not names or numbers, stemmed names and numbers)."""
-    words, facts = tokens(question)
+    words, facts, _ = tokens(question)
     names = set(analyzer.content_terms(" ".join(w for w, fact in zip(words, facts) if fact)))
     return set(analyzer.content_terms(question)) - names, names
 

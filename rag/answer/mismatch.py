@@ -30,7 +30,8 @@ _ORDINAL_DIGITS = {w: f"{n}{'st' if n % 10 == 1 and n != 11 else 'nd' if n % 10 
                    for n, w in enumerate(_ORDINAL_WORDS, start=1)}
 PREFIX = 4  # "Brazil" is in "Brazilian": a word sharing its first letters (at least this many) with another is it
 
-Tokens = tuple[tuple[str, ...], tuple[bool, ...]]
+# (words, whether each is a fact, whether each was possessive: "F3's" -> "f3", True)
+Tokens = tuple[tuple[str, ...], tuple[bool, ...], tuple[bool, ...]]
 
 
 def _content(word: str) -> bool:
@@ -44,23 +45,28 @@ def _same(a: str, b: str) -> bool:
 @lru_cache(maxsize=8192)  # the same retrieved sentences come back question after question
 def tokens(text: str) -> Tokens:
     """Lower-cased words and numbers (possessive 's dropped: "Shanghai's" -> "shanghai"; "third" -> "3rd"),
-    and whether each is a fact: a number, an ordinal, or a name (capitalised, not the text's first word)."""
-    words, facts = [], []
+    whether each is a fact: a number, an ordinal, or a name (capitalised, not the text's first word); and
+    whether each was possessive."""
+    words, facts, poss = [], [], []
     for k, raw in enumerate(_TOKEN.findall(text)):
         t = raw.casefold().replace("’", "'").rstrip(".,-")
-        if t.endswith("'s"):
+        possessive = t.endswith("'s")
+        if possessive:
             t = t[:-2]
         if not t:
             continue
         t = _ORDINAL_DIGITS.get(t, t)
         words.append(t)
+        poss.append(possessive)
         facts.append(t[0].isdigit() or t.endswith(("teenth", "tieth")) or (k > 0 and raw[0].isupper() and _content(t)))
-    return tuple(words), tuple(facts)
+    return tuple(words), tuple(facts), tuple(poss)
 
 
-def _contexts(words: tuple[str, ...], i: int) -> list[tuple[str, tuple[str, ...]]]:
+def _contexts(words: tuple[str, ...], i: int, possessive: bool = False) -> list[tuple[str, tuple[str, ...]]]:
     """The contexts of words[i] that identify its slot: ("L", words before) and ("R", words after);
-    one word when it is a content word, else two (one of them a content word)."""
+    one word when it is a content word, else two (one of them a content word). A possessive's right context
+    is its own ("R's"): "the *F3's* Cortex-M4F" names the owner, "an *ARM* Cortex-M4F" a make, another slot;
+    "*China's* population" against "*Shanghai's* population" is still the same slot."""
     out: list[tuple[str, tuple[str, ...]]] = []
     if i >= 1:
         left = words[i - 1:i] if _content(words[i - 1]) else words[max(i - 2, 0):i]
@@ -69,7 +75,7 @@ def _contexts(words: tuple[str, ...], i: int) -> list[tuple[str, tuple[str, ...]
     if i + 1 < len(words):
         right = words[i + 1:i + 2] if _content(words[i + 1]) else words[i + 1:i + 3]
         if _content(right[-1]):  # the word after, or a function word and the content word after it
-            out.append(("R", right))
+            out.append(("R's" if possessive else "R", right))
     return out
 
 
@@ -78,7 +84,7 @@ class SubstitutionIndex:
     fact the sentence lacks, and then nothing is indexed)."""
 
     def __init__(self, text: str) -> None:
-        self.words, self._facts = tokens(text)
+        self.words, self._facts, self._poss = tokens(text)
         self.vocab = frozenset(self.words)
         self._prefixes = frozenset(w[:PREFIX] for w in self.words if len(w) >= PREFIX)
         self._in_slot: dict[tuple[str, tuple[str, ...]], set[str]] | None = None
@@ -88,7 +94,7 @@ class SubstitutionIndex:
             self._in_slot = {}
             for j, w in enumerate(self.words):
                 if self._facts[j]:
-                    for ctx in _contexts(self.words, j):
+                    for ctx in _contexts(self.words, j, self._poss[j]):
                         self._in_slot.setdefault(ctx, set()).add(w)
         return self._in_slot
 
@@ -99,14 +105,14 @@ class SubstitutionIndex:
     def substituted(self, question: Tokens) -> int:
         """How many of the question's facts (`tokens(question)`) the sentence lacks while holding their
         context around another fact."""
-        words, facts = question
+        words, facts, poss = question
         asked = set(words)
         n = 0
         for i, t in enumerate(words):
             if not facts[i] or self._holds(t):
                 continue
             slots = self._slots()
-            others = set().union(*(slots.get(ctx, set()) for ctx in _contexts(words, i)))
+            others = set().union(*(slots.get(ctx, set()) for ctx in _contexts(words, i, poss[i])))
             # a fact the question names elsewhere is a reordering ("the Amazon region of Brazil"), not a change
             n += any(not _same(w, t) and w not in asked for w in others)
         return n
