@@ -180,6 +180,16 @@ class LocalLLMServer:
         """The server's return code once it has exited on its own (negative: killed by that signal)."""
         return self._process.poll() if self._process is not None else None
 
+    def wait_exit(self, timeout_s: float) -> int | None:
+        """The return code if the server exits within `timeout_s` (None if it is still running, or never ran)."""
+        process = self._process
+        if process is None:
+            return None
+        try:
+            return process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None

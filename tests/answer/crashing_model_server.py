@@ -2,7 +2,9 @@
 
 It answers GET /v1/models like llama.cpp does once the weights are mapped, then dies from SIGILL on
 the first completion, exactly as the Zen 4 build with AVX-VNNI did (`--crash-after N` answers N
-completions first). Run: python crashing_model_server.py --port P [--crash-after N]
+completions first; `--linger S` drops the connection S seconds before dying, as a dying process closes its
+sockets a moment before its exit status can be read). Run: python crashing_model_server.py --port P
+[--crash-after N] [--linger S]
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -18,6 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--crash-after", type=int, default=0)
+    parser.add_argument("--linger", type=float, default=0.0)
     args, _ = parser.parse_known_args()
     answered = 0
 
@@ -40,6 +45,9 @@ def main() -> None:
                 # Like an illegal instruction: this very thread takes SIGILL and the reply is never sent.
                 # (os.kill on the process let another thread take the signal while this one still
                 # replied "OK" now and then: the probe saw a working server and the test failed.)
+                if args.linger:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    time.sleep(args.linger)
                 signal.pthread_kill(threading.get_ident(), signal.SIGILL)
                 threading.Event().wait()  # never reached: the default action ends the process
             answered += 1

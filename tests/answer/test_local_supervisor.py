@@ -31,12 +31,14 @@ CRASHING = Path(__file__).with_name("crashing_model_server.py")
 class CrashingServer(LocalLLMServer):
     """LocalLLMServer launching the crashing stand-in instead of llama_cpp.server."""
 
-    def __init__(self, crash_after: int, **kwargs: object) -> None:
+    def __init__(self, crash_after: int, linger_s: float = 0.0, **kwargs: object) -> None:
         super().__init__(model_path=CRASHING, startup_timeout_s=20, **kwargs)  # type: ignore[arg-type]
         self.crash_after = crash_after
+        self.linger_s = linger_s
 
     def _command(self, model_path: Path, port: int) -> list[str]:
-        return [sys.executable, str(model_path), "--port", str(port), "--crash-after", str(self.crash_after)]
+        return [sys.executable, str(model_path), "--port", str(port), "--crash-after", str(self.crash_after),
+                "--linger", str(self.linger_s)]
 
 
 def complete(server: LocalLLMServer) -> None:
@@ -101,6 +103,18 @@ def test_dead_server_is_restarted_once_then_reported(supervisor: LocalLLMSupervi
     assert "SIGILL" in supervisor.notes_since(later)[0]
     # An answer begun after the death still says the model is down.
     assert "not running" in supervisor.notes_since(time.monotonic())[0]
+
+
+def test_a_fallback_waits_for_the_dying_server_to_report_its_cause() -> None:
+    # The client sees the connection drop before the exit status can be read (here 0.2 s before it; on a
+    # loaded machine the gap outlasted the fallback and the answer said only "could not connect"). The
+    # watcher is too slow to see it (poll every 30 s): the note must come from the answer's own wait.
+    with LocalLLMSupervisor(CrashingServer(crash_after=1, linger_s=0.2), poll_s=30) as sup:
+        started = time.monotonic()
+        complete(sup.server)  # returns when the connection drops, while the process still lives
+        assert sup.notes_since(started) == []  # not a fallback: nothing waits, nothing is known yet
+        notes = sup.notes_since(started, fell_back=True)
+        assert len(notes) == 1 and "SIGILL" in notes[0], notes
 
 
 def test_api_reports_the_dead_model(sample_settings, embedder, supervisor: LocalLLMSupervisor) -> None:  # noqa: ANN001
