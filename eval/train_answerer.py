@@ -55,8 +55,11 @@ THRESHOLDS = np.round(np.arange(0.02, 0.90, 0.01), 2)
 # The sentence scorer reads per-sentence columns only: adding the question-level and per-question rank
 # columns (cos_rank, cover_rank, cos_z, focus_*, typed_*) left sample top-1 unchanged (0.868) and cost
 # SQuAD top-1 (0.847 -> 0.77-0.80, out of fold); the question-level ones go to the refusal model instead.
+# `subst_place` (a fact placed elsewhere: "in Beijing" vs "in Shanghai") is read by the refusal model only:
+# an answer sentence often places other facts too, so it tells against the question, not against a sentence.
 RANKER_COLUMNS = tuple(f for f in FEATURES if f not in (
-    "cos_rank", "cover_rank", "cos_z", "focus_in", "focus_nowhere", "typed_cover", "typed_best", "typed_cos_best"))
+    "cos_rank", "cover_rank", "cos_z", "focus_in", "focus_nowhere", "typed_cover", "typed_best", "typed_cos_best",
+    "subst_place"))
 REFUSAL_C = 1.0  # inverse L2 strength of the refusal model (standardised features, ~100 questions)
 TREE_PARAMS = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 7, "min_samples_leaf": 40,
                "l2_regularization": 1.0}
@@ -118,7 +121,7 @@ def fit(cases: list, kind: str) -> EvidenceModel:
 # looked MORE answerable). A feature whose fitted sign disagrees is dropped and the rest refitted.
 REFUSAL_SIGNS = {"top_logit": 1, "margin": 1, "keys_nowhere": -1, "terms_nowhere": -1, "focus_nowhere": -1,
                  "typed_best": 1, "typed_cos_best": 1, "cos_max": 1, "cover_max": 1, "top_focus_in": 1,
-                 "top_keys_in": 1, "top_type_miss": -1, "hit_dense0": 1, "top_subst": -1}
+                 "top_keys_in": 1, "top_type_miss": -1, "hit_dense0": 1, "top_subst": -1, "top_subst_place": -1}
 
 
 def fit_signed(q: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:

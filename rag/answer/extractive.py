@@ -31,6 +31,7 @@ from rag.answer.answer_type import answer_kind, holds_kind, holds_location, hold
 from rag.answer.definition import defining_sentence, definition_term
 from rag.answer.features import FEATURES, SUBJECT_KINDS, Candidates, TermAnalyzer, lead_span, looks_like_code
 from rag.answer.mismatch import tokens
+from rag.answer.parts import question_parts
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
 from rag.models import AnswerDiagnostics, Hit
 
@@ -45,7 +46,6 @@ LONG_SENTENCE_WORDS = 45
 CLAUSE_WINDOW_WORDS = 30
 MIN_CLAUSE_WORDS = 6
 
-_PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:who|whom|whose|which|what|when|where|how|why)\b)", re.I)
 _PLURAL_ASK = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:meetings|visits|events|articles|reports|documents"
                          r"|announcements|occasions)\b", re.I)
 # The question asks for the sentence's subject: "Who chaired ...", "Which ministry signed ..." (not "whose
@@ -71,13 +71,6 @@ def relation_terms(question: str, analyzer: TermAnalyzer) -> tuple[set[str], set
     words, facts, _ = tokens(question)
     names = set(analyzer.content_terms(" ".join(w for w, fact in zip(words, facts) if fact)))
     return set(analyzer.content_terms(question)) - names, names
-
-
-def question_parts(question: str) -> list[str]:
-    """The parts of a two-part question, each ending with '?'; one part for a plain question."""
-    parts = [p.strip(" ,?") for p in _PART_SPLIT.split(question.strip())]
-    parts = [p + "?" for p in parts if len(p.split()) >= 3]
-    return parts if len(parts) > 1 else [question]
 
 
 def asks_subject(question: str) -> bool:

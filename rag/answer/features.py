@@ -27,6 +27,8 @@ One row per candidate sentence (exact article span, de-duplicated across overlap
   typed_cos_best                best cosine among sentences holding the asked-for kind (question-level)
   subst                 the question's facts the sentence replaces by another in the same context ("in *Beijing*"
                         vs "in *Shanghai*": a changed fact, `rag.answer.mismatch`)
+  subst_place           the question's facts placed by a preposition that the sentence places elsewhere ("the expo
+                        in *Beijing*" vs "opened in *Shanghai*"), fewest over the question's parts (refusal only)
 
 IDF and BM25 statistics are computed over the candidates themselves, so a word in every candidate
 (the collection's own topic) counts for little. Nothing here is a threshold on the answer: the
@@ -45,7 +47,8 @@ import Stemmer
 
 from rag.answer.answer_type import KINDS, answer_kind, holds_kind
 from rag.answer.citations import ArticleLookup, SentenceSpan, passage_sentences
-from rag.answer.mismatch import QUESTION_FILLER, SubstitutionIndex, tokens
+from rag.answer.mismatch import QUESTION_FILLER, sentence_index, tokens
+from rag.answer.parts import question_parts
 from rag.cite.terms import COMMON_WORDS, extract_key_terms
 from rag.embed.protocols import QueryEncoder as TextEncoder
 from rag.models import ChunkSentences, Hit
@@ -73,7 +76,7 @@ FEATURES: tuple[str, ...] = (
     *(f"asks_{k}" for k in KINDS), *(f"has_{k}" for k in KINDS), "type_miss",
     "rank_recip", "hit_dense", "position", "first", "log_words", "short", "heading", "novelty",
     "kind_lead", "cos_rank", "cover_rank", "cos_z", "focus_in", "focus_nowhere", "typed_cover", "typed_best", "typed_cos_best",
-    "subst",
+    "subst", "subst_place",
 )
 
 
@@ -82,6 +85,7 @@ FEATURES: tuple[str, ...] = (
 QUESTION_FEATURES: tuple[str, ...] = (
     "top_logit", "margin", "keys_nowhere", "terms_nowhere", "focus_nowhere", "typed_best", "typed_cos_best",
     "cos_max", "cover_max", "top_focus_in", "top_keys_in", "top_type_miss", "hit_dense0", "top_subst",
+    "top_subst_place",
 )
 _COL = {name: j for j, name in enumerate(FEATURES)}
 
@@ -104,6 +108,7 @@ def question_features(x: np.ndarray, probs: np.ndarray) -> np.ndarray:
         top, top - second, x[0, c["keys_nowhere"]], x[0, c["terms_nowhere"]], x[0, c["focus_nowhere"]],
         x[0, c["typed_best"]], x[0, c["typed_cos_best"]], x[:, c["cos"]].max(), x[:, c["cover"]].max(),
         x[b, c["focus_in"]], x[b, c["keys_in"]], x[b, c["type_miss"]], x[0, c["hit_dense"]], x[b, c["subst"]],
+        x[b, c["subst_place"]],
     ], dtype=np.float64)
 
 
@@ -309,6 +314,7 @@ class FeatureExtractor:
         typed_cover = np.where(has_kind, cover, 0.0).astype(np.float32)
         typed_cos = np.where(has_kind, cos, 0.0).astype(np.float32)
         q_facts = tokens(question)
+        q_parts = [tokens(p) for p in question_parts(question)]
         starts: dict[int, int] = {}
         counts = Counter(s.hit_index for s in spans)
         x = np.zeros((n, len(FEATURES)), dtype=np.float32)
@@ -318,6 +324,7 @@ class FeatureExtractor:
             starts[s.hit_index] = pos + 1
             words = len(_WORD.findall(s.text))
             hit = hits[s.hit_index]
+            mismatch = sentence_index(s.text)
             row = {
                 "cos": cos[i], "cos_gap": cos[i] - cos.max(), "nb_cos": nb_cos[i],
                 "bm25": math.log1p(bm25[i]), "bm25_rel": bm25[i] / bm25_max,
@@ -331,7 +338,7 @@ class FeatureExtractor:
                 "cos_rank": 1.0 / (1 + cos_rank[i]), "cover_rank": 1.0 / (1 + cover_rank[i]), "cos_z": cos_z[i],
                 "focus_in": focus_in[i], "focus_nowhere": focus_nowhere, "typed_cover": typed_cover[i],
                 "typed_best": typed_cover.max(), "typed_cos_best": typed_cos.max(),
-                "subst": SubstitutionIndex(s.text).substituted(q_facts),
+                "subst": mismatch.substituted(q_facts), "subst_place": mismatch.replaced_placements(q_parts),
             }
             if kind is not None:
                 has = bool(has_kind[i])

@@ -12,6 +12,13 @@ fact in its place: the same word(s) right before it (two words, or one content w
 (likewise). Ordinary words are left out on purpose: the answer sits in the slot of the question's verb
 ("What position does Wang Junzheng *hold*?" on "Wang Junzheng, *Secretary* of ..."), and paraphrases
 ("home economics" vs "domestic economics") would trip it. It is a feature, not a rule: the model weighs it.
+
+A looser slot is the preposition that places a fact in space or time: "the expo *in Beijing*" against "opened
+*in Shanghai*", "graduated *in 2022*" against "will graduate *in July*". The words around differ, so the
+shared-context test misses it; the same preposition before another fact of the same kind (a time: a number
+or a month; else a name) is the sign (`SubstitutionIndex.replaced_placements`). An answer sentence often
+places other facts too, so it is a feature of its own, read by the refusal stage only, and a sentence is
+compared with each part of a two-part question (it may answer just one part).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.cite.terms import COMMON_WORDS
+from rag.cite.terms import COMMON_WORDS, MONTHS
 
 _TOKEN = re.compile(r"[^\W_][\w'’\-]*|\d[\d,.\-]*", re.UNICODE)
 # The words that only make a question a question ("did", "how", "which", "many"): never content.
@@ -28,6 +35,9 @@ _ORDINAL_WORDS = ("first second third fourth fifth sixth seventh eighth ninth te
                   "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split()
 _ORDINAL_DIGITS = {w: f"{n}{'st' if n % 10 == 1 and n != 11 else 'nd' if n % 10 == 2 and n != 12 else 'rd' if n % 10 == 3 and n != 13 else 'th'}"
                    for n, w in enumerate(_ORDINAL_WORDS, start=1)}
+# Prepositions that place a fact in space or time ("in Beijing", "since 2021", "from Merck").
+PLACING = frozenset("in at from to since during by near".split())
+_TIME_WORDS = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept"}
 PREFIX = 4  # "Brazil" is in "Brazilian": a word sharing its first letters (at least this many) with another is it
 
 # (words, whether each is a fact, whether each was possessive: "F3's" -> "f3", True)
@@ -79,6 +89,17 @@ def _contexts(words: tuple[str, ...], i: int, possessive: bool = False) -> list[
     return out
 
 
+def _fact_kind(word: str) -> str:
+    """A placed fact is a time (a number, an ordinal, a month) or a name: only the same kind can replace it."""
+    return "time" if word[0].isdigit() or word in _TIME_WORDS else "name"
+
+
+def placed_facts(tok: Tokens) -> list[tuple[str, str]]:
+    """(preposition, fact) for each fact right after a PLACING preposition: "in Beijing" -> ("in", "beijing")."""
+    words, facts, _ = tok
+    return [(words[i - 1], words[i]) for i in range(1, len(words)) if facts[i] and words[i - 1] in PLACING]
+
+
 class SubstitutionIndex:
     """One sentence's words; the facts in each context are indexed on first use (most questions name no
     fact the sentence lacks, and then nothing is indexed)."""
@@ -88,6 +109,7 @@ class SubstitutionIndex:
         self.vocab = frozenset(self.words)
         self._prefixes = frozenset(w[:PREFIX] for w in self.words if len(w) >= PREFIX)
         self._in_slot: dict[tuple[str, tuple[str, ...]], set[str]] | None = None
+        self._placed: list[tuple[str, str]] | None = None
 
     def _slots(self) -> dict[tuple[str, tuple[str, ...]], set[str]]:
         if self._in_slot is None:
@@ -97,6 +119,11 @@ class SubstitutionIndex:
                     for ctx in _contexts(self.words, j, self._poss[j]):
                         self._in_slot.setdefault(ctx, set()).add(w)
         return self._in_slot
+
+    def _placements(self) -> list[tuple[str, str]]:
+        if self._placed is None:
+            self._placed = placed_facts((self.words, self._facts, self._poss))
+        return self._placed
 
     def _holds(self, word: str) -> bool:
         return word in self.vocab or (len(word) >= PREFIX and word[:PREFIX] in self._prefixes
@@ -116,3 +143,27 @@ class SubstitutionIndex:
             # a fact the question names elsewhere is a reordering ("the Amazon region of Brazil"), not a change
             n += any(not _same(w, t) and w not in asked for w in others)
         return n
+
+    def replaced_placements(self, parts: list[Tokens]) -> int:
+        """The fewest, over the question's parts (`tokens` of each), of the part's placed facts ("in Beijing")
+        that the sentence lacks while placing another fact of the same kind with the same preposition ("in
+        Shanghai"); facts the question names anywhere do not count as the other fact."""
+        asked = {w for words, _, _ in parts for w in words}
+        counts = []
+        for part in parts:
+            n = 0
+            for prep, fact in placed_facts(part):
+                if self._holds(fact):
+                    continue
+                kind = _fact_kind(fact)
+                n += any(p == prep and _fact_kind(w) == kind and not _same(w, fact) and w not in asked
+                         for p, w in self._placements())
+            counts.append(n)
+        return min(counts, default=0)
+
+
+@lru_cache(maxsize=8192)
+def sentence_index(text: str) -> SubstitutionIndex:
+    """The index of one sentence, kept: the same retrieved sentences come back question after question, and
+    building an index (its word sets, then its slots on first use) costs more than asking it."""
+    return SubstitutionIndex(text)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.extractive import asks_subject, clause_spans, maximal_windows, question_parts, relation_terms
+from rag.answer.extractive import asks_subject, clause_spans, maximal_windows, relation_terms
+from rag.answer.parts import question_parts
 from rag.answer.features import FeatureExtractor, TermAnalyzer, looks_like_code
 from rag.answer.modes import QuestionFlow
 from rag.answer.prompts import NO_ANSWER_PHRASE

@@ -256,6 +256,19 @@ def test_changed_fact_feature_reaches_the_refusal_stage():
     assert q["top_subst"] == 0.0
 
 
+def test_replaced_placement_feature_reaches_the_refusal_stage_only():
+    """`subst_place` counts the question's placed facts a sentence places elsewhere ("in Beijing" against "in
+    Shanghai"); the refusal stage reads the best candidate's (`top_subst_place`), the sentence scorer never."""
+    from eval.train_answerer import RANKER_COLUMNS  # noqa: PLC0415
+
+    spans, hits = _spans(["The Old Expo opened in Shanghai with 400 exhibitors.", "The expo drew 400 exhibitors."])
+    c = FeatureExtractor(FakeEncoder()).featurize("How many exhibitors attended the expo in Beijing?", spans, hits)
+    assert c.x[:, FEATURES.index("subst_place")].tolist() == [1.0, 0.0]
+    assert dict(zip(QUESTION_FEATURES, question_features(c.x, np.array([0.9, 0.1]))))["top_subst_place"] == 1.0
+    assert dict(zip(QUESTION_FEATURES, question_features(c.x, np.array([0.1, 0.9]))))["top_subst_place"] == 0.0
+    assert "subst_place" not in RANKER_COLUMNS
+
+
 @pytest.mark.parametrize(("text", "code"), [
     ('fn main() { let b = Box::new(5); println!("b = {b}"); }', True),  # a <pre> block of the Rust book
     ("use std::collections::HashMap;", True),

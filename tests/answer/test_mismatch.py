@@ -52,3 +52,43 @@ def test_a_fact_named_elsewhere_in_the_question_is_no_substitute() -> None:
     assert SubstitutionIndex("It declined in the Peruvian Amazon between 2004 and 2014.").substituted(tokens(q)) == 0
     # another country in the same slot is a changed fact
     assert SubstitutionIndex("It declined in Bolivia between 2004 and 2014.").substituted(tokens(q)) == 1
+
+
+# (question, sentence, placed facts replaced): the same preposition before another fact of the same kind
+PLACEMENTS = [
+    ("How many exhibitors attended the elderly care expo in Beijing?",
+     "The Old Expo opened in Shanghai, attracting more than 400 exhibitors.", 1),
+    ("How many students graduated from Shanghai Open University in 2022?",
+     "The first batch of students admitted by Shanghai Open University will graduate in July this year.", 1),
+    # the fact is there, or placed nowhere else: nothing replaced
+    ("How many exhibitors took part in the Old Expo in Shanghai?", "The Old Expo in Shanghai drew 400 exhibitors.", 0),
+    ("Which store opened in Beijing?", "A store opened near the Bund last week.", 0),
+    # a name is not replaced by a time ("from Merck" against "from July 17"), nor by a fact the question names
+    ("Who came from Merck?", "From July 17 to 18, Chen Jining led the delegation.", 0),
+    ("Which mayor of Shanghai spoke in Pudong?", "The mayor spoke in Shanghai.", 0),
+]
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), PLACEMENTS)
+def test_replaced_placements(question: str, sentence: str, expected: int) -> None:
+    assert SubstitutionIndex(sentence).replaced_placements([tokens(question)]) == expected
+
+
+def test_a_sentence_answering_one_part_of_a_two_part_question_is_not_counted_against_it() -> None:
+    from rag.answer.parts import question_parts  # noqa: PLC0415
+
+    q = "Which body researched elderly care products, and which body launched the platform in Hongkou?"
+    parts = [tokens(p) for p in question_parts(q)]
+    assert len(parts) == 2
+    s = SubstitutionIndex("The committee researched elderly care products in Shanghai.")
+    # the second part places its platform in Hongkou, the sentence its research in Shanghai: it answers part one
+    assert s.replaced_placements([tokens(q)]) == 1
+    assert s.replaced_placements(parts) == 0
+
+
+def test_a_sentence_index_is_built_once_per_text() -> None:
+    from rag.answer.mismatch import sentence_index  # noqa: PLC0415
+
+    text = "The expo opened in Shanghai."
+    assert sentence_index(text) is sentence_index(text)
+    assert sentence_index(text).replaced_placements([tokens("Which expo opened in Beijing?")]) == 1
