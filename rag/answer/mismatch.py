@@ -113,11 +113,13 @@ class SubstitutionIndex:
 
     def _slots(self) -> dict[tuple[str, tuple[str, ...]], set[str]]:
         if self._in_slot is None:
-            self._in_slot = {}
+            # built aside and published whole: an index is shared by the API's worker threads (`sentence_index`)
+            slots: dict[tuple[str, tuple[str, ...]], set[str]] = {}
             for j, w in enumerate(self.words):
                 if self._facts[j]:
                     for ctx in _contexts(self.words, j, self._poss[j]):
-                        self._in_slot.setdefault(ctx, set()).add(w)
+                        slots.setdefault(ctx, set()).add(w)
+            self._in_slot = slots
         return self._in_slot
 
     def _placements(self) -> list[tuple[str, str]]:

@@ -92,3 +92,4 @@ def test_a_sentence_index_is_built_once_per_text() -> None:
     text = "The expo opened in Shanghai."
     assert sentence_index(text) is sentence_index(text)
     assert sentence_index(text).replaced_placements([tokens("Which expo opened in Beijing?")]) == 1
+
