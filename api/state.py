@@ -86,15 +86,15 @@ def model_response(value: BaseModel) -> Response:
     return Response(value.model_dump_json(), media_type="application/json")
 
 
-def model_notes(request: Request, started: float, fell_back: bool = False) -> list[str]:
+def model_notes(request: Request, started: float, endpoint_failed: bool = False) -> list[str]:
     """Notes for an answer begun at `started` (time.monotonic()) when the local model died or is down."""
     supervisor: LocalLLMSupervisor | None = getattr(request.app.state, "local_llm", None)
-    return supervisor.notes_since(started, fell_back) if supervisor is not None else []
+    return supervisor.notes_since(started, endpoint_failed) if supervisor is not None else []
 
 
 def finish_answer(request: Request, answer: Answer, started: float) -> Answer:
     """The answer as it leaves the API: local-model notes added, server paths replaced."""
-    answer.notes.extend(model_notes(request, started, fell_back=answer.mode == "fallback"))
+    answer.notes.extend(model_notes(request, started, endpoint_failed=answer.diagnostics.endpoint_failed))
     return public(request, answer)
 
 

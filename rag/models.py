@@ -294,6 +294,8 @@ class AnswerDiagnostics(BaseModel):
     invalid_citation_numbers: int = Field(0, description="[n] markers outside the passages sent")
     attributed_sentences: int = Field(0, description="Unmarked LLM sentences attributed to their best passage")
     replaced_sentences: int = Field(0, description="Hybrid: extractive sentences added for dropped ones")
+    endpoint_failed: bool = Field(False, description="LLM modes: the endpoint call failed (connection, timeout, "
+                                  "server error), so the answer fell back to an extracted one")
 
 
 class Answer(BaseModel):

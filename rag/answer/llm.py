@@ -189,7 +189,8 @@ class LLMAnswerer:
             else:
                 parts.append(self._complete(messages))
         except LLMUnavailable as err:
-            yield Draft(mode="llm", failed=f"The language model endpoint failed ({err}).")
+            yield Draft(mode="llm", failed=f"The language model endpoint failed ({err}).",
+                        diagnostics=AnswerDiagnostics(endpoint_failed=True))
             return
         text = "".join(parts).strip()
         llm_ms = (time.perf_counter() - started) * 1000

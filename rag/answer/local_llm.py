@@ -31,7 +31,8 @@ from rag.settings import Settings
 LOCAL_API_KEY = "local"
 # SmolLM2 was trained on 8k tokens; our prompts stay under ~600, so 2048 leaves room and saves memory.
 LOCAL_N_CTX = 2048
-# How long an answer that fell back waits for a dying server's exit status (only such answers wait).
+# How long an answer whose endpoint call failed waits for a dying server's exit status (only such answers
+# wait: a reply that was merely unverifiable also falls back, from a healthy server, and must not pay it).
 EXIT_GRACE_S = 0.5
 # How often the supervisor checks that the model server is alive (a poll() on the child: free).
 WATCH_INTERVAL_S = 0.5
@@ -144,20 +145,20 @@ class LocalLLMSupervisor:
                 "log": str(self.server.log_path) if self.server.log_path else None,
             }
 
-    def notes_since(self, started: float, fell_back: bool = False) -> list[str]:
+    def notes_since(self, started: float, endpoint_failed: bool = False) -> list[str]:
         """Notes for an answer begun at `started` (time.monotonic()): the model died, or is down.
-        `fell_back`: the answer fell back to an extracted one (the model call failed)."""
+        `endpoint_failed`: the answer's model call failed (`AnswerDiagnostics.endpoint_failed`)."""
         with self._lock:
             recent = [f for f in self.failures if f.at >= started]
             state = self.state
         # Dead but not yet seen by the watcher (it polls every poll_s): an answer that fell back
         # sooner than that must still say why. The client sees the connection drop when the dying
         # process closes its sockets, a moment before its exit status can be read; on a loaded machine
-        # that moment outlasted the fallback, and the answer gave no cause. So a fallback waits for it.
+        # that moment outlasted the fallback, and the answer gave no cause. So a failed call waits for it.
         unseen = None
         if state == "ready" and not recent:
             unseen = self.server.exit_code
-            if unseen is None and fell_back:
+            if unseen is None and endpoint_failed:
                 unseen = self.server.wait_exit(EXIT_GRACE_S)
         notes = []
         if unseen is not None:

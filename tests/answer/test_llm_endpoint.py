@@ -131,6 +131,7 @@ def test_failing_endpoint_falls_back_to_extractive(sample_settings, embedder, sn
     assert time.perf_counter() - t0 < 10
     assert ans.mode == "fallback" and not ans.refused
     assert "endpoint failed" in ans.notes[0] and "extracted from the passages" in ans.notes[0]
+    assert ans.diagnostics.endpoint_failed  # the API then waits briefly for a dying local server's exit status
     assert "1,215" in ans.answer and ans.citations[0].verified
 
 

@@ -45,6 +45,7 @@ def test_completion_verification(record, llm, snapshot, embedder):
         assert all(c.verified for c in ans.citations)
     else:  # nothing survived: the extractive answer stands in and says why
         assert "could not be verified" in ans.notes[0]
+        assert not ans.diagnostics.endpoint_failed  # a healthy endpoint: the API adds no wait for a dying server
     for c in ans.citations:
         assert_citation_exact(c, snapshot.article(c.doc_id))
         assert len(c.quote) < 600  # a sentence or two, never a whole chunk

@@ -113,7 +113,7 @@ def test_a_fallback_waits_for_the_dying_server_to_report_its_cause() -> None:
         started = time.monotonic()
         complete(sup.server)  # returns when the connection drops, while the process still lives
         assert sup.notes_since(started) == []  # not a fallback: nothing waits, nothing is known yet
-        notes = sup.notes_since(started, fell_back=True)
+        notes = sup.notes_since(started, endpoint_failed=True)
         assert len(notes) == 1 and "SIGILL" in notes[0], notes
 
 
