@@ -47,7 +47,7 @@ import Stemmer
 
 from rag.answer.answer_type import KINDS, answer_kind, holds_kind
 from rag.answer.citations import ArticleLookup, SentenceSpan, passage_sentences
-from rag.answer.mismatch import QUESTION_FILLER, sentence_index, tokens
+from rag.answer.mismatch import QUESTION_FILLER, AskedPlacements, sentence_index, tokens
 from rag.answer.parts import question_parts
 from rag.cite.terms import COMMON_WORDS, extract_key_terms
 from rag.embed.protocols import QueryEncoder as TextEncoder
@@ -314,7 +314,7 @@ class FeatureExtractor:
         typed_cover = np.where(has_kind, cover, 0.0).astype(np.float32)
         typed_cos = np.where(has_kind, cos, 0.0).astype(np.float32)
         q_facts = tokens(question)
-        q_parts = [tokens(p) for p in question_parts(question)]
+        q_placed = AskedPlacements.of([tokens(p) for p in question_parts(question)])
         starts: dict[int, int] = {}
         counts = Counter(s.hit_index for s in spans)
         x = np.zeros((n, len(FEATURES)), dtype=np.float32)
@@ -338,7 +338,7 @@ class FeatureExtractor:
                 "cos_rank": 1.0 / (1 + cos_rank[i]), "cover_rank": 1.0 / (1 + cover_rank[i]), "cos_z": cos_z[i],
                 "focus_in": focus_in[i], "focus_nowhere": focus_nowhere, "typed_cover": typed_cover[i],
                 "typed_best": typed_cover.max(), "typed_cos_best": typed_cos.max(),
-                "subst": mismatch.substituted(q_facts), "subst_place": mismatch.replaced_placements(q_parts),
+                "subst": mismatch.substituted(q_facts), "subst_place": mismatch.replaced_placements(q_placed),
             }
             if kind is not None:
                 has = bool(has_kind[i])

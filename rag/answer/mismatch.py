@@ -24,9 +24,10 @@ compared with each part of a two-part question (it may answer just one part).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.cite.terms import COMMON_WORDS, MONTHS
+from rag.cite.terms import COMMON_WORDS, MONTH_ABBR, MONTHS
 
 _TOKEN = re.compile(r"[^\W_][\w'’\-]*|\d[\d,.\-]*", re.UNICODE)
 # The words that only make a question a question ("did", "how", "which", "many"): never content.
@@ -37,7 +38,7 @@ _ORDINAL_DIGITS = {w: f"{n}{'st' if n % 10 == 1 and n != 11 else 'nd' if n % 10 
                    for n, w in enumerate(_ORDINAL_WORDS, start=1)}
 # Prepositions that place a fact in space or time ("in Beijing", "since 2021", "from Merck").
 PLACING = frozenset("in at from to since during by near".split())
-_TIME_WORDS = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept"}
+_TIME_WORDS = frozenset(MONTHS) | frozenset(MONTH_ABBR)
 PREFIX = 4  # "Brazil" is in "Brazilian": a word sharing its first letters (at least this many) with another is it
 
 # (words, whether each is a fact, whether each was possessive: "F3's" -> "f3", True)
@@ -100,6 +101,21 @@ def placed_facts(tok: Tokens) -> list[tuple[str, str]]:
     return [(words[i - 1], words[i]) for i in range(1, len(words)) if facts[i] and words[i - 1] in PLACING]
 
 
+@dataclass(frozen=True)
+class AskedPlacements:
+    """A question's side of `SubstitutionIndex.replaced_placements`, prepared once per question (not once per
+    candidate sentence): each part's placed facts, and every word the question names."""
+
+    parts: tuple[tuple[tuple[str, str], ...], ...]
+    words: frozenset[str]
+
+    @classmethod
+    def of(cls, parts: list[Tokens]) -> AskedPlacements:
+        """From the `tokens` of each part of the question (`rag.answer.parts.question_parts`)."""
+        return cls(tuple(tuple(placed_facts(part)) for part in parts),
+                   frozenset(w for words, _, _ in parts for w in words))
+
+
 class SubstitutionIndex:
     """One sentence's words; the facts in each context are indexed on first use (most questions name no
     fact the sentence lacks, and then nothing is indexed)."""
@@ -146,19 +162,18 @@ class SubstitutionIndex:
             n += any(not _same(w, t) and w not in asked for w in others)
         return n
 
-    def replaced_placements(self, parts: list[Tokens]) -> int:
-        """The fewest, over the question's parts (`tokens` of each), of the part's placed facts ("in Beijing")
-        that the sentence lacks while placing another fact of the same kind with the same preposition ("in
-        Shanghai"); facts the question names anywhere do not count as the other fact."""
-        asked = {w for words, _, _ in parts for w in words}
+    def replaced_placements(self, asked: AskedPlacements) -> int:
+        """The fewest, over the question's parts, of the part's placed facts ("in Beijing") that the sentence
+        lacks while placing another fact of the same kind with the same preposition ("in Shanghai"); facts the
+        question names anywhere do not count as the other fact."""
         counts = []
-        for part in parts:
+        for placed in asked.parts:
             n = 0
-            for prep, fact in placed_facts(part):
+            for prep, fact in placed:
                 if self._holds(fact):
                     continue
                 kind = _fact_kind(fact)
-                n += any(p == prep and _fact_kind(w) == kind and not _same(w, fact) and w not in asked
+                n += any(p == prep and _fact_kind(w) == kind and not _same(w, fact) and w not in asked.words
                          for p, w in self._placements())
             counts.append(n)
         return min(counts, default=0)

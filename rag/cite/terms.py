@@ -14,7 +14,7 @@ import unicodedata
 MONTHS = (
     "january february march april may june july august september october november december".split()
 )
-_MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
+MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
 
 # Words that are capitalised only because they start a sentence (or are headline-cased filler);
 # they never count as names. Kept short on purpose: a real name missing here costs nothing.
@@ -99,8 +99,8 @@ def extract_names(text: str) -> set[str]:
             low = low[:-2]
         if low in COMMON_WORDS or len(low) < 2:
             continue
-        if low in MONTHS or low in _MONTH_ABBR:
-            names.add(_MONTH_ABBR.get(low, low))
+        if low in MONTHS or low in MONTH_ABBR:
+            names.add(MONTH_ABBR.get(low, low))
             continue
         # A sentence-initial word is a name only if it is not filler; checked above, so keep it.
         names.add(low)
@@ -116,8 +116,8 @@ def extract_months(text: str) -> set[str]:
             continue
         if low in MONTHS:
             months.add(low)
-        elif low in _MONTH_ABBR and m.group(0)[0].isupper():
-            months.add(_MONTH_ABBR[low])
+        elif low in MONTH_ABBR and m.group(0)[0].isupper():
+            months.add(MONTH_ABBR[low])
     return months
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.mismatch import SubstitutionIndex, tokens
+from rag.answer.mismatch import AskedPlacements, SubstitutionIndex, tokens
 
 # (question, sentence, facts substituted): each changed fact is one a reader would call a different fact
 CASES = [
@@ -71,7 +71,7 @@ PLACEMENTS = [
 
 @pytest.mark.parametrize(("question", "sentence", "expected"), PLACEMENTS)
 def test_replaced_placements(question: str, sentence: str, expected: int) -> None:
-    assert SubstitutionIndex(sentence).replaced_placements([tokens(question)]) == expected
+    assert SubstitutionIndex(sentence).replaced_placements(AskedPlacements.of([tokens(question)])) == expected
 
 
 def test_a_sentence_answering_one_part_of_a_two_part_question_is_not_counted_against_it() -> None:
@@ -82,8 +82,8 @@ def test_a_sentence_answering_one_part_of_a_two_part_question_is_not_counted_aga
     assert len(parts) == 2
     s = SubstitutionIndex("The committee researched elderly care products in Shanghai.")
     # the second part places its platform in Hongkou, the sentence its research in Shanghai: it answers part one
-    assert s.replaced_placements([tokens(q)]) == 1
-    assert s.replaced_placements(parts) == 0
+    assert s.replaced_placements(AskedPlacements.of([tokens(q)])) == 1
+    assert s.replaced_placements(AskedPlacements.of(parts)) == 0
 
 
 def test_a_sentence_index_is_built_once_per_text() -> None:
@@ -91,5 +91,5 @@ def test_a_sentence_index_is_built_once_per_text() -> None:
 
     text = "The expo opened in Shanghai."
     assert sentence_index(text) is sentence_index(text)
-    assert sentence_index(text).replaced_placements([tokens("Which expo opened in Beijing?")]) == 1
+    assert sentence_index(text).replaced_placements(AskedPlacements.of([tokens("Which expo opened in Beijing?")])) == 1
 
