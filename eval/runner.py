@@ -227,6 +227,13 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEnco
 
         embedder = make_encoder(settings, "document")
 
+    existing = Collection(settings.collection_dir)
+    try:
+        if existing.exists():  # refuse before indexing: a refused run leaves the collection as it found it
+            with existing.open_snapshot() as before:
+                _check_sources(before, prepared, settings.collection_dir)
+    finally:
+        existing.close()
     console.print(f"Indexing {opts.dataset} corpus into {settings.collection_dir}", highlight=False)
     report = index_paths(prepared.paths, settings, progress=opts.progress, embedder=embedder)
     index_info = {k: getattr(report, k) for k in ("documents_added", "documents_removed", "documents_unchanged",
@@ -252,7 +259,6 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEnco
                          "stores no sentence vectors; delete that folder and run again to build them")
         console.print(f"[yellow]{run_notes[-1]}[/]", highlight=False)
     try:
-        _check_sources(snapshot, prepared, settings.collection_dir)
         records = _ask_all(opts, questions, prepared, retriever, assistant, console)
     finally:
         (assistant.close() if assistant else snapshot.close())

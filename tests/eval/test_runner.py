@@ -153,6 +153,38 @@ def test_a_collection_holding_other_documents_is_refused(tmp_path, embedder) -> 
                                    limit=1), settings, embedder=embedder)
 
 
+def test_a_refused_run_leaves_the_collection_as_it_was(tmp_path, embedder) -> None:
+    """The same documents from another folder (a second checkout of the repository) are other files: the run is
+    refused before anything is indexed, so the collection still serves the first folder's runs."""
+    from rag.store.collection import Collection
+
+    for side in ("a", "b"):
+        docs = tmp_path / side / "docs"
+        docs.mkdir(parents=True)
+        (docs / "expo.txt").write_text("The Old Expo opened in Shanghai, attracting more than 400 exhibitors.\n")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"id": "q1", "kind": "fact", "question": "How many exhibitors came to the Old Expo?",
+                                     "answers": ["400"], "evidence": ["more than 400 exhibitors"]}) + "\n")
+    settings = Settings(index_dir=tmp_path / "idx")
+
+    def run(side: str):
+        return run_evaluation(EvalOptions("seeds", questions, output=tmp_path / "out", retrieval_only=True,
+                                          progress=False, corpus=tmp_path / side / "docs"), settings, embedder=embedder)
+
+    def sources() -> list[str]:
+        (collection,) = [d for d in settings.index_dir.iterdir() if d.is_dir() and d.name.startswith("eval-seeds")]
+        with Collection(collection).open_snapshot() as snap:
+            return sorted(d.source for d in snap.documents())
+
+    run("a")
+    held = sources()
+    assert len(held) == 1
+    with pytest.raises(DatasetError, match="other files"):
+        run("b")
+    assert sources() == held
+    run("a")  # still usable as it was
+
+
 @pytest.mark.parametrize(
     ("opts", "settings", "message"),
     [
