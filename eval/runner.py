@@ -247,7 +247,7 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEnco
         snapshot = Collection(settings.collection_dir).open_snapshot()
         retriever = HybridRetriever(snapshot, embedder, settings)
     else:
-        from rag.answer.assistant import Assistant  # noqa: PLC0415 - needs the answering modes
+        from rag.service.assistant import Assistant  # noqa: PLC0415 - needs the answering modes
 
         assistant = Assistant(settings, embedder=embedder)
         snapshot = assistant.snapshot

@@ -71,7 +71,7 @@ def warm_search(settings: Any, queries: list[str]) -> dict[str, Any]:
 
 
 def warm_ask(settings: Any, queries: list[str]) -> dict[str, Any]:
-    from rag.answer.assistant import Assistant  # noqa: PLC0415
+    from rag.service.assistant import Assistant  # noqa: PLC0415
 
     assistant = Assistant(settings)
     try:

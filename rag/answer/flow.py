@@ -1,19 +1,14 @@
-"""The question flow after retrieval, one straight line:
+"""The steps a question's evidence goes through after retrieval, as parts (the order lives in `rag.service.ask`):
 
-    score evidence -> refuse or not -> compose (extractive | llm | hybrid) -> verify -> number citations
-
-- Evidence: every sentence of the retrieved passages becomes a candidate with features
+- `EvidenceScorer`: every sentence of the retrieved passages becomes a candidate with features
   (`rag.answer.features`); the learned evidence model (`rag.answer.evidence_model`) gives each the
-  probability that it answers the question.
-- Refusal: the model's refusal stage turns the best candidates' scores and question-level evidence
-  (does what the question names occur anywhere?) into one answerability; the flow refuses below the
-  model's one threshold (or nothing was retrieved). Composers never refuse on evidence; an LLM may still
-  reply that the passages hold no answer, which the flow turns into a refusal.
-- Compose: a composer returns a Draft: sentences, each with the article spans it quotes.
-- Verify: every quote not already checked by its composer is checked (`CitationVerifier`).
-- Number: citations are numbered in order of first use; `article.text[start:end] == quote` is
-  enforced where each Citation is made.
-The Assistant runs retrieval, then this flow; the ExplainTrace is filled as the steps run.
+  probability that it answers the question, and the refusal stage one answerability for the question.
+- `decide_refusal`: refuse below the model's one threshold (or when nothing was retrieved).
+- `Draft` / `Quote`: what a composer hands back: sentences, each with the article spans it quotes.
+- `verify_and_number`: every quote not already checked by its composer is checked (`CitationVerifier`);
+  citations are numbered in order of first use; `article.text[start:end] == quote` is enforced where
+  each Citation is made.
+- `explain_trace`: the ExplainTrace filled from the same evidence and decision.
 """
 
 from __future__ import annotations

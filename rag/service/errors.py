@@ -16,8 +16,9 @@ class ServiceError(Exception):
             self.code = code
 
 
-class InvalidRequest(ServiceError):
-    """The caller's input is wrong (empty question, bad date, unknown mode...)."""
+class InvalidRequest(ServiceError, ValueError):
+    """The caller's input is wrong (empty question, bad date, unknown mode...); a ValueError too, so library
+    callers that catch ValueError for bad arguments keep working."""
 
 
 class NoIndex(ServiceError):

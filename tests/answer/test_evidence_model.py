@@ -45,7 +45,7 @@ def test_refusal_stage_prefers_evidence_that_names_the_question():
 
 
 def test_query_time_import_does_not_load_sklearn():
-    code = ("import sys; from rag.answer.modes import QuestionFlow; from rag.answer.evidence_model import load_model; "
+    code = ("import sys; from rag.service.ask import QuestionPath; from rag.answer.evidence_model import load_model; "
             "load_model(); print('sklearn' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-1500:]

@@ -7,7 +7,7 @@ import pytest
 from rag.answer.extractive import asks_subject, clause_spans, maximal_windows, relation_terms
 from rag.answer.parts import question_parts
 from rag.answer.features import FeatureExtractor, TermAnalyzer, looks_like_code
-from rag.answer.modes import QuestionFlow
+from rag.service.ask import QuestionPath
 from rag.answer.prompts import NO_ANSWER_PHRASE
 from rag.models import Article, Hit, Passage
 from tests.answer.sample_hits import assert_citation_exact, hits_containing, retrieve
@@ -22,7 +22,7 @@ DEV01 = (
 class Extractive:
     """The flow in extractive mode, called like an answerer."""
 
-    def __init__(self, flow: QuestionFlow) -> None:
+    def __init__(self, flow: QuestionPath) -> None:
         self.flow = flow
 
     def answer(self, question, hits, articles):  # noqa: ANN001, ANN201
@@ -31,7 +31,7 @@ class Extractive:
 
 @pytest.fixture(scope="module")
 def answerer(embedder, sample_settings) -> Extractive:
-    return Extractive(QuestionFlow(sample_settings, embedder))
+    return Extractive(QuestionPath(sample_settings, embedder))
 
 
 def test_first_office_stores_answer_is_cited_and_exact(answerer, snapshot, embedder, sample_settings):

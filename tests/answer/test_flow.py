@@ -58,7 +58,7 @@ def test_explain_trace_is_filled_by_each_stage(assistant):
     trace = ans.explain
     assert trace is not None and trace.passages and trace.candidates and trace.refusal is not None
     assert set(trace.candidates[0].features) == set(FEATURES)
-    assert trace.refusal.threshold == assistant.flow.model.threshold
+    assert trace.refusal.threshold == assistant.path.model.threshold
     assert assistant.ask("Who met with Ge Lihe?").explain is None
 
 
@@ -124,7 +124,7 @@ class CountingQueryEncoder(CountingEncoder):
 def test_answering_a_question_encodes_exactly_the_question(sample_settings, embedder, question):
     """Retrieval encodes the question once; scoring, refusal, composing and verifying an extractive answer
     reuse that vector and the stored sentence vectors: one text encoded per question, whatever the path."""
-    from rag.answer.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     enc = CountingQueryEncoder(embedder)
     a = Assistant(sample_settings, embedder=enc)

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from rag.answer.llm import LLMAnswerer
-from rag.answer.modes import QuestionFlow
+from rag.service.ask import QuestionPath
 from rag.cite.verify import CitationVerifier
 from rag.models import Answer, AnswerMode
 from tests.answer.sample_hits import assert_citation_exact, retrieve
@@ -73,7 +73,7 @@ class FakeEndpoint:
 class LLMFlow:
     """The flow in llm mode, called like an answerer."""
 
-    def __init__(self, flow: QuestionFlow) -> None:
+    def __init__(self, flow: QuestionPath) -> None:
         self.flow = flow
 
     def answer(self, question, hits, articles):  # noqa: ANN001, ANN201
@@ -85,7 +85,7 @@ class LLMFlow:
 
 def _answerer(settings, embedder, url: str) -> LLMFlow:  # noqa: ANN001
     s = settings.model_copy(update={"llm_base_url": url, "llm_model": "test-model", "llm_timeout_s": 5, "llm_max_retries": 0})
-    return LLMFlow(QuestionFlow(s, embedder))
+    return LLMFlow(QuestionPath(s, embedder))
 
 
 def test_answer_from_endpoint_is_verified(sample_settings, embedder, snapshot):

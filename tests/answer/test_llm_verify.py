@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.modes import QuestionFlow
+from rag.service.ask import QuestionPath
 from tests.answer.sample_hits import assert_citation_exact, hits_containing
 
 DATA = Path(__file__).parent / "data" / "completions.jsonl"
@@ -21,9 +21,9 @@ RECORDS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitli
 
 
 @pytest.fixture(scope="module")
-def llm(embedder, sample_settings) -> QuestionFlow:
+def llm(embedder, sample_settings) -> QuestionPath:
     settings = sample_settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1"})
-    return QuestionFlow(settings, embedder)
+    return QuestionPath(settings, embedder)
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=[r["id"] for r in RECORDS])

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.modes import QuestionFlow
+from rag.service.ask import QuestionPath
 from tests.answer.sample_hits import assert_citation_exact, open_snapshot, retrieve
 from tests.conftest import fold, seeds
 
 
 @pytest.fixture(scope="module")
 def results(sample_settings, embedder):
-    flow = QuestionFlow(sample_settings, embedder)
+    flow = QuestionPath(sample_settings, embedder)
     snap = open_snapshot(sample_settings)
     try:
         out = []

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.answer.assistant import Assistant
+from rag.service.assistant import Assistant
 from rag.pipeline.indexer import index_paths
 from rag.settings import Settings
 from rag.store.collection import Collection
