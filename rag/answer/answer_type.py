@@ -13,7 +13,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.cite.terms import COMMON_WORDS, extract_months, extract_numbers
+from rag.cite.terms import extract_months, extract_numbers
+from rag.lexicon import (
+    COMMON_WORDS,
+    MONTH_PATTERN,
+    NOT_PERSON_WORDS,
+    NUMBER_WORDS,
+    ORG_WORDS,
+    PLACE_WORDS,
+    SMALL_NUMBER_WORDS,
+)
 
 KINDS = ("person", "date", "number", "place", "org")
 
@@ -52,23 +61,6 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.I)),
 ]
 
-# Capitalised words that mark an organisation, a title or a place, not a person's name (generic English only).
-_NOT_PERSON = frozenset(
-    """ministry minister committee department office government council party congress district city road
-    street province municipal university group company bureau commission association center centre session
-    plan national people's people comrade mr mrs ms dr vice deputy secretary mayor chairman president director
-    general central state standing executive board conference economic work meeting forum festival exhibition
-    museum store hospital school college institute bank news daily new area zone park week day year report
-    action the a an in on of and for to with from by at
-    king queen prince princess duke duchess earl lord lady sir saint pope emperor empress tsar czar sultan bishop
-    archbishop cardinal captain colonel governor senator premier professor""".split()
-)
-_ORG_WORDS = frozenset(
-    """ministry committee department office government council party congress bureau commission association
-    center centre university group company corporation co ltd inc agency institute bank school college
-    administration daily""".split()
-)
-_PLACE_WORDS = frozenset("road street avenue district city province county village town region river lake".split())
 # Capitalised: any upper-case letter ("Ögedei Khan", "José María Figueres"), not only A-Z; an initial
 # ("J. F. D. Shrewsbury") continues a run; "U.S." is no initial.
 _UPPER = "".join(re.escape(chr(c)) for c in range(0x41, 0x530) if chr(c).isupper())
@@ -94,21 +86,16 @@ _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\s*[ap]\.?m\b|\b\d{1,2}:\d{2}\b|\b\d{1,2
 _COUNT_QUESTION = re.compile(
     r"\bhow (?:many|much)\b|\bwhat (?:percentage|percent|number|share|amount|proportion)\b|\bby how much\b|"
     + _AMOUNT, re.I)
-_MONTH_NAMES = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
-                r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 # A day range ("from July 17 to 18", "14-18 January") is dates throughout: its second day is no count.
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _DAY_RANGE = rf"(?:{_DAY}\s*(?:-|–|to)\s*)?"
 _DATE_OR_TIME = re.compile(
-    rf"\b{_DAY_RANGE}{_DAY}\s+(?:of\s+)?{_MONTH_NAMES}(?!\w)"
-    rf"|\b{_MONTH_NAMES}\s+{_DAY}(?:\s*(?:-|–|to)\s*{_DAY})?\b"
+    rf"\b{_DAY_RANGE}{_DAY}\s+(?:of\s+)?{MONTH_PATTERN}(?!\w)"
+    rf"|\b{MONTH_PATTERN}\s+{_DAY}(?:\s*(?:-|–|to)\s*{_DAY})?\b"
     r"|\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\b\.?)?(?!\d)|\b\d{1,2}\.\d{2}\s*[ap]\.?m\b\.?"  # 9:00, 21:00, 8.30 am
     r"|(?<![\d,.])(?:1[5-9]\d\d|20\d\d)(?!\d|,\d|\.\d)|\b\d{4}-\d{2}-\d{2}\b"  # a year (not 2,000 or 2022.5)
     r"|\b\d{1,2}(?:st|nd|rd|th)\b")
-NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty
-    hundred hundreds thousand thousands million millions billion billions dozen dozens half""".split())
 _LETTERS = re.compile(r"[^\W\d_]+")
-_SMALL_NUMBERS = frozenset("two three four five six seven eight nine ten dozen dozens hundred hundreds half".split())
 # "How long ...?" asks for a duration, which need not hold a digit: "after a year of practice", "for many years".
 _HOW_LONG = re.compile(r"\bhow long\b", re.I)
 _DURATION = re.compile(
@@ -209,10 +196,10 @@ def _person_segments(tokens: tuple[str, ...]) -> list[list[str]]:
 def _is_person(tokens: list[str], q_words: set[str]) -> bool:
     """2-3 name words once titles are dropped ("Comrade Yan Dong", "King Ethelred II"), or initials and a
     surname ("J. F. D. Shrewsbury"); no organisation word; a name the question does not give."""
-    if any(t in _ORG_WORDS for t in tokens):
+    if any(t in ORG_WORDS for t in tokens):
         return False
     initials = [t for t in tokens if _INITIAL.match(t)]
-    names = [t for t in tokens if t not in _NOT_PERSON and t not in COMMON_WORDS and not _INITIAL.match(t)]
+    names = [t for t in tokens if t not in NOT_PERSON_WORDS and t not in COMMON_WORDS and not _INITIAL.match(t)]
     return (2 <= len(names) <= 3 or (bool(initials) and bool(names))) and bool(set(names) - q_words)
 
 
@@ -244,7 +231,7 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
     if kind == "number":
         if asks_count(question):
             return bool(quantities(sentence) - quantities(question))
-        if extract_numbers(sentence) - extract_numbers(question) or number_words(sentence) & _SMALL_NUMBERS:
+        if extract_numbers(sentence) - extract_numbers(question) or number_words(sentence) & SMALL_NUMBER_WORDS:
             return True
         return bool(_HOW_LONG.search(question)) and any(m.group(0).casefold() not in question.casefold()
                                                         for m in _DURATION.finditer(sentence))
@@ -260,7 +247,7 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
         if kind == "person" and any(_is_person(name, q_words) for name in _person_segments(tokens)):
             return True
         elif kind == "org":
-            if any(t in _ORG_WORDS for t in tokens) and len(tokens) >= 2:
+            if any(t in ORG_WORDS for t in tokens) and len(tokens) >= 2:
                 return True
         elif kind == "place":
             if _is_place(tokens, sentence, q_words):
@@ -288,7 +275,7 @@ def _cap_words(run: str) -> list[str]:
 def _is_place(tokens: tuple[str, ...], sentence: str, q_words: frozenset[str]) -> bool:
     """A run with a place word, or one capitalised word that is neither a title or an organisation's word
     ("Secretary of the ...") nor only says whose the question's thing is ("the Shanghai delegation")."""
-    return any(t in _PLACE_WORDS for t in tokens) or (len(tokens) == 1 and tokens[0] not in _NOT_PERSON
+    return any(t in PLACE_WORDS for t in tokens) or (len(tokens) == 1 and tokens[0] not in NOT_PERSON_WORDS
                                                       and not _names_question_thing(sentence, tokens[0], q_words))
 
 

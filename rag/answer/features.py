@@ -47,10 +47,11 @@ import Stemmer
 
 from rag.answer.answer_type import KINDS, answer_kind, holds_kind
 from rag.answer.citations import ArticleLookup, SentenceSpan, passage_sentences
-from rag.answer.mismatch import QUESTION_FILLER, AskedPlacements, sentence_index, tokens
+from rag.answer.mismatch import AskedPlacements, sentence_index, tokens
 from rag.answer.parts import question_parts
-from rag.cite.terms import COMMON_WORDS, extract_key_terms
+from rag.cite.terms import extract_key_terms
 from rag.embed.protocols import QueryEncoder as TextEncoder
+from rag.lexicon import COMMON_WORDS, FOCUS_STOP_WORDS
 from rag.models import ChunkSentences, Hit
 
 # Snapshot.sentences: chunk row ids -> their stored sentences with index-time vectors.
@@ -64,8 +65,6 @@ _WORD = re.compile(r"[^\W_][\w'’\-]*")
 # The question's focus: the words naming what is asked for ("how many *visitors*", "which German *company*"):
 # up to FOCUS_WORDS words after the question word, stopping at an auxiliary, a preposition or a past-tense verb.
 _FOCUS_START = re.compile(r"\b(?:how (?:many|much)|which|what|whose)\s+", re.I)
-_FOCUS_STOP = frozenset("""did does do is was were are has have had will would can could should may might in on at of
-    for from to by with that the a an and or met""".split())
 FOCUS_WORDS = 3
 # A plural noun ("cities", "stores"; not "business", "campus", "basis"): what "how many" counts, its head.
 _PLURAL = re.compile(r"[a-z][\w'’\-]*[^su'’]s")
@@ -136,7 +135,7 @@ class TermAnalyzer:
 
     def content_terms(self, text: str) -> list[str]:
         words = [w.casefold().strip("'’-") for w in _WORD.findall(text)]
-        words = [w for w in words if len(w) > 1 and w not in COMMON_WORDS and w not in QUESTION_FILLER]
+        words = [w for w in words if len(w) > 1 and w not in COMMON_WORDS]
         return self._stemmer.stemWords(words)
 
     def focus_terms(self, question: str) -> set[str]:
@@ -150,7 +149,7 @@ class TermAnalyzer:
         words = []
         for w in rest[:FOCUS_WORDS]:
             low = w.casefold()
-            if low in _FOCUS_STOP or (low.endswith("ed") and len(low) > 4):
+            if low in FOCUS_STOP_WORDS or (low.endswith("ed") and len(low) > 4):
                 break
             words.append(w)
             if m.group(0).casefold().startswith("how many") and _PLURAL.fullmatch(low):

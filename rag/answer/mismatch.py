@@ -27,18 +27,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.cite.terms import COMMON_WORDS, MONTH_ABBR, MONTHS
+from rag.lexicon import COMMON_WORDS, MONTH_ABBREVIATIONS, MONTH_NAMES
 
 _TOKEN = re.compile(r"[^\W_][\w'’\-]*|\d[\d,.\-]*", re.UNICODE)
-# The words that only make a question a question ("did", "how", "which", "many"): never content.
-QUESTION_FILLER = frozenset("did does do many much according which what who whom whose when where why how".split())
 _ORDINAL_WORDS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
                   "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split()
 _ORDINAL_DIGITS = {w: f"{n}{'st' if n % 10 == 1 and n != 11 else 'nd' if n % 10 == 2 and n != 12 else 'rd' if n % 10 == 3 and n != 13 else 'th'}"
                    for n, w in enumerate(_ORDINAL_WORDS, start=1)}
 # Prepositions that place a fact in space or time ("in Beijing", "since 2021", "from Merck").
 PLACING = frozenset("in at from to since during by near".split())
-_TIME_WORDS = frozenset(MONTHS) | frozenset(MONTH_ABBR)
+_TIME_WORDS = frozenset(MONTH_NAMES) | frozenset(MONTH_ABBREVIATIONS)
 PREFIX = 4  # "Brazil" is in "Brazilian": a word sharing its first letters (at least this many) with another is it
 
 # (words, whether each is a fact, whether each was possessive: "F3's" -> "f3", True)
@@ -46,7 +44,7 @@ Tokens = tuple[tuple[str, ...], tuple[bool, ...], tuple[bool, ...]]
 
 
 def _content(word: str) -> bool:
-    return word not in COMMON_WORDS and word not in QUESTION_FILLER
+    return word not in COMMON_WORDS  # which holds the question words too ("did", "how", "many")
 
 
 def _same(a: str, b: str) -> bool:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rag.lexicon import FOLLOW_UP_PRONOUNS, FOLLOW_UP_STOPWORDS
+
 # Leading phrases that only make sense as a continuation; longest first so "and what about" wins.
 _CONNECTORS = sorted(
     [
@@ -30,19 +32,6 @@ _CONNECTORS = sorted(
 _CONNECTOR_RE = re.compile(r"^\s*(?:" + "|".join(re.escape(c) for c in _CONNECTORS) + r")\b[\s,]*", re.IGNORECASE)
 # Only bare conjunctions are dropped from the rewritten question; "what about X" keeps its meaning.
 _STRIP_RE = re.compile(r"^\s*(?:and|also|but|then|so|or|plus)\b[\s,]*", re.IGNORECASE)
-_PRONOUNS = {
-    "it", "its", "it's", "they", "them", "their", "theirs", "this", "that", "these", "those", "he", "she",
-    "him", "her", "his", "hers", "former", "latter", "same",
-}
-_STOPWORDS = {
-    "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "about", "into", "over", "under",
-    "and", "or", "but", "so", "as", "than", "then", "also", "is", "are", "was", "were", "be", "been", "being",
-    "do", "does", "did", "done", "have", "has", "had", "can", "could", "will", "would", "shall", "should", "may",
-    "might", "must", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many", "much",
-    "according", "tell", "me", "us", "please", "i", "we", "you", "your", "our", "my", "any", "some", "there",
-    "not", "no", "yes", "if", "all", "more", "most", "other", "such", "up", "out", "get", "got", "give", "say",
-    "said", "know", "one", *_PRONOUNS,
-}
 _WORD_RE = re.compile(r"[\w][\w'’.,-]*[\w]|\w", re.UNICODE)
 SHORT_FOLLOW_UP_WORDS = 2  # at most this many content words = too little to stand alone
 # A pronoun only signals a follow-up in a short question: "that" in a long one is usually a relative pronoun.
@@ -67,7 +56,7 @@ def content_words(text: str) -> list[str]:
     out: list[str] = []
     for w in _words(text):
         key = w.casefold().strip("'’.,-")
-        if key in _STOPWORDS or key in seen or len(key) < 2 and not key.isdigit():
+        if key in FOLLOW_UP_STOPWORDS or key in seen or len(key) < 2 and not key.isdigit():
             continue
         seen.add(key)
         out.append(w.strip("'’.,-"))
@@ -78,7 +67,7 @@ def is_follow_up(question: str) -> bool:
     if _CONNECTOR_RE.match(question):
         return True
     n_content = len(content_words(question))
-    if {w.casefold() for w in _words(question)} & _PRONOUNS and n_content <= PRONOUN_FOLLOW_UP_WORDS:
+    if {w.casefold() for w in _words(question)} & FOLLOW_UP_PRONOUNS and n_content <= PRONOUN_FOLLOW_UP_WORDS:
         return True
     return n_content <= SHORT_FOLLOW_UP_WORDS
 

@@ -11,26 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-MONTHS = (
-    "january february march april may june july august september october november december".split()
-)
-MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
-
-# Words that are capitalised only because they start a sentence (or are headline-cased filler);
-# they never count as names. Kept short on purpose: a real name missing here costs nothing.
-COMMON_WORDS = frozenset(
-    """a an the this that these those there here it its it's he she they we you i his her their our your
-    my me him them us who whom whose which what when where why how whether if then than so as at by for
-    from in into of on onto to with within without about above after against along among around before
-    behind below beneath beside between beyond but and or nor not no yes also although though because
-    since until unless while during per via over under up down out off again further once all any both
-    each few more most other some such only own same too very can could may might must shall should will
-    would is are was were be been being have has had having do does did doing according however moreover
-    meanwhile furthermore therefore thus hence besides instead overall finally first firstly second
-    secondly third lastly next today yesterday tomorrow currently recently previously later earlier now
-    in-depth based following including regarding among just even still yet many much several every
-    one two three four five six seven eight nine ten last new said says say according""".split()
-)
+from rag.lexicon import COMMON_WORDS, MONTH_ABBREVIATIONS, MONTH_NAMES, NOT_A_UNIT
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUMBER_RE = re.compile(rf"(?<![\w.])(?:{_NUM})(?:\s?%)?(?!\d)")
@@ -49,7 +30,7 @@ def strip_markers(text: str) -> str:
 def _iso_to_words(m: re.Match[str]) -> str:
     year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
     if 1 <= month <= 12 and 1 <= day <= 31:
-        return f"{MONTHS[month - 1]} {day}, {year}"
+        return f"{MONTH_NAMES[month - 1]} {day}, {year}"
     return m.group(0)
 
 
@@ -99,8 +80,8 @@ def extract_names(text: str) -> set[str]:
             low = low[:-2]
         if low in COMMON_WORDS or len(low) < 2:
             continue
-        if low in MONTHS or low in MONTH_ABBR:
-            names.add(MONTH_ABBR.get(low, low))
+        if low in MONTH_NAMES or low in MONTH_ABBREVIATIONS:
+            names.add(MONTH_ABBREVIATIONS.get(low, low))
             continue
         # A sentence-initial word is a name only if it is not filler; checked above, so keep it.
         names.add(low)
@@ -114,10 +95,10 @@ def extract_months(text: str) -> set[str]:
         low = m.group(0).casefold().rstrip(".")
         if low == "may" and not m.group(0)[0].isupper():
             continue
-        if low in MONTHS:
+        if low in MONTH_NAMES:
             months.add(low)
-        elif low in MONTH_ABBR and m.group(0)[0].isupper():
-            months.add(MONTH_ABBR[low])
+        elif low in MONTH_ABBREVIATIONS and m.group(0)[0].isupper():
+            months.add(MONTH_ABBREVIATIONS[low])
     return months
 
 
@@ -145,11 +126,6 @@ def term_in_text(term: str, normalized_text: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(term)}(?:'s|s|es)?(?!\w)", normalized_text) is not None
 
 
-# Words after a number that carry no unit or noun of their own: nothing to bind the number to.
-_NOT_A_UNIT = frozenset(
-    "a an the and or of in on at to from for by with than as is are was were be been has have had "
-    "will would to per percent % and/or million billion thousand hundred times year years".split()
-)
 _TOKEN_RE = re.compile(r"\d[\d.,]*%?|[^\W\d_][\w'\-]*")
 UNIT_WINDOW = 10  # words of context compared on each side of a number
 
@@ -168,7 +144,7 @@ def unbound_numbers(sentence: str, span: str) -> list[str]:
     will graduate").
     """
     def content(words: list[str]) -> set[str]:
-        return {_unit_stem(w) for w in words if not w[0].isdigit() and w.casefold() not in _NOT_A_UNIT}
+        return {_unit_stem(w) for w in words if not w[0].isdigit() and w.casefold() not in NOT_A_UNIT}
 
     def tokens(text: str) -> list[str]:
         return _TOKEN_RE.findall(_PERCENT_RE.sub("%", unicodedata.normalize("NFKC", strip_markers(text))))
@@ -179,7 +155,7 @@ def unbound_numbers(sentence: str, span: str) -> list[str]:
         if not tok[0].isdigit() or tok.endswith("%"):
             continue
         after = sent[i + 1 : i + 1 + UNIT_WINDOW]
-        if after and (after[0].casefold() in MONTHS or after[0][0].isupper()):
+        if after and (after[0].casefold() in MONTH_NAMES or after[0][0].isupper()):
             continue  # a date ("17 July") or a name follows: not a counted thing
         mine = content(after)
         number = _norm_number(tok.rstrip(".,"))

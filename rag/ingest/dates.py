@@ -9,27 +9,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ]
-    )
-    for m in names
-}
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+from rag.lexicon import MONTH_NUMBERS
+
+_MONTH_RE = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
 
 # "May 09, 2024 16:30 PM", "April 08,2024", "Dec. 17th 2024"
 MONTH_DAY_YEAR = re.compile(
@@ -73,7 +55,7 @@ def _iso(year: int, month: int, day: int, hour: int | None, minute: int | None, 
 def _from_match(m: re.Match[str]) -> str | None:
     g = m.groupdict()
     month = g["month"]
-    month_n = int(month) if month.isdigit() else _MONTHS[month.lower().rstrip(".")]
+    month_n = int(month) if month.isdigit() else MONTH_NUMBERS[month.lower().rstrip(".")]
     hour = g.get("hour")
     h = _hour_24(int(hour), g.get("ampm")) if hour else None
     minute = int(g["minute"]) if g.get("minute") else None

@@ -9,11 +9,10 @@ from __future__ import annotations
 import calendar
 import re
 
+from rag.lexicon import QUESTION_MONTH_NUMBERS
 from rag.models import SearchFilters
 
-_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
-_MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_RE = "|".join(sorted(QUESTION_MONTH_NUMBERS, key=len, reverse=True))
 _MONTH_YEAR = re.compile(rf"\b(?:in|during|of|from)\s+({_MONTH_RE})\.?,?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:in|during|of)\s+((?:19|20)\d\d)\b(?!\s*(?:-|to)\s*\d)", re.IGNORECASE)
 _BARE_MONTH_YEAR = re.compile(rf"\b({_MONTH_RE})\.?,?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
@@ -23,7 +22,7 @@ def date_filter_from_question(question: str) -> SearchFilters | None:
     """A filter for the month or year the question names, or None."""
     m = _MONTH_YEAR.search(question) or _BARE_MONTH_YEAR.search(question)
     if m:
-        month, year = _MONTHS[m.group(1).lower()], int(m.group(2))
+        month, year = QUESTION_MONTH_NUMBERS[m.group(1).lower()], int(m.group(2))
         last = calendar.monthrange(year, month)[1]
         return SearchFilters(since=f"{year}-{month:02d}-01", until=f"{year}-{month:02d}-{last:02d}", include_undated=True, automatic=True)
     y = _YEAR.search(question)
