@@ -1,13 +1,16 @@
 """The development set over the bundled sample (eval/data/sample_questions.jsonl) and its checks.
 
-Each line has the seeds fields (id, kind, question, answers, evidence) plus `split` (train | test),
+Each line has the seeds fields (id, kind, question, answers, evidence) plus `split` (train | test | test2),
 `style` (who, when, list, two-article, paraphrase, ...), `parts` for list/two-part questions (each
 part's alternatives; all parts must appear) and, for unanswerable questions, `about`: the start of
 the title of the article the question is about (on topic, but the article does not answer it).
 
 The split is fixed BY ARTICLE: `check_questions` finds the article(s) each question draws on
 (every evidence string must occur verbatim in one article's normalised text) and fails if an
-article serves both splits. `train` is for tuning and fitting; `test` is looked at only to report.
+article serves both train and a test split. `train` is for tuning and fitting; `test` is looked at
+only to report. `test2` is a second held-out set, written later in the way people type (lower case,
+short, misspelt, paraphrased): it draws ONLY on the articles of the `test` split, so an article may
+serve test and test2, never train and either; it is scored once, by someone who has not tuned on it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from rag.models import Article
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = REPO / "eval" / "data" / "sample_questions.jsonl"
-SPLITS = ("train", "test")
+SPLITS = ("train", "test", "test2")
+TEST_SPLITS = ("test", "test2")  # held out: never trained or tuned on
 
 
 @dataclass
@@ -88,16 +92,28 @@ def check_questions(rows: Sequence[dict], articles: Sequence[Article]) -> SplitR
         rep.split_articles.setdefault(split, set()).update(docs)
         c = rep.counts.setdefault(split, {"answerable": 0, "unanswerable": 0})
         c["unanswerable" if r["kind"] == "unanswerable" else "answerable"] += 1
-    shared = rep.split_articles.get("train", set()) & rep.split_articles.get("test", set())
-    for i in sorted(shared):
-        rep.problems.append(f"article {i} ({articles[i].title[:50]!r}) serves both train and test questions")
+    train = rep.split_articles.get("train", set())
+    for split in TEST_SPLITS:
+        for i in sorted(train & rep.split_articles.get(split, set())):
+            rep.problems.append(f"article {i} ({articles[i].title[:50]!r}) serves both train and {split} questions")
+    # test2 is written over the test split's articles only (a second look at the same held-out articles)
+    test = rep.split_articles.get("test", set())
+    for r in rows:
+        if r.get("split") == "test2":
+            for i in sorted(rep.articles_of.get(r.get("id", "?"), set()) - test - train):
+                rep.problems.append(f"{r.get('id')}: article {i} ({articles[i].title[:50]!r}) is not an article "
+                                    "of the test split: test2 questions draw only on test articles")
     # Training labels every retrieved sentence that holds an evidence string as an answer, whatever its
     # article: an evidence string that also sits in an article of the other split would label that
     # article's sentence (e.g. a stock phrase about a speech, repeated in several press releases).
+    held_out = set().union(*(rep.split_articles.get(s, set()) for s in TEST_SPLITS))
     for r in rows:
-        other = {"train": "test", "test": "train"}.get(r.get("split"))
+        split = r.get("split")
+        if split not in SPLITS:
+            continue
+        other, others = ("test", held_out) if split == "train" else ("train", train)
         for ev in r.get("evidence") or []:
-            hit = [i for i in rep.split_articles.get(other, set()) if ev in articles[i].text]
+            hit = [i for i in others if ev in articles[i].text]
             if hit:
                 rep.problems.append(f"{r.get('id')}: evidence {ev[:60]!r} is also in {len(hit)} article(s) of the "
                                     f"{other} split: quote a longer, unique stretch of its own article")

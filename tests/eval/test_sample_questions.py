@@ -22,6 +22,7 @@ def report():
 def test_every_evidence_string_is_in_an_article_and_split_is_by_article(report):
     assert report.problems == []
     assert not report.split_articles["train"] & report.split_articles["test"]
+    assert not report.split_articles["train"] & report.split_articles["test2"]
 
 
 def test_sizes_and_kinds():
@@ -37,9 +38,10 @@ def test_sizes_and_kinds():
 
 
 def test_the_eval_loader_reads_one_split_at_a_time():
-    train, test, every = (load_seeds(QUESTIONS, s) for s in ("train", "test", "all"))
-    assert len(train.questions) + len(test.questions) == len(every.questions)
+    train, test, test2, every = (load_seeds(QUESTIONS, s) for s in ("train", "test", "test2", "all"))
+    assert len(train.questions) + len(test.questions) + len(test2.questions) == len(every.questions)
     assert all(q.qid.startswith("te-") for q in test.questions)
+    assert all(q.qid.startswith("t2-") for q in test2.questions)
     two_part = [q for q in test.questions if q.parts]
     assert two_part and all(len(q.parts) >= 2 for q in two_part)
 
@@ -58,3 +60,30 @@ def test_evidence_also_in_an_article_of_the_other_split_is_a_problem():
     ]
     rep = check_questions(rows, articles)
     assert any(p.startswith("a: evidence") and "test split" in p for p in rep.problems), rep.problems
+
+
+def test_test2_is_a_second_held_out_set_over_the_test_articles_only(report):
+    """test2 (issue 28): questions typed the way people type, over the articles of `test` and no others."""
+    test2 = [r for r in read_questions() if r["split"] == "test2"]
+    assert len(test2) >= 40
+    assert sum(r["kind"] == "unanswerable" for r in test2) >= 10
+    assert sum(r["kind"] == "multi" and len(r.get("parts", [])) >= 2 for r in test2) >= 2
+    assert report.split_articles["test2"] and report.split_articles["test2"] <= report.split_articles["test"]
+    assert all(report.articles_of[r["id"]] for r in test2)
+
+
+def test_a_test2_question_on_an_article_outside_the_test_split_is_a_problem():
+    articles = load_paths([SAMPLE]).articles
+    rep = check_questions(read_questions(), articles)
+    train, test = (sorted(rep.split_articles[s]) for s in ("train", "test"))
+
+    def about(qid, split, i):
+        return {"id": qid, "split": split, "kind": "unanswerable", "question": "?", "answers": [], "evidence": [],
+                "about": articles[i].title[:60]}
+
+    rows = [about("tr", "train", train[0]), about("te", "test", test[0]),
+            about("ok", "test2", test[0]), about("other", "test2", test[1]), about("trained", "test2", train[0])]
+    problems = check_questions(rows, articles).problems
+    assert not any(p.startswith("ok:") for p in problems), problems
+    assert any(p.startswith("other: article") and "not an article of the test split" in p for p in problems), problems
+    assert any("serves both train and test2" in p for p in problems), problems
