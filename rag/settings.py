@@ -226,7 +226,13 @@ class Settings(BaseSettings):
         "questions can hold personal data. Refusals are always counted per day, without their text"
     )
     refused_questions_retention_days: int = Field(
-        30, ge=1, le=3650, description="Refused questions older than this many days are deleted"
+        30, ge=1, le=3650, description="Refused questions (and logged feedback questions) older than this many "
+        "days are deleted"
+    )
+    log_feedback_questions: bool = Field(
+        False, description="Also keep the text of questions whose answer a reader marked 'not helpful' (POST "
+        "/v1/feedback, the chat page's button); off by default: questions can hold personal data. The marks are "
+        "always counted per day and reason, without their text"
     )
     small_model_passages: int = Field(
         3, ge=1, description="Passages sent to a small (local) model; it reads ~85 prompt tokens/s on CPU"

@@ -1,5 +1,6 @@
 // Chat page: streams answers from POST /v1/ask (SSE over fetch), shows [n] citation chips that open
-// the cited article with the quoted span highlighted. No build step, no dependencies.
+// the cited article with the quoted span highlighted. No build step, no dependencies. The chats
+// themselves (kept in this browser) and each answer's copy / retry / feedback are in chats.js.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -8,11 +9,14 @@ const els = {
   since: $("since"), until: $("until"), clearDates: $("clear-dates"), newChat: $("new-chat"),
   settingsToggle: $("settings-toggle"), settings: $("settings"), apiKey: $("api-key"), saveKey: $("save-key"),
   keyStatus: $("key-status"), viewer: $("viewer"), viewerTitle: $("viewer-title"), viewerMeta: $("viewer-meta"),
-  viewerText: $("viewer-text"), viewerClose: $("viewer-close"), mode: $("mode"),
+  viewerText: $("viewer-text"), viewerClose: $("viewer-close"), mode: $("mode"), explain: $("explain"),
+  filters: $("filters"), filtersToggle: $("filters-toggle"), filtersSummary: $("filters-summary"), hint: $("hint"),
 };
 const KEY_STORAGE = "rag.apiKey";
+const EXPLAIN_STORAGE = "rag.explain";
 const MAX_HISTORY_TURNS = 20; // the server accepts 50; recent turns are what a follow-up refers to
-let history = [];
+// A touch screen has no Shift key at hand: there Enter adds a line and the Send button sends.
+const touchScreen = window.matchMedia("(pointer: coarse)");
 let busy = false;
 const docCache = new Map();
 
@@ -118,12 +122,10 @@ function renderClosest(hits) {
 }
 
 function renderFinal(node, answer) {
-  node.classList.remove("streaming");
+  node.classList.remove("streaming", "error");
+  node.classList.toggle("refused", Boolean(answer.refused));
   node.replaceChildren();
-  if (answer.refused) {
-    node.classList.add("refused");
-    node.append(el("div", { class: "label", text: "No supported answer in the documents" }));
-  }
+  if (answer.refused) node.append(el("div", { class: "label", text: "No supported answer in the documents" }));
   const body = el("div", { class: "answer" });
   renderAnswerText(body, answer.answer, answer.citations);
   node.append(body);
@@ -131,12 +133,23 @@ function renderFinal(node, answer) {
   if (answer.refused && answer.closest && answer.closest.length) node.append(renderClosest(answer.closest));
   if (answer.rewritten_question) node.append(el("div", { class: "note", text: `Searched for: ${answer.rewritten_question}` }));
   for (const note of answer.notes || []) node.append(el("div", { class: "note", text: note }));
+  const refusal = answer.explain && answer.explain.refusal;
+  if (refusal && refusal.best_score != null) { // only when "Show the scores" (explain) is on
+    node.append(el("div", { class: "note scores", text: `Scores: best evidence ${refusal.best_score.toFixed(2)}, `
+      + `threshold ${refusal.threshold.toFixed(2)} (margin ${refusal.margin >= 0 ? "+" : ""}${refusal.margin.toFixed(2)})` }));
+  }
 }
 
 function showError(node, message) {
-  node.classList.remove("streaming");
+  node.classList.remove("streaming", "refused");
   node.classList.add("error");
   node.replaceChildren(el("div", { text: message }));
+}
+
+// A long answer (a refusal with its closest passages, on a phone) is shown from its top: its label stays in view.
+function revealAnswer(node) {
+  if (node.offsetHeight > els.messages.clientHeight) node.scrollIntoView({ block: "start" });
+  else scrollToBottom();
 }
 
 // ------------------------------------------------------------------ asking
@@ -146,18 +159,26 @@ function currentFilters() {
   return since || until ? { since, until } : null;
 }
 
-async function ask(question) {
+// Asks `question` as a new turn of the current chat, or again for the turn `retryTurn` (its node is reused).
+async function ask(question, retryTurn = null) {
   busy = true;
-  els.send.disabled = true;
+  setBusy(true);
   els.empty.hidden = true;
-  els.messages.append(el("div", { class: "msg user", text: question }));
-  const node = el("div", { class: "msg assistant streaming" }, el("div", { class: "status", text: "Searching…" }));
-  els.messages.append(node);
+  const { chatId, turnId } = retryTurn ? { chatId: currentChatId(), turnId: retryTurn } : startTurn(question);
+  let node = retryTurn ? els.messages.querySelector(`.msg.assistant[data-turn="${turnId}"]`) : null;
+  if (!node) {
+    els.messages.append(el("div", { class: "msg user", text: question }));
+    node = el("div", { class: "msg assistant", "data-turn": turnId });
+    els.messages.append(node);
+  }
+  node.className = "msg assistant streaming";
+  node.replaceChildren(el("div", { class: "status", text: "Searching…" }));
   scrollToBottom();
-  const payload = { question, history: history.slice(-MAX_HISTORY_TURNS), stream: true };
+  const payload = { question, history: historyBefore(chatId, turnId).slice(-MAX_HISTORY_TURNS), stream: true };
   const filters = currentFilters();
   if (filters) payload.filters = filters;
   if (els.mode.value) payload.mode = els.mode.value;
+  if (els.explain.checked) payload.explain = true;
   try {
     const resp = await fetch("/v1/ask", { method: "POST", headers: headers(), body: JSON.stringify(payload) });
     if (!resp.ok) throw new Error(await errorMessage(resp));
@@ -177,16 +198,21 @@ async function ask(question) {
       }
     }
     if (!final) throw new Error("The answer stream ended early. Try again.");
-    renderFinal(node, final);
-    history.push({ role: "user", content: question }, { role: "assistant", content: final.answer });
+    renderTurn(node, chatId, finishTurn(chatId, turnId, { answer: final }));
+    revealAnswer(node);
   } catch (err) {
     const msg = err instanceof TypeError ? "Cannot reach the server. Check that it is running and try again." : err.message;
-    showError(node, msg);
+    renderTurn(node, chatId, finishTurn(chatId, turnId, { error: msg }));
+    scrollToBottom();
   } finally {
     busy = false;
-    els.send.disabled = false;
-    scrollToBottom();
+    setBusy(false);
   }
+}
+
+function setBusy(on) {
+  els.send.disabled = on;
+  els.messages.querySelectorAll("button.retry").forEach((b) => { b.disabled = on; });
 }
 
 // ------------------------------------------------------------------ citation viewer
@@ -244,21 +270,39 @@ function submit() {
   ask(q);
 }
 
+// The hint names keys only where there is a keyboard; on a touch screen Enter adds a line.
+function pointerChanged() {
+  els.hint.hidden = touchScreen.matches;
+  if (touchScreen.matches) els.question.removeAttribute("aria-describedby");
+  else els.question.setAttribute("aria-describedby", "hint");
+  els.question.setAttribute("enterkeyhint", touchScreen.matches ? "enter" : "send");
+}
+
+// On a phone the filters sit behind the Filters button (the row took ~150 px); the button says what is set.
+function filtersChanged() {
+  const since = els.since.value;
+  const until = els.until.value;
+  els.filtersSummary.textContent = since || until ? `${since || "…"} to ${until || "…"}` : "";
+}
+
 els.form.addEventListener("submit", (ev) => { ev.preventDefault(); submit(); });
 els.question.addEventListener("keydown", (ev) => {
-  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); submit(); }
+  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && !touchScreen.matches) { ev.preventDefault(); submit(); }
 });
+touchScreen.addEventListener("change", pointerChanged);
+pointerChanged();
+els.filtersToggle.addEventListener("click", () => {
+  const open = !els.filters.classList.contains("open");
+  els.filters.classList.toggle("open", open);
+  els.filtersToggle.setAttribute("aria-expanded", String(open));
+  if (open) els.since.focus();
+});
+for (const input of [els.since, els.until]) input.addEventListener("change", filtersChanged);
 els.question.addEventListener("input", autosize);
 document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && !els.viewer.hidden) closeViewer(); });
 els.viewerClose.addEventListener("click", closeViewer);
-els.clearDates.addEventListener("click", () => { els.since.value = ""; els.until.value = ""; });
-els.newChat.addEventListener("click", () => {
-  history = [];
-  els.messages.replaceChildren(els.empty);
-  els.empty.hidden = false;
-  closeViewer();
-  els.question.focus();
-});
+els.clearDates.addEventListener("click", () => { els.since.value = ""; els.until.value = ""; filtersChanged(); els.since.focus(); });
+filtersChanged();
 els.settingsToggle.addEventListener("click", () => {
   els.settings.hidden = !els.settings.hidden;
   els.settingsToggle.setAttribute("aria-expanded", String(!els.settings.hidden));
@@ -270,4 +314,8 @@ els.saveKey.addEventListener("click", () => {
   els.keyStatus.textContent = key ? "Saved in this browser." : "Key removed.";
 });
 els.apiKey.value = localStorage.getItem(KEY_STORAGE) || "";
+els.explain.checked = localStorage.getItem(EXPLAIN_STORAGE) === "1";
+els.explain.addEventListener("change", () => {
+  if (els.explain.checked) localStorage.setItem(EXPLAIN_STORAGE, "1"); else localStorage.removeItem(EXPLAIN_STORAGE);
+});
 els.question.focus();

@@ -210,12 +210,19 @@ def _print_refusals(st: object, as_json: bool) -> None:
         return
     out.print(f"{st.refused} of {st.asked} questions refused in the days shown", highlight=False)
     for d in st.days:
-        out.print(f"  {d.day}  asked {d.asked:>5}  refused {d.refused:>5}", highlight=False)
+        out.print(f"  {d.day}  asked {d.asked:>5}  refused {d.refused:>5}  not helpful {d.not_helpful:>5}",
+                  highlight=False)
     if not st.questions_logged:
         out.print("[dim]Refused questions are not kept (set RAG_LOG_REFUSED_QUESTIONS=true to see the gaps in "
                   "the corpus).[/]", highlight=False)
     for q in st.questions:
         out.print(f"  {q.at}  {q.question}", highlight=False)
+    if st.not_helpful:
+        reasons = ", ".join(f"{r} {n}" for r, n in sorted(st.feedback_reasons.items()))
+        out.print(f"{st.not_helpful} answers marked not helpful ({st.not_helpful_refused} of them refusals): {reasons}",
+                  highlight=False)
+    for f in st.feedback_questions:
+        out.print(f"  {f.at}  not helpful ({f.reason}): {f.question}", highlight=False)
 
 
 def _register_optional_commands() -> None:

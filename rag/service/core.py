@@ -31,7 +31,7 @@ from rag.service import memory
 from rag.service.errors import (
     DocumentNotFound, Incompatible, IndexBusy, InvalidRequest, NoIndex, NothingIndexed, ServiceError,
 )
-from rag.service.refusals import RefusalLog, RefusalStats
+from rag.service.refusals import Feedback, RefusalLog, RefusalStats
 from rag.service.records import ArticleView, CollectionStats, DeleteResult, FileResult, FileStatus, UploadResult
 from rag.service.uploads import SavedUploads, UploadedFile, screen, skipped
 from rag.settings import Settings
@@ -78,7 +78,7 @@ class RagService:
         self._query_slots = threading.BoundedSemaphore(slots or os.cpu_count() or 1) if slots != 0 else None
         self._trim_due = False  # a write freed an index generation's memory: hand free pages back (memory.py)
         self.refusals = RefusalLog(settings.collection_dir, settings.log_refused_questions,
-                                   settings.refused_questions_retention_days)
+                                   settings.refused_questions_retention_days, settings.log_feedback_questions)
 
     # ------------------------------------------------------------------ life cycle
     @property
@@ -215,6 +215,10 @@ class RagService:
                 except sqlite3.Error:  # statistics must never cost the user their answer
                     log.exception("could not record the answer in %s", self.refusals.path)
             yield item
+
+    def record_feedback(self, feedback: Feedback) -> None:
+        """Count a reader's "not helpful" mark beside the refusals (question text only if the operator opted in)."""
+        self.refusals.record_feedback(feedback)
 
     def refusal_stats(self, days: int = 30) -> RefusalStats:
         """Questions and refusals per day (newest first); refused questions' text only when logging is on."""
