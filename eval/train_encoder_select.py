@@ -4,7 +4,7 @@ Claims in a BEIR set often cite the same documents (SciFact: 315 of the 600 tuni
 relevant abstract with another tuning claim), and a model can gain by learning *which* documents
 get cited (the query adapter in the README's levers table did exactly that). So the hold-out keeps
 every group of queries linked by a shared relevant document on one side (union-find,
-eval/bench/levers/adapter.folds_by_shared_document; one of five folds held out: ~480 / ~120): no
+eval/collection_scores.folds_by_shared_document; one of five folds held out: ~480 / ~120): no
 held-out query's document was ever a positive in training.
 
 Scoring a trained model needs every chunk re-encoded, which is the cost of an ingest. For the
@@ -17,17 +17,23 @@ it). The chosen model's final figures come from a full re-index (`rag eval --dat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from eval.train_encoder import EncoderTrainConfig, chunk_inputs, fine_tune, mine
-
-if TYPE_CHECKING:
-    from eval.bench.levers.data import ChunkTable, QuerySet
-    from eval.bench.levers.score import FusionConfig
+from eval.collection_scores import (
+    ChunkTable,
+    FusionConfig,
+    QuerySet,
+    evaluate,
+    folds_by_shared_document,
+    subset,
+)
+from eval.encoder_training import EncoderTrainConfig, chunk_inputs, fine_tune, mine
+from rag.embed.torch_encoder import TorchEncoder
+from rag.retrieve.fusion import FusionMethod
 
 POOL_DEPTH = 100
 HELD_OUT_FOLD = 0
@@ -64,13 +70,6 @@ class Selection:
                            "hard_negatives": self.best.config.hard_negatives}}
 
 
-def subset(qs: QuerySet, idx: np.ndarray, name: str) -> QuerySet:
-    from eval.bench.levers.data import QuerySet  # noqa: PLC0415
-
-    return QuerySet(name, tuple(qs.qids[i] for i in idx), tuple(qs.texts[i] for i in idx),
-                    tuple(qs.qrels[i] for i in idx))
-
-
 def pool_of(chunks: ChunkTable, qs: QuerySet, dense: np.ndarray, bm25: np.ndarray) -> np.ndarray:
     position = {d: i for i, d in enumerate(chunks.doc_ids)}
     keep: set[int] = set()
@@ -85,8 +84,6 @@ def pool_of(chunks: ChunkTable, qs: QuerySet, dense: np.ndarray, bm25: np.ndarra
 def pooled_scores(model_dir: Path, inputs: list[str], pool: np.ndarray, queries: tuple[str, ...],
                   n_chunks: int) -> np.ndarray:
     """(queries, chunks) cosine from the model for pooled chunks; -2 (below any cosine) elsewhere."""
-    from rag.embed.torch_encoder import TorchEncoder  # noqa: PLC0415
-
     enc = TorchEncoder(str(model_dir))
     vecs = enc.encode([inputs[i] for i in pool])
     out = np.full((len(queries), n_chunks), -2.0, dtype=np.float32)
@@ -95,12 +92,9 @@ def pooled_scores(model_dir: Path, inputs: list[str], pool: np.ndarray, queries:
 
 
 def select(base_model: str, chunks: ChunkTable, tune: QuerySet, dense: np.ndarray, bm25: np.ndarray,
-           fusion: FusionConfig, grid: list[EncoderTrainConfig], work: Path, log=print) -> Selection:
+           fusion: FusionConfig, grid: list[EncoderTrainConfig], work: Path,
+           log: Callable[[str], object] = print) -> Selection:
     """Train each grid entry on the kept folds, score it on the held-out fold; epochs share a run."""
-    from eval.bench.levers.adapter import folds_by_shared_document  # noqa: PLC0415
-    from eval.bench.levers.score import evaluate  # noqa: PLC0415
-    from rag.retrieve.fusion import FusionMethod  # noqa: PLC0415
-
     folds = folds_by_shared_document(tune)
     train_idx, val_idx = np.flatnonzero(folds != HELD_OUT_FOLD), np.flatnonzero(folds == HELD_OUT_FOLD)
     train, val = subset(tune, train_idx, "tune-train"), subset(tune, val_idx, "tune-held-out")

@@ -2,8 +2,8 @@
 
     nice python -m eval.bench.encode_throughput [--docs 300] [--rounds 3] [--configs torch-bf16,onnx-fp32,onnx-int8]
 
-The ingest of a whole corpus is dominated by encoding (eval/bench/encode_ingest.py measures the whole
-ingest, one configuration after another, which load on a shared machine makes incomparable). Here
+The ingest of a whole corpus is dominated by encoding (eval/bench/speed_scifact.py's ingest() measures the
+whole ingest, one configuration after another, which load on a shared machine makes incomparable). Here
 every configuration encodes the SAME texts (the chunk inputs and the sentences `rag index` would embed
 for the first --docs SciFact abstracts) in alternating rounds, so load hits all alike: the ratios are
 what to read on a busy machine. Also prints word pieces per second, how many sentences are identical

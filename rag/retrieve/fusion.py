@@ -12,8 +12,8 @@ same ranking exactly: no server-side fusion is needed.
   a document scores the max of its chunks' fused scores or the sum of its best `top_n`. Within a
   document, chunks keep their own order.
 
-Which one is the default, and with which constants, was chosen on SciFact's tuning part by
-`python -m eval.bench.retrieval_levers` (the table is in the README).
+Which one is the default, and with which constants, was chosen on SciFact's tuning part by the
+retrieval-levers table (README; its harness is retired: docs/DECISIONS.md).
 """
 
 from __future__ import annotations

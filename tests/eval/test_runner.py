@@ -290,8 +290,8 @@ def test_cli_runs_an_evaluation(tmp_path, index_dir) -> None:
 def test_cli_scores_a_scifact_train_slice(tmp_path, embedder) -> None:
     """`rag eval --dataset beir` on real SciFact train queries: a split file of ids, a 200-abstract slice.
 
-    Then the retrieval-levers harness, fed the same collection, must rank exactly as the product
-    did under each fusion setting it scores (so its table describes the product).
+    Then the score matrices `rag eval train-encoder` chooses its settings with (eval/collection_scores.py),
+    fed the same collection, must rank exactly as the product did under each fusion setting.
     """
     from typer.testing import CliRunner
 
@@ -316,14 +316,11 @@ def test_cli_scores_a_scifact_train_slice(tmp_path, embedder) -> None:
     assert all(r["retrieved"][0] in sliced.corpus.by_id() for r in recs)
     assert (tmp_path / "idx" / "eval-beir-scifact-c200").is_dir()
 
-    from eval.bench.levers.bm25 import Bm25Scorer, Bm25Variant
-    from eval.bench.levers.data import load_chunks
-    from eval.bench.levers.score import FusionConfig, rank_documents
+    from eval.collection_scores import Bm25Scorer, FusionConfig, load_chunks, rank_documents
     from rag.retrieve.fusion import DocAggregation, FusionMethod
-    from rag.store.bm25 import LEGACY_PARAMS
 
     chunks = load_chunks(tmp_path / "idx" / "eval-beir-scifact-c200")
-    scorer = Bm25Scorer(Bm25Variant(params=LEGACY_PARAMS), chunks)
+    scorer = Bm25Scorer(chunks)
     texts = [r["question"] for r in recs]
     dense = embedder.encode(texts) @ chunks.vectors.T
     s = Settings()  # the product's defaults, as the CLI run above used them
@@ -345,10 +342,3 @@ def test_cli_scores_a_scifact_train_slice(tmp_path, embedder) -> None:
     # RRF reads ranks: a near-tie ordered differently by FAISS and numpy at the edge of the 50 candidates shifts a
     # whole rank, which can swap documents around rank 10 after aggregation; the top 5 must agree.
     assert [g[:5] for g in got2] == [r["retrieved"][:5] for r in recs2] and got2 != got
-
-    # the table's end-to-end latency rows: both settings timed through HybridRetriever, query by query
-    from eval.bench.retrieval_levers import LEGACY, paired_latency
-
-    paired = paired_latency(tmp_path / "idx" / "eval-beir-scifact-c200", tuple(texts[:3]), LEGACY, {}, embedder)
-    assert set(paired) == {"before", "after"}
-    assert all(0 < v["p50_ms"] <= v["p95_ms"] for v in paired.values())

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from eval.bench.levers.data import ChunkTable, QuerySet
-from eval.train_encoder import PROVENANCE_FILE, EncoderTrainConfig, check_output, mine
+from eval.collection_scores import ChunkTable, QuerySet
+from eval.encoder_training import PROVENANCE_FILE, EncoderTrainConfig, mine
+from eval.train_encoder import check_output
 from rag.cli.main import app
 from tests.conftest import SHARED
 
@@ -125,17 +126,3 @@ def test_trained_model_is_a_collection_model_on_both_query_paths(tmp_path, monke
     assert np.min(np.sum(onnx.encode(texts) * tuned, axis=1)) > 0.999
     plain = TorchEncoder(precision="fp32").encode(texts)
     assert np.max(np.sum(plain * tuned, axis=1)) < 0.9999  # training moved the weights
-
-
-def test_report_queries_about_unseen_documents_and_vector_alignment() -> None:
-    from eval.bench.levers.finetune import aligned_vectors, unseen_documents
-
-    tune = QuerySet("tune", ("t1",), ("x",), ({"a": 1, "b": 0},))
-    report = QuerySet("report", ("r1", "r2", "r3"), ("x", "y", "z"), ({"a": 1}, {"b": 1}, {"c": 1, "a": 1}))
-    assert unseen_documents(tune, report).tolist() == [1]  # b was judged 0 for the tuning query: never a positive
-    base = _table()
-    order = np.array([4, 2, 0, 3, 1])  # the same chunks stored in another row order
-    other = ChunkTable(row_ids=base.row_ids, doc_index=base.doc_index[order], doc_ids=base.doc_ids,
-                       titles=tuple(base.titles[i] for i in order), texts=tuple(base.texts[i] for i in order),
-                       vectors=base.vectors[order] * 2)
-    assert np.array_equal(aligned_vectors(base, other), base.vectors * 2)
