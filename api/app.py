@@ -23,10 +23,10 @@ from api.errors import install_error_handlers
 from api.recovery import recover_uploads
 from api.security import BodySizeLimit, CrossSiteGuard, Guard, QueryStringLimit, RateLimiter, parse_keys
 from api.state import get_service, install_service_errors
-from rag.answer.local_llm import LocalLLMSupervisor
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.discover import SUPPORTED_SUFFIXES
 from rag.service import RagService
+from rag.service.local_model import LocalModel
 from rag.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -37,10 +37,11 @@ CHAT_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 
 
 def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load_on_startup: bool = True,
-               local_llm: LocalLLMSupervisor | None = None) -> FastAPI:
-    """An app serving one collection. `embedder` lets tests share one loaded model; `local_llm` is the
-    supervised model server of `rag serve --local-llm` (reported by /readyz and in answers' notes)."""
-    service = RagService(settings, embedder=embedder, role="server")
+               local_model: LocalModel | None = None) -> FastAPI:
+    """An app serving one collection. `embedder` lets tests share one loaded model. The service starts the
+    local model when `settings.local_llm` asks for it (`rag serve --local-llm`); `local_model` lets tests hand
+    it one already running. /readyz and answers' notes report it."""
+    service = RagService(settings, embedder=embedder, role="server", local_model=local_model)
 
     def recover() -> None:
         with service.write_lock:  # uploads a crash left unindexed (api/recovery.py)
@@ -49,6 +50,7 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if load_on_startup:
+            await run_in_threadpool(service.start)  # the local model, if asked for (`rag serve` started it already)
             await run_in_threadpool(recover)
             await run_in_threadpool(service.load)  # load model + index before the first request
         yield
@@ -65,7 +67,6 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     # would follow to a route that does not take DELETE).
     app.router.redirect_slashes = False
     app.state.rag = service
-    app.state.local_llm = local_llm
     app.state.recovery = None
     install_error_handlers(app)
     install_service_errors(app)
@@ -89,23 +90,24 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
         if not svc.load():
             return JSONResponse(
                 {"ready": False, "index": False, "model": False, "collection": settings.collection, "documents": 0,
-                 "llm_configured": bool(settings.llm_base_url), "accepted_types": list(SUPPORTED_SUFFIXES),
+                 "llm_configured": bool(svc.settings.llm_base_url), "accepted_types": list(SUPPORTED_SUFFIXES),
                  "error": {"code": "no_index", "message": f"No index for collection {settings.collection!r}: "
                            "add documents with POST /v1/documents or `rag index PATH`."}},
                 status_code=503,
             )
         snap = svc.assistant().snapshot
         body: dict[str, Any] = {
-            "ready": True, "llm_configured": bool(settings.llm_base_url), "accepted_types": list(SUPPORTED_SUFFIXES),
+            "ready": True, "llm_configured": bool(svc.settings.llm_base_url), "accepted_types": list(SUPPORTED_SUFFIXES),
             "index": True, "model": True, "collection": settings.collection,
             "generation": snap.generation, "documents": snap.manifest.documents, "chunks": snap.manifest.chunks,
             "embedding_model": snap.manifest.model, "encoder": _encoder_info(svc.assistant().embedder)}
         recovery = app.state.recovery
         if recovery is not None and (recovery.indexed or recovery.failed):
             body["recovered_uploads"] = recovery.as_dict()
+        local_llm = svc.local_model.status()
         if local_llm is not None:
-            body["local_llm"] = local_llm.status()
-            if body["local_llm"]["state"] != "ready":
+            body["local_llm"] = local_llm
+            if local_llm["state"] != "ready":
                 # Asked to answer with the local model and it is down: not ready (extractive answers go on).
                 body["ready"] = False
                 body["error"] = {"code": "local_llm_down", "message": (

@@ -15,10 +15,10 @@ from pydantic import BaseModel
 
 from api.display import SourceDisplay, redacted
 from api.errors import error_body, without_paths
-from rag.answer.local_llm import LocalLLMSupervisor
-from rag.models import Answer
+from rag.models import Answer, Progress
 from rag.service import RagService
 from rag.service.errors import NothingIndexed, ServiceError
+from rag.service.wording import plain_words
 
 # HTTP status for each service error code; anything else is a 422 (the caller's input).
 STATUS_BY_CODE = {
@@ -88,17 +88,18 @@ def model_response(value: BaseModel) -> Response:
 
 def model_notes(request: Request, started: float, endpoint_failed: bool = False) -> list[str]:
     """Notes for an answer begun at `started` (time.monotonic()) when the local model died or is down."""
-    supervisor: LocalLLMSupervisor | None = getattr(request.app.state, "local_llm", None)
-    return supervisor.notes_since(started, endpoint_failed) if supervisor is not None else []
+    service: RagService = request.app.state.rag
+    return service.local_model.notes_since(started, endpoint_failed)
 
 
 def finish_answer(request: Request, answer: Answer, started: float) -> Answer:
-    """The answer as it leaves the API: local-model notes added, server paths replaced."""
+    """The answer as it leaves the API: local-model notes added, refusal notes in plain words (scores only
+    with explain), server paths replaced."""
     answer.notes.extend(model_notes(request, started, endpoint_failed=answer.diagnostics.endpoint_failed))
-    return public(request, answer)
+    return public(request, plain_words(answer))
 
 
-def finish_stream(request: Request, items: Iterator[str | Answer], started: float) -> Iterator[str | Answer]:
+def finish_stream(request: Request, items: Iterator[str | Progress | Answer], started: float) -> Iterator[str | Progress | Answer]:
     """`items` with the final Answer passed through finish_answer."""
     for item in items:
         yield finish_answer(request, item, started) if isinstance(item, Answer) else item

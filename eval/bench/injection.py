@@ -1,4 +1,4 @@
-"""Prompt injection against the real local model (SmolLM2 via llama.cpp), llm and hybrid modes.
+"""Prompt injection against the real local reader model (llama.cpp; rag/llm), llm and hybrid modes.
 
     HF_HUB_OFFLINE=1 python -m eval.bench.injection [--out eval/results/injection.json]
 
@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 from eval.bench.injection_cases import CASES, PROMPT_MARKERS, InjectionCase
-from rag.answer.assistant import Assistant
-from rag.answer.local_llm import local_llm_session
+from rag.service.assistant import Assistant
+from rag.llm.supervisor import local_llm_session
 from rag.models import Answer, AnswerMode, AskRequest
 from rag.pipeline.indexer import index_paths
 from rag.settings import Settings

@@ -3,7 +3,7 @@
     HF_HUB_OFFLINE=1 .venv/bin/python -m eval.bench.modes --dataset seeds
     HF_HUB_OFFLINE=1 .venv/bin/python -m eval.bench.modes --dataset squad2 --limit 100
 
-Starts the managed llama.cpp server (SmolLM2-135M-Instruct), indexes the dataset's corpus with the
+Starts the managed llama.cpp server (the local reader model, rag/llm), indexes the dataset's corpus with the
 `rag eval` runner's own preparation (same collection names, cached), and asks every question in
 the three modes through the real Assistant. Scores come from eval.scoring (the `rag eval` metrics)
 plus what the runner does not record: refusal accuracy, the share of model sentences the verifier
@@ -30,10 +30,10 @@ from eval.adapters import EvalQuestion
 from eval.bench.common import SHARED, table, write_result
 from eval.runner import EvalOptions, load_dataset, prepare
 from eval.scoring import aggregate, score_answer, score_retrieval
-from rag.answer.assistant import Assistant
+from rag.service.assistant import Assistant
 from rag.answer.hybrid import HybridAnswerer
 from rag.answer.llm import LLMAnswerer
-from rag.answer.local_llm import local_llm_settings, start_local_llm
+from rag.llm.supervisor import local_llm_settings, start_local_llm
 from rag.embed.factory import make_encoder
 from rag.models import Answer, AnswerMode, AskRequest
 from rag.pipeline.indexer import index_paths
@@ -107,8 +107,8 @@ def run(dataset: str, limit: int | None, base: Settings) -> dict[str, Any]:
         client = openai.OpenAI(base_url=local.llm_base_url, api_key=local.llm_api_key, timeout=local.llm_timeout_s,
                                max_retries=0, http_client=httpx.Client(transport=transport, timeout=local.llm_timeout_s))
         assistant = Assistant(local, embedder=embedder)
-        shared_llm = LLMAnswerer(local, assistant.flow.verifier, client=client)
-        assistant.flow.llm, assistant.flow.hybrid = shared_llm, HybridAnswerer(shared_llm, assistant.flow.extractive)
+        shared_llm = LLMAnswerer(local, assistant.path.verifier, client=client)
+        assistant.path.llm, assistant.path.hybrid = shared_llm, HybridAnswerer(shared_llm, assistant.path.extractive)
         try:
             for i, q in enumerate(questions, 1):
                 filters = prepared.filters_of.get(q.qid)

@@ -19,18 +19,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.answer.assistant import Assistant
 from rag.embed.factory import Role
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.dates import iso_day
 from rag.ingest.discover import SUPPORTED, load_file
 from rag.ingest.limits import LoadLimits
-from rag.models import Answer, AnswerMode, AskRequest, DocumentInfo, LoadProblem, LoadResult, SearchFilters
+from rag.models import (
+    Answer, AnswerMode, AskRequest, DocumentInfo, LoadProblem, LoadResult, Progress, SearchFilters,
+)
 from rag.retrieve.hybrid import SearchResult
 from rag.service import memory
+from rag.service.ask import check_question
+from rag.service.assistant import Assistant
 from rag.service.errors import (
     DocumentNotFound, Incompatible, IndexBusy, InvalidRequest, NoIndex, NothingIndexed, ServiceError,
 )
+from rag.service.local_model import LocalModel
 from rag.service.refusals import Feedback, RefusalLog, RefusalStats
 from rag.service.records import ArticleView, CollectionStats, DeleteResult, FileResult, FileStatus, UploadResult
 from rag.service.uploads import SavedUploads, UploadedFile, screen, skipped
@@ -63,8 +67,11 @@ def make_filters(since: str | None = None, until: str | None = None, source: str
 
 
 class RagService:
-    def __init__(self, settings: Settings, embedder: DocumentEncoder | None = None, role: Role = "query") -> None:
+    def __init__(self, settings: Settings, embedder: DocumentEncoder | None = None, role: Role = "query",
+                 local_model: LocalModel | None = None) -> None:
         self.settings = settings
+        # Started by start() when the settings ask for it (RAG_LOCAL_LLM, --local-llm): front ends never start it.
+        self.local_model = local_model if local_model is not None else LocalModel(supervised=role == "server")
         self._embedder = embedder  # tests and benchmarks share one loaded model
         self._role = role  # "query" for one-shot commands, "server" for long-running ones (rag.embed.factory)
         self._assistant: Assistant | None = None
@@ -84,6 +91,18 @@ class RagService:
     @property
     def collection(self) -> Collection:
         return Collection(self.settings.collection_dir)
+
+    def start(self) -> RagService:
+        """Start the local model if the settings ask for it (once; rag/service/local_model.py). A server calls
+        this before serving; otherwise the first question does. Raises LocalModelError with what to do."""
+        settings = self.local_model.start(self.settings)
+        if settings is not self.settings:
+            with self._lock:
+                self.settings = settings
+                if self._assistant is not None:  # built before the model was up (a search came first): rebuilt
+                    # on the same encoder; the old one is left to requests still using it, not closed under them.
+                    self._assistant = Assistant(settings, embedder=self._assistant.embedder, role=self._role)
+        return self
 
     def load(self) -> bool:
         """Warm up: open the index and load the model once; remember why it failed otherwise."""
@@ -116,6 +135,7 @@ class RagService:
                 self._assistant.close()
                 self._assistant = None
             self.refusals.close()
+        self.local_model.stop()
 
     def __enter__(self) -> RagService:
         return self
@@ -147,14 +167,7 @@ class RagService:
 
     # ------------------------------------------------------------------ questions
     def check_question(self, question: str) -> str:
-        question = question.strip()
-        if not question:
-            raise InvalidRequest("The question is empty; ask something, e.g. \"Who chaired the meeting?\"")
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise InvalidRequest(f"The question has {len(question)} characters; the limit is {limit}. Shorten it.",
-                                 code="question_too_long")
-        return question
+        return check_question(question, self.settings.max_question_chars)
 
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
         query = self.check_question(query)
@@ -184,22 +197,15 @@ class RagService:
         assert isinstance(final, Answer)
         return final
 
-    def stream(self, request: AskRequest | str) -> Iterator[str | Answer]:
-        """Answer text as it is produced, then the final verified Answer. Input is checked before returning."""
+    def stream(self, request: AskRequest | str) -> Iterator[str | Progress | Answer]:
+        """Answer text as it is produced, then the final verified Answer (`rag.service.ask`). The request is
+        checked before this returns, so a bad one is the caller's error (a 4xx), not a broken stream."""
         req = AskRequest(question=request) if isinstance(request, str) else request
-        question = self.check_question(req.question)
-        if question != req.question:
-            req = req.model_copy(update={"question": question})
-        mode = req.mode.value if req.mode is not None else self.settings.answer_mode
-        if mode in ("llm", "hybrid") and not self.settings.llm_base_url:
-            # Checked now, not when the stream is read (schemathesis found it as a 500): the caller's 4xx.
-            raise InvalidRequest(
-                f"Answer mode {mode!r} needs an LLM endpoint: set OPENAI_BASE_URL (any OpenAI-compatible server), "
-                "or start the bundled model with `rag serve --local-llm`, or use mode extractive.",
-                code="llm_not_configured")
-        return self._counted(self.assistant().stream(req))
+        self.start()  # the local model, when asked for and not yet started
+        assistant = self.assistant()
+        return self._counted(assistant.stream(assistant.path.check(req)))
 
-    def _counted(self, items: Iterator[str | Answer]) -> Iterator[str | Answer]:
+    def _counted(self, items: Iterator[str | Progress | Answer]) -> Iterator[str | Progress | Answer]:
         """Pass the stream through, counting the final answer (asked / refused per day).
 
         Each step of the stream is computed holding a query slot, released while the caller sends what

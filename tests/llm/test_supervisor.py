@@ -20,8 +20,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.answer.local_llm import LocalLLMSupervisor, local_llm_settings
-from rag.answer.local_server import LocalLLMServer, LocalLLMStartError, describe_exit
+from rag.llm.supervisor import LocalLLMSupervisor, local_llm_settings
+from rag.llm.server import LocalLLMServer, LocalLLMStartError, describe_exit
+from rag.service.local_model import LocalModel
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
                                 reason="llama-cpp-python is not installed: run `make local-llm`")
@@ -119,7 +120,7 @@ def test_a_fallback_waits_for_the_dying_server_to_report_its_cause() -> None:
 
 def test_api_reports_the_dead_model(sample_settings, embedder, supervisor: LocalLLMSupervisor) -> None:  # noqa: ANN001
     settings = local_llm_settings(sample_settings, supervisor.server)
-    with TestClient(create_app(settings, embedder=embedder, local_llm=supervisor)) as client:
+    with TestClient(create_app(settings, embedder=embedder, local_model=LocalModel.adopt(supervisor))) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["local_llm"]["state"] == "ready"
 

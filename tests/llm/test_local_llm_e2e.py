@@ -1,7 +1,7 @@
-"""Offline generation end to end: the real llama.cpp server (SmolLM2-135M) started on 127.0.0.1 by
+"""Offline generation end to end: the real llama.cpp server (the reader model) started on 127.0.0.1 by
 the test, the real `openai` client inside LLMAnswerer, the real citation verifier and index.
 
-The model is tiny and runs at temperature 0, so its replies are deterministic on one build; the
+The model is small and runs at temperature 0, so its replies are deterministic on one build; the
 tests assert properties every reply must have (verified, exact citations; invented figures never
 shown as supported), never the model's wording.
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from rag.answer.evidence_model import load_model
-from rag.answer.modes import QuestionFlow
-from rag.answer.local_llm import local_llm_session, local_llm_settings, start_local_llm
-from rag.answer.local_server import LocalLLMServer
+from rag.service.ask import QuestionPath
+from rag.llm.supervisor import local_llm_session, local_llm_settings, start_local_llm
+from rag.llm.server import LocalLLMServer
 from rag.cite.terms import extract_key_terms
 from rag.models import Answer, AnswerMode, AskRequest
 from rag.net import free_port
@@ -82,11 +82,11 @@ def local(sample_settings: Settings) -> Iterator[tuple[LocalLLMServer, Settings]
 
 
 @pytest.fixture(scope="module")
-def answerer(local: tuple[LocalLLMServer, Settings], embedder) -> QuestionFlow:  # noqa: ANN001
+def answerer(local: tuple[LocalLLMServer, Settings], embedder) -> QuestionPath:  # noqa: ANN001
     _, settings = local
     # These tests are about generation, streaming and verification: the evidence refusal (tested in
     # tests/answer/test_flow.py) must not stop a question before the model sees it.
-    return QuestionFlow(settings, embedder, model=no_refusal_model())
+    return QuestionPath(settings, embedder, model=no_refusal_model())
 
 
 
@@ -113,7 +113,7 @@ def test_settings_point_the_openai_client_at_the_local_server(local: tuple[Local
     assert server_pids(server.port) == [server.pid]
 
 
-def test_non_streaming_call_through_the_answerer(answerer: QuestionFlow, snapshot, embedder,  # noqa: ANN001
+def test_non_streaming_call_through_the_answerer(answerer: QuestionPath, snapshot, embedder,  # noqa: ANN001
                                                   sample_settings: Settings) -> None:
     q = next(s for s in seeds() if s["id"] == "dev-02")["question"]
     hits = retrieve(snapshot, embedder, sample_settings, q)
@@ -123,7 +123,7 @@ def test_non_streaming_call_through_the_answerer(answerer: QuestionFlow, snapsho
     assert_grounded(answer, snapshot)
 
 
-def test_streaming_call_yields_text_then_a_verified_answer(answerer: QuestionFlow, snapshot, embedder,  # noqa: ANN001
+def test_streaming_call_yields_text_then_a_verified_answer(answerer: QuestionPath, snapshot, embedder,  # noqa: ANN001
                                                            sample_settings: Settings) -> None:
     q = next(s for s in seeds() if s["id"] == "dev-04")["question"]
     hits = retrieve(snapshot, embedder, sample_settings, q)
@@ -137,11 +137,11 @@ def test_streaming_call_yields_text_then_a_verified_answer(answerer: QuestionFlo
 
 def test_three_seed_answers_carry_verified_citations(local: tuple[LocalLLMServer, Settings], embedder,  # noqa: ANN001
                                                     snapshot) -> None:
-    from rag.answer.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     _, settings = local
     assistant = Assistant(settings, embedder=embedder)
-    assistant.flow = QuestionFlow(settings, embedder, model=no_refusal_model())  # generation is tested, not refusal
+    assistant.path = QuestionPath(settings, embedder, model=no_refusal_model())  # generation is tested, not refusal
     try:
         answers = [assistant.ask(AskRequest(question=s["question"], mode=AnswerMode.LLM)) for s in seeds() if s["id"] in SEED_IDS]
     finally:
@@ -155,7 +155,7 @@ def test_three_seed_answers_carry_verified_citations(local: tuple[LocalLLMServer
 
 def _generate_and_verify(settings: Settings, embedder, snapshot, question: str,  # noqa: ANN001
                          needles: list[str]) -> tuple[str, list, Answer]:  # noqa: ANN001
-    answerer = QuestionFlow(settings, embedder, model=no_refusal_model())
+    answerer = QuestionPath(settings, embedder, model=no_refusal_model())
     hits = hits_containing(snapshot, embedder, question, needles)
     *deltas, final = answerer.stream(question, hits, snapshot.article, AnswerMode.LLM)
     assert isinstance(final, Answer)
@@ -196,7 +196,7 @@ def test_server_is_gone_after_a_failing_block(sample_settings: Settings) -> None
         assert sock.connect_ex(("127.0.0.1", port)) != 0, "something still listens on the model's port"
 
 
-def _timed(answerer: QuestionFlow, question: str, hits, articles, stream: bool) -> tuple[Answer, float]:  # noqa: ANN001
+def _timed(answerer: QuestionPath, question: str, hits, articles, stream: bool) -> tuple[Answer, float]:  # noqa: ANN001
     t0 = time.perf_counter()
     *_, final = answerer.stream(question, hits, articles, AnswerMode.LLM, stream_llm=stream)
     assert isinstance(final, Answer)
@@ -209,7 +209,7 @@ def test_dead_endpoint_falls_back_to_extractive(sample_settings: Settings, embed
     settings = sample_settings.model_copy(update={
         "llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_model": "x", "local_llm": True,
         "llm_timeout_s": 3.0, "llm_max_retries": 0})
-    answerer = QuestionFlow(settings, embedder, model=no_refusal_model())
+    answerer = QuestionPath(settings, embedder, model=no_refusal_model())
     q = next(s for s in seeds() if s["id"] == "dev-02")["question"]
     hits = retrieve(snapshot, embedder, sample_settings, q)
     final, seconds = _timed(answerer, q, hits, snapshot.article, stream)
@@ -223,7 +223,7 @@ def test_hanging_endpoint_falls_back_within_the_timeout(local: tuple[LocalLLMSer
                                                         snapshot, sample_settings: Settings, stream: bool) -> None:
     server, settings = local
     settings = settings.model_copy(update={"llm_timeout_s": 2.0})
-    answerer = QuestionFlow(settings, embedder, model=no_refusal_model())
+    answerer = QuestionPath(settings, embedder, model=no_refusal_model())
     q = next(s for s in seeds() if s["id"] == "dev-04")["question"]
     hits = retrieve(snapshot, embedder, sample_settings, q)
     assert server.pid is not None

