@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from api.display import SourceDisplay, redacted
 from api.errors import error_body, without_paths
-from rag.models import Answer, Progress
+from rag.answer.local_llm import LocalLLMSupervisor
+from rag.models import Answer
 from rag.service import RagService
 from rag.service.errors import NothingIndexed, ServiceError
 from rag.service.wording import plain_words
@@ -88,8 +89,8 @@ def model_response(value: BaseModel) -> Response:
 
 def model_notes(request: Request, started: float, endpoint_failed: bool = False) -> list[str]:
     """Notes for an answer begun at `started` (time.monotonic()) when the local model died or is down."""
-    service: RagService = request.app.state.rag
-    return service.local_model.notes_since(started, endpoint_failed)
+    supervisor: LocalLLMSupervisor | None = getattr(request.app.state, "local_llm", None)
+    return supervisor.notes_since(started, endpoint_failed) if supervisor is not None else []
 
 
 def finish_answer(request: Request, answer: Answer, started: float) -> Answer:
@@ -99,7 +100,7 @@ def finish_answer(request: Request, answer: Answer, started: float) -> Answer:
     return public(request, plain_words(answer))
 
 
-def finish_stream(request: Request, items: Iterator[str | Progress | Answer], started: float) -> Iterator[str | Progress | Answer]:
+def finish_stream(request: Request, items: Iterator[str | Answer], started: float) -> Iterator[str | Answer]:
     """`items` with the final Answer passed through finish_answer."""
     for item in items:
         yield finish_answer(request, item, started) if isinstance(item, Answer) else item

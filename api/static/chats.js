@@ -116,9 +116,11 @@ function historyBefore(chatId, turnId) {
 }
 
 // ------------------------------------------------------------------ one turn: answer, actions
+// "answered by … in …": which path answered (answer.mode) and how long the server took (timings_ms.total).
 function answeredBy(a) {
   const ms = a.timings_ms && a.timings_ms.total;
-  return `${a.refused ? "Refused" : "Answered"} by ${MODE_WORDS[a.mode] || a.mode}${ms != null ? ` in ${(ms / 1000).toFixed(1)} s` : ""}`;
+  const took = ms == null ? "" : ms < 1000 ? ` in ${Math.round(ms)} ms` : ` in ${(ms / 1000).toFixed(1)} s`;
+  return `${a.refused ? "Refused" : "Answered"} by ${MODE_WORDS[a.mode] || a.mode}${took}`;
 }
 
 function plainText(a) {

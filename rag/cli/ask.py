@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from rag.cli.common import CollectionOpt, IndexDirOpt, fail, make_settings, open_service, parse_filters
 from rag.models import Answer, AnswerMode, AskRequest, ExplainTrace, SearchFilters
 from rag.settings import Settings
 
@@ -68,6 +67,8 @@ def render_explain(trace: ExplainTrace) -> list[str]:
 
 
 def register(app: typer.Typer) -> None:
+    from rag.cli.main import CollectionOpt, IndexDirOpt, fail, make_settings
+
     @app.command()
     def ask(
         question: Annotated[str, typer.Argument(help="Your question")],
@@ -80,18 +81,29 @@ def register(app: typer.Typer) -> None:
         explain: Annotated[bool, typer.Option(
             "--explain", help="Show which stage decided: passages, scored sentence candidates, refusal margin")] = False,
         local_llm: Annotated[bool, typer.Option(
-            "--local-llm", help="Answer with the local reader model, started for this question and stopped afterwards "
-            "(RAG_LOCAL_LLM)")] = False,
+            "--local-llm", help="Start the bundled llama.cpp model for this question (stopped afterwards)")] = False,
         collection: CollectionOpt = None,
         index_dir: IndexDirOpt = None,
     ) -> None:
         """Answer from the indexed documents only; every sentence cites a verified passage."""
+        from rag.cli.common import parse_filters
+
         if not question.strip():
             fail("The question is empty. Ask something, e.g. rag ask \"Who chaired the meeting?\"")
-        # --local-llm only asks: the service starts the model for this question and stops it when it closes.
-        settings = make_settings(collection, index_dir, local_llm=local_llm or None)
+        settings = make_settings(collection, index_dir)
         filters = parse_filters(since, until, source)
-        answer = _ask(settings, question, k, filters, mode, explain)
+        if local_llm or settings.local_llm:
+            from rag.answer.local_llm import local_llm_session
+            from rag.answer.local_server import LocalLLMStartError, LocalLLMUnavailable
+
+            try:
+                # port 0: a one-shot question must not collide with a `rag serve --local-llm` running
+                with local_llm_session(settings, port=0) as local:
+                    answer = _ask(local, question, k, filters, mode, explain)
+            except (LocalLLMUnavailable, LocalLLMStartError) as e:
+                fail(str(e))
+        else:
+            answer = _ask(settings, question, k, filters, mode, explain)
         if as_json:
             sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         else:
@@ -100,6 +112,8 @@ def register(app: typer.Typer) -> None:
 
 def _ask(settings: Settings, question: str, k: Optional[int], filters: Optional[SearchFilters],
          mode: Optional[str], explain: bool = False) -> Answer:
+    from rag.cli.common import open_service
+    from rag.cli.main import fail
     from rag.service.wording import plain_words
 
     try:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from rag.models import AnswerMode, AskRequest, DocumentInfo
 from rag.service import ArticleView, DeleteResult, RagService, ServiceError, UploadedFile, UploadResult, make_filters
 from rag.service import text_document
+from rag.service.wording import plain_words
 
 MAX_K = 50
 INSTRUCTIONS = (
@@ -123,7 +124,8 @@ def build_server(service: RagService, allow_writes: bool = False) -> MCPServer:
                                             mode=mode))
         except ServiceError as e:
             raise _fail(e) from None
-        return AskOutput(answer=answer.answer, refused=answer.refused, mode=answer.mode, notes=answer.notes,
+        return AskOutput(answer=answer.answer, refused=answer.refused, mode=answer.mode,
+                         notes=plain_words(answer).notes,  # refusal scores only in an explain trace
                          citations=[Cite(n=c.n, document=c.doc_id, title=c.title, date=c.date, source=c.source,
                                          page=c.page, location=c.location, start=c.start, end=c.end, quote=c.quote, verified=c.verified)
                                     for c in answer.citations])
