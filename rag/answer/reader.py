@@ -1,0 +1,221 @@
+"""The reader (answer mode `read`): a language model reads the best candidate sentences and names the answer in
+a few words; the source decides whether that answer stands.
+
+1. The evidence model has ranked the candidate sentences; the reader is shown the best few (a sentence that
+   speaks to an assistant, `rag.cite.injection`, is never shown), not whole passages: on a CPU every prompt
+   token costs time.
+2. Its reply is cleaned to a short answer. It stands only if one of the shown sentences states it (every
+   content word, after folding case, punctuation, number words, thousands separators, ordinals and
+   months: `rag.answer.answer_match`), it adds something to the question, it is the kind of thing asked
+   (`rag.answer.answer_type`), and that sentence scores at least the learned minimum (it is about what was
+   asked).
+3. The Draft is the short answer with the verbatim sentence it stands on, quoted and cited; a reply that
+   does not stand is a Draft with `no_answer` (the path refuses, showing the closest passages).
+
+Calls go through a bounded gate: a full queue or a reply slower than `reader_timeout_s` is a failed Draft,
+so the path gives the extractive answer with a note instead of making the client wait.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from rag.answer.answer_match import states
+from rag.answer.answer_type import holds_kind
+from rag.answer.citations import ArticleLookup, SentenceSpan
+from rag.answer.extractive import eligible_candidates
+from rag.answer.flow import Draft, DraftSentence, Evidence, Quote
+from rag.answer.parts import question_parts
+from rag.answer.prompts import READER_PROMPT, READER_SENTENCE_TEMPLATE, READER_STOP, READER_SYSTEM_PROMPT
+from rag.cite.injection import instruction_regions
+from rag.models import AnswerDiagnostics, Hit, Progress, RefusalTrace
+from rag.settings import Settings
+
+if TYPE_CHECKING:
+    import openai
+
+_LEAD = re.compile(r"^\s*(?:the\s+)?(?:short\s+)?answer\s*(?:is)?\s*[:\-]\s*", re.IGNORECASE)
+_MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+_EDGE = " \t\"'“”‘’`*.,;:"
+
+
+class ReaderBusy(RuntimeError):
+    """The reader's queue is full, or the wait for a turn ran out."""
+
+
+class ReaderGate:
+    """At most `concurrency` reader calls at once and `queue` more waiting; anyone past that is turned away."""
+
+    def __init__(self, concurrency: int, queue: int, wait_s: float) -> None:
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._queue = queue
+        self._wait_s = wait_s
+
+    def __enter__(self) -> None:
+        if self._slots.acquire(blocking=False):
+            return
+        with self._lock:
+            if self._waiting >= self._queue:
+                raise ReaderBusy(f"the reader is busy ({self._waiting} questions waiting)")
+            self._waiting += 1
+        try:
+            if not self._slots.acquire(timeout=self._wait_s):
+                raise ReaderBusy(f"no turn with the reader within {self._wait_s:.0f} s")
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._slots.release()
+
+
+def clean_reply(reply: str) -> str:
+    """The short answer in a model's reply: first line, no 'Answer:' lead, no [n] markers, no edge punctuation."""
+    line = next((ln for ln in reply.strip().splitlines() if ln.strip()), "")
+    return _MARKERS.sub("", _LEAD.sub("", line)).strip(_EDGE).strip()
+
+
+def shown_sentences(evidence: Evidence, limit: int) -> list[tuple[int, SentenceSpan, float]]:
+    """The candidates the reader sees, best first: (candidate index, span, probability)."""
+    spans = evidence.candidates.spans
+    shown = [(i, spans[i], p) for i, p in eligible_candidates(evidence) if not instruction_regions(spans[i].text)]
+    return shown[:limit]
+
+
+def build_reader_messages(question: str, sentences: list[str]) -> list[dict[str, str]]:
+    listed = "\n".join(READER_SENTENCE_TEMPLATE.format(n=n, text=" ".join(t.split()))
+                       for n, t in enumerate(sentences, start=1))
+    return [{"role": "system", "content": READER_SYSTEM_PROMPT},
+            {"role": "user", "content": READER_PROMPT.format(sentences=listed, question=question)}]
+
+
+def standing_sentence(short: str, question: str, shown: list[tuple[int, SentenceSpan, float]], kind: str | None,
+                      min_prob: float) -> tuple[SentenceSpan, float] | None:
+    """The best-scored shown sentence that states the short answer, if the answer is the kind asked."""
+    if not short or (kind is not None and not holds_kind(kind, short, question)):
+        return None
+    for _, span, p in shown:
+        if p >= min_prob and states(short, span.text, question):
+            return span, p
+    return None
+
+
+class ReaderComposer:
+    """Composes a `read` answer with any OpenAI-compatible client (the local llama.cpp server or a remote one)."""
+
+    def __init__(self, client: openai.OpenAI, settings: Settings, min_sentence_prob: float) -> None:
+        self.client = client
+        self.settings = settings
+        self.min_sentence_prob = min_sentence_prob
+        self.gate = ReaderGate(settings.reader_concurrency, settings.reader_queue, settings.reader_timeout_s)
+
+    def stream(self, question: str, hits: list[Hit], articles: ArticleLookup,
+               evidence: Evidence) -> Iterator[Progress | Draft]:
+        yield Progress(stage="reading", message="Reading the best sentences with the language model…")
+        yield self.compose(question, evidence)
+
+    def compose(self, question: str, evidence: Evidence) -> Draft:
+        shown = shown_sentences(evidence, self.settings.reader_sentences)
+        diagnostics = AnswerDiagnostics(support=evidence.best, route="reader", reader_sentences=len(shown))
+        if not shown:
+            return Draft(mode="read", no_answer=True, diagnostics=diagnostics,
+                         notes=["No candidate sentence could be shown to the reader."])
+        started = time.perf_counter()
+        try:
+            reply = self.ask(question, [span.text for _, span, _ in shown])
+        except ReaderBusy as err:
+            return Draft(mode="read", failed=f"The reader was not asked: {err}.", diagnostics=diagnostics)
+        except Exception as err:  # noqa: BLE001 - any endpoint failure (timeout, connection, server error) falls back
+            diagnostics.endpoint_failed = True
+            return Draft(mode="read", failed=f"The reader failed ({type(err).__name__}: {err}).", diagnostics=diagnostics)
+        reader_ms = round((time.perf_counter() - started) * 1000, 1)
+        short = clean_reply(reply)
+        diagnostics.reader_answer = short
+        found = standing_sentence(short, question, shown, evidence.candidates.kind, self.min_sentence_prob)
+        if found is None:
+            return Draft(mode="read", no_answer=True, diagnostics=diagnostics, timings_ms={"reader": reader_ms},
+                         notes=[f"The reader's answer ({short or 'none'!r}) is not stated in the passages as asked."])
+        span, _ = found
+        quote = span.text.strip()
+        lead = len(span.text) - len(span.text.lstrip())
+        q = Quote(span.hit_index, span.doc_id, span.start + lead, span.start + lead + len(quote), verified=True,
+                  similarity=None)
+        return Draft(mode="read", sentences=[DraftSentence(f"{short}: “{quote}”", [q])], diagnostics=diagnostics,
+                     timings_ms={"reader": reader_ms})
+
+    def ask(self, question: str, sentences: list[str]) -> str:
+        with self.gate:
+            reply = self.client.chat.completions.create(
+                model=self.settings.llm_model,
+                messages=build_reader_messages(question, sentences),  # type: ignore[arg-type]
+                temperature=0.0,
+                max_tokens=self.settings.reader_max_tokens,
+                stop=list(READER_STOP),
+                timeout=self.settings.reader_timeout_s,
+            )
+        return (reply.choices[0].message.content or "") if reply.choices else ""
+
+
+# ---------------------------------------------------------------- when the reader is asked
+
+CUTOFFS_FILE = Path(__file__).with_name("reader_cutoffs.json")
+
+
+@dataclass(frozen=True)
+class ReaderCutoffs:
+    """Where the scorer's own confidence (the refusal model's answerability) sends a `read` question:
+    below `refuse_below` it is refused at once, at or above `extractive_above` the extractive answer stands,
+    in between the reader is asked. `min_sentence_prob`: the sentence a reader's answer stands on must score
+    at least this. Learned out of fold on `train` (`rag eval train-reader`)."""
+
+    refuse_below: float
+    extractive_above: float
+    min_sentence_prob: float
+    trained: dict[str, Any] = field(default_factory=dict)  # how they were learned, and the figures they gave
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> ReaderCutoffs:
+        path = path or CUTOFFS_FILE
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return cls(float(raw["refuse_below"]), float(raw["extractive_above"]), float(raw["min_sentence_prob"]),
+                       dict(raw.get("trained", {})))
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ValueError(f"The reader cut-offs at {path} cannot be read ({err}); restore the shipped file "
+                             "(git checkout rag/answer/reader_cutoffs.json) or run `rag eval train-reader`.") from err
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or CUTOFFS_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+
+Route = Literal["refuse", "extractive", "reader"]
+
+
+def route(hits: list[Hit], evidence: Evidence, cutoffs: ReaderCutoffs, question: str) -> tuple[RefusalTrace, Route]:
+    """Step 5 of a `read` question: refuse at once, let the extractive answer stand, or ask the reader."""
+    best = evidence.best
+    if not hits or best is None:
+        reason = ("No passage was retrieved for this question." if not hits
+                  else "The retrieved passages hold no sentence that could answer the question.")
+        return RefusalTrace(refused=True, reason=reason, threshold=cutoffs.refuse_below), "refuse"
+    margin = best - cutoffs.refuse_below
+    if margin < 0:
+        return RefusalTrace(refused=True, best_score=best, threshold=cutoffs.refuse_below, margin=margin,
+                            reason="No sentence in the retrieved passages answers the question well enough."), "refuse"
+    trace = RefusalTrace(refused=False, best_score=best, threshold=cutoffs.refuse_below, margin=margin)
+    # A question in two parts is composed part by part by the extractive composer (the reader names one thing).
+    if best >= cutoffs.extractive_above or len(question_parts(question)) > 1:
+        return trace, "extractive"
+    return trace, "reader"
