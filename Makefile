@@ -41,8 +41,11 @@ index: install
 # about 1 GB, and the rest of the system keeps room). The service checks at start and says which way it
 # went (rag/service/local_model.py); with less it serves without the model: extracted answers only.
 READER_MIN_MEMORY_GIB := 3
+# Where it listens: `make run PORT=8080` (HOST=0.0.0.0 to be reached from other machines: set RAG_API_KEYS then).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 serve: install local-llm
-	$(RAG) serve --collection sample --local-llm --local-llm-min-memory-gib $(READER_MIN_MEMORY_GIB)
+	$(RAG) serve --collection sample --host $(HOST) --port $(PORT) --local-llm --local-llm-min-memory-gib $(READER_MIN_MEMORY_GIB)
 
 run: index serve
 

@@ -120,6 +120,10 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     def chat_page() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": CHAT_CSP})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # browsers ask for it on every origin (the page itself links favicon.svg)
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"})
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]

@@ -2,7 +2,15 @@
 
 The last user message is the question; earlier user/assistant messages are the history (a
 follow-up is rewritten with them). The reply's text carries the numbered sources; the structured
-citations ride along in the extra fields `citations` and `rag` (the whole Answer).
+citations ride along in the extra fields `citations` and `rag` (the whole Answer). A refusal is the
+text as well as `message.refusal` (streamed: a `refusal` delta), so a client that shows refusals
+apart finds it where OpenAI puts it.
+
+`usage` counts word pieces of the collection's embedding model (its own tokenizer, e.g. MiniLM's
+WordPiece; [CLS]/[SEP] not counted): the prompt is every message's text, the completion the reply's
+content. An extractive answer runs no language model, so no other token count exists; an LLM answer
+spends more tokens on its prompt (the passages) than this counts. Streamed, usage comes in a last
+chunk with no choices when the request asks `stream_options: {"include_usage": true}`, as OpenAI does.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from starlette.concurrency import iterate_in_threadpool
 from api.errors import ApiError, error_body, log
 from api.schemas import MAX_HISTORY_TURNS, FiltersIn
 from api.state import finish_answer, finish_stream, get_service
+from rag.embed.protocols import TokenCounter
 from rag.models import Answer, AnswerMode, AskRequest, ChatTurn
 from rag.service import RagService
 
@@ -46,6 +55,11 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = False
+
+
 class ChatRequest(BaseModel):
     """The OpenAI request body; sampling parameters are accepted and ignored (answers are grounded)."""
 
@@ -53,6 +67,7 @@ class ChatRequest(BaseModel):
     model: str = MODEL_ID
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_HISTORY_TURNS + 1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     k: int | None = Field(None, ge=1, le=50, description="Extra: passages given to the answerer")
     filters: FiltersIn | None = Field(None, description="Extra: date range / source filter")
 
@@ -75,6 +90,18 @@ def _split(req: ChatRequest) -> tuple[str, list[ChatTurn]]:
         raise ApiError(422, "invalid_request", "The last message must be a non-empty user message holding the question.")
     history = [ChatTurn(role=m.role, content=m.text()) for m in req.messages[:-1] if m.role in ("user", "assistant")]
     return last.text().strip(), history
+
+
+def usage(service: RagService, prompt: list[str], completion: str) -> dict[str, int]:
+    """Word pieces of the embedding model's tokenizer (module docstring); a words x 4/3 estimate for an
+    encoder without a tokenizer."""
+    embedder = service.assistant().embedder
+    texts = [*prompt, completion]
+    if isinstance(embedder, TokenCounter):
+        counts = [max(0, n - 2) for n in embedder.count_tokens_batch(texts)]  # [CLS] and [SEP]
+    else:
+        counts = [-(-len(t.split()) * 4 // 3) for t in texts]
+    return {"prompt_tokens": sum(counts[:-1]), "completion_tokens": counts[-1], "total_tokens": sum(counts)}
 
 
 def _extras(answer: Answer) -> dict[str, Any]:
@@ -102,13 +129,16 @@ def chat_completions(req: ChatRequest, service: Annotated[RagService, Depends(ge
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     request = AskRequest(question=question, k=req.k, filters=filters, history=history, mode=MODES[req.model])
     started = time.monotonic()
+    prompt = [m.text() for m in req.messages]
     if not req.stream:
         answer = finish_answer(http, service.ask(request), started)
+        content = answer.answer + sources_text(answer)
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": req.model,
             "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                         "message": {"role": "assistant", "content": answer.answer + sources_text(answer)}}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                         "message": {"role": "assistant", "content": content,
+                                     "refusal": answer.answer if answer.refused else None}}],
+            "usage": usage(service, prompt, content),
             **_extras(answer),
         }
 
@@ -116,14 +146,26 @@ def chat_completions(req: ChatRequest, service: Annotated[RagService, Depends(ge
 
     async def events() -> AsyncIterator[str]:
         yield _chunk(cid, created, req.model, {"role": "assistant", "content": ""})
+        sent: list[str] = []
         try:
             async for item in iterate_in_threadpool(items):
                 if isinstance(item, Answer):
+                    if not sent and item.answer:  # a refusal streams no text of its own: it is said here
+                        sent.append(item.answer)
+                        yield _chunk(cid, created, req.model, {"content": item.answer})
                     tail = sources_text(item)
                     if tail:
+                        sent.append(tail)
                         yield _chunk(cid, created, req.model, {"content": tail})
+                    if item.refused:
+                        yield _chunk(cid, created, req.model, {"refusal": item.answer})
                     yield _chunk(cid, created, req.model, {}, "stop", _extras(item))
+                    if req.stream_options and req.stream_options.include_usage:
+                        body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": req.model,
+                                "choices": [], "usage": usage(service, prompt, "".join(sent))}
+                        yield f"data: {json.dumps(body)}\n\n"
                 elif item:
+                    sent.append(item)
                     yield _chunk(cid, created, req.model, {"content": item})
         except Exception as e:  # noqa: BLE001 - tell the client; a silent stop looks like a short answer
             log.exception("streamed chat completion failed")
