@@ -14,36 +14,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from eval.adapters import EvalQuestion, load_seeds, load_squad2
 from eval.adapters.sample_questions import QUESTIONS, check_questions, read_questions
+from eval.answerer_cases import CachedArticles, Case, open_collection
 from eval.corpus import prepare_corpus_file
+from eval.rgb_training import collect_rgb
 from rag.answer.features import Candidates, FeatureExtractor
 from rag.embed.torch_encoder import TorchEncoder as Embedder
-from rag.models import Article, Hit
-from rag.pipeline.indexer import index_paths
-from rag.retrieve.hybrid import HybridRetriever
+from rag.models import Article
 from rag.settings import Settings
-from rag.store.collection import Collection
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
-
-
-@dataclass
-class Case:
-    dataset: str  # sample-train | sample-test | seeds | squad2
-    question: EvalQuestion
-    group: str  # CV group: the article / paragraph the question is about
-    hits: list[Hit]
-    candidates: Candidates
-    y: np.ndarray  # 1 = the sentence answers the question
-    articles: Callable[[str], Article | None]
-    test_article: bool = False  # about an article of the sample `test` split: never trained on
 
 
 def _fold(text: str) -> str:
@@ -60,25 +46,6 @@ def _label_squad(cands: Candidates, q: EvalQuestion, doc_of_context: dict[str, s
     answers = [_fold(a) for a in q.answers]
     return np.array([s.doc_id in gold_docs and any(a in _fold(s.text) for a in answers) for s in cands.spans],
                     dtype=np.int8)
-
-
-class _Lookup:
-    """doc_id -> Article, read once from the snapshot (the snapshot may close before training ends)."""
-
-    def __init__(self, snapshot) -> None:  # noqa: ANN001 - rag.store.snapshot.Snapshot
-        self._snap, self._cache = snapshot, {}
-
-    def __call__(self, doc_id: str) -> Article | None:
-        if doc_id not in self._cache:
-            self._cache[doc_id] = self._snap.article(doc_id)
-        return self._cache[doc_id]
-
-
-def _open(paths: list[Path], name: str, settings: Settings, embedder: Embedder):  # noqa: ANN202
-    s = settings.model_copy(update={"collection": name})
-    index_paths(paths, s, progress=False, embedder=embedder)
-    snap = Collection(s.collection_dir).open_snapshot()
-    return snap, HybridRetriever(snap, embedder, s)
 
 
 def sample_groups(articles: list[Article], questions: Path = QUESTIONS) -> tuple[dict[str, str], set[str]]:
@@ -102,8 +69,8 @@ def collect(settings: Settings, embedder: Embedder, seeds_path: Path | None, squ
     extractor = FeatureExtractor(embedder)
     cases: list[Case] = []
     name = "train-answerer-sample" if corpus.resolve() == SAMPLE.resolve() else "train-answerer-own"
-    snap, retriever = _open([corpus], name, settings, embedder)
-    lookup = _Lookup(snap)
+    snap, retriever = open_collection([corpus], name, settings, embedder)
+    lookup = CachedArticles(snap)
     articles = [lookup(d.doc_id) for d in snap.documents()]
     articles = [a for a in articles if a is not None]
     groups, test_titles = sample_groups(sorted(articles, key=lambda a: (a.source, a.span)), questions)
@@ -121,8 +88,8 @@ def collect(settings: Settings, embedder: Embedder, seeds_path: Path | None, squ
     if squad_path is not None:
         evalset = load_squad2(squad_path, "dev")
         prepared = prepare_corpus_file(evalset, settings.index_dir / "eval-corpora", "train-answerer-squad2")
-        ssnap, sretriever = _open(prepared.paths, prepared.collection, settings, embedder)
-        slookup = _Lookup(ssnap)
+        ssnap, sretriever = open_collection(prepared.paths, prepared.collection, settings, embedder)
+        slookup = CachedArticles(ssnap)
         doc_of_context = {cid: doc for doc, cids in prepared.ids_of.items() for cid in cids}
         for q in evalset.questions[:squad_limit]:
             hits = sretriever.search(q.text).hits
@@ -135,8 +102,6 @@ def collect(settings: Settings, embedder: Embedder, seeds_path: Path | None, squ
             cases.append(Case("squad2", q, f"squad:{ctx}", hits, cands, _label_squad(cands, q, doc_of_context), slookup))
         log(f"  squad2: {len(evalset.questions[:squad_limit])} questions")
     if rgb_path is not None:
-        from eval.rgb_training import collect_rgb  # noqa: PLC0415 - it imports Case from here
-
         cases.extend(collect_rgb(settings, embedder, rgb_path, extractor, log))
     for c in cases:
         c.test_article = c.group in test_titles

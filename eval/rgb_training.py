@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.adapters import EvalQuestion, load_rgb
+from eval.answerer_cases import CachedArticles, Case, open_collection
 from eval.corpus import prepare_rgb
 from eval.metrics import answer_contains
 from rag.answer.features import Candidates, FeatureExtractor
@@ -45,21 +46,19 @@ def _label(cands: Candidates, q: EvalQuestion, positive_docs: set[str]) -> np.nd
 
 
 def collect_rgb(settings: Settings, embedder: Embedder, path: Path, extractor: FeatureExtractor,
-                log: Callable[[str], None] = print, limit: int | None = None) -> list:
-    """Training cases (eval.answerer_data.Case) from RGB's true and noise passages; see the module doc."""
-    from eval.answerer_data import Case, _Lookup, _open  # noqa: PLC0415 - that module imports this one
-
+                log: Callable[[str], None] = print, limit: int | None = None) -> list[Case]:
+    """Training cases from RGB's true and noise passages; see the module doc."""
     positive = load_rgb(path, SPLIT, passages="positive")
     negative = load_rgb(path, SPLIT, passages="negative")
     questions = positive.questions[:limit]
     cache = settings.index_dir / "eval-corpora"
     full = prepare_rgb({"positive": positive, "negative": negative}, questions, cache, "train-answerer-rgb")
     noise = prepare_rgb({"negative": negative}, questions, cache, "train-answerer-rgb-noise")
-    cases: list = []
+    cases: list[Case] = []
     dropped = 0
     for prepared, unanswerable in ((full, False), (noise, True)):
-        snap, retriever = _open(prepared.paths, prepared.collection, settings, embedder)
-        lookup = _Lookup(snap)
+        snap, retriever = open_collection(prepared.paths, prepared.collection, settings, embedder)
+        lookup = CachedArticles(snap)
         for q in questions:
             positive_docs = {doc for doc, ids in prepared.ids_of.items()
                              if any(i.startswith(f"{q.qid}:positive:") for i in ids)}

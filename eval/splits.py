@@ -1,8 +1,7 @@
-"""Query-id split files: tune on one part of a qrels split, report on the other.
+"""Draw query-id split files: tune on one part of a qrels split, report on the other.
 
-A split file is plain text, one query id per line; `#` starts a comment. A line
-`# qrels: <name>` says which qrels/<name>.tsv the ids come from. `rag eval --dataset beir
---split FILE` scores only those queries (eval/adapters/beir.py reads the file).
+The file format (one query id per line, `# qrels: <name>`) is eval/adapters/split_file.py's; `rag eval
+--dataset beir --split FILE` scores only those queries.
 
 The committed SciFact parts (eval/data/scifact_tune.txt, eval/data/scifact_report.txt) were
 made once by `python -m eval.splits ../shared/eval/scifact` : the 809 train queries shuffled
@@ -17,38 +16,12 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
-from eval.adapters.base import DatasetError
+from eval.adapters.beir import load_beir
+from eval.adapters.split_file import write_split_file
 
 SPLIT_SEED = 12  # the issue's number: fixed once, never re-drawn
 TUNE_SIZE = 600  # of SciFact's 809 train queries; the remaining 209 are the report part
-QRELS_MARK = "# qrels:"
 DATA = Path(__file__).resolve().parent / "data"
-
-
-def read_split_file(path: Path) -> tuple[list[str], str | None]:
-    """(query ids in file order, the qrels split named by a `# qrels: NAME` line or None)."""
-    if not path.is_file():
-        raise DatasetError(f"split file {path} not found: give a qrels split name (e.g. train) "
-                           "or a file of query ids, one per line")
-    ids: list[str] = []
-    qrels: str | None = None
-    seen: set[str] = set()
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.strip()
-        if line.startswith(QRELS_MARK):
-            qrels = line[len(QRELS_MARK):].strip() or None
-            continue
-        if not line or line.startswith("#"):
-            continue
-        if any(c.isspace() for c in line):
-            raise DatasetError(f"{path}:{lineno}: expected one query id per line, got {line!r}")
-        if line in seen:
-            raise DatasetError(f"{path}:{lineno}: query id {line!r} appears twice")
-        seen.add(line)
-        ids.append(line)
-    if not ids:
-        raise DatasetError(f"split file {path} holds no query ids (one per line; '#' starts a comment)")
-    return ids, qrels
 
 
 def _sorted_ids(ids: Iterable[str]) -> list[str]:
@@ -64,15 +37,7 @@ def split_ids(qids: Iterable[str], tune_size: int, seed: int = SPLIT_SEED) -> tu
     return _sorted_ids(ordered[:tune_size]), _sorted_ids(ordered[tune_size:])
 
 
-def write_split_file(path: Path, ids: list[str], qrels: str, title: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = f"# {title}\n{QRELS_MARK} {qrels}\n"
-    path.write_text(header + "".join(f"{q}\n" for q in ids), encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
-    from eval.adapters.beir import load_beir  # noqa: PLC0415
-
     ap = argparse.ArgumentParser(description="Split a BEIR qrels split into tune / report query-id files.")
     ap.add_argument("path", type=Path, help="BEIR folder (e.g. ../shared/eval/scifact)")
     ap.add_argument("--qrels", default="train")

@@ -35,7 +35,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from eval.answerer_data import Case
+from eval.answerer_cases import Case
 from eval.scoring import aggregate, score_answer
 from rag.answer.evidence_model import EvidenceModel, Logistic, Tree
 from rag.answer.extractive import ExtractiveComposer

@@ -21,7 +21,7 @@ from eval.adapters.base import (
     iter_jsonl,
     require_file,
 )
-from eval.splits import QRELS_MARK, read_split_file
+from eval.adapters.split_file import QRELS_MARK, read_split_file
 
 # The shared SciFact copy holds train qrels only (test qrels are held back for independent checks).
 DEFAULT_BEIR_SPLIT = "train"

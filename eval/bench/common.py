@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -49,6 +50,13 @@ def time_each(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[float]:
 
 def lat(ms: list[float]) -> dict[str, float]:
     return {k: round(v, 3) for k, v in latency_summary(ms).items()}
+
+
+def p50_p95(ms: list[float]) -> dict[str, float]:
+    """n, median and nearest-rank 95th percentile (ms, 2 decimals): the speed tables' cells."""
+    s = sorted(ms)
+    p95 = round(s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))], 2)
+    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 2), "p95_ms": p95}
 
 
 def median(xs: list[float]) -> float:

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eval.adapters.split_file import read_split_file, write_split_file
 from eval.bench.beir_convert import squad2_to_beir
 from eval.bench.common import REPO, SCIFACT, SHARED, table, write_result
 
@@ -43,8 +44,6 @@ def prepare(data: str, work: Path, limit: int | None, split: Path) -> tuple[Path
     if limit is None:
         return SCIFACT, str(split.resolve())
     # a slice: the first N abstracts, the qrels rows on them, the report ids that keep a relevant one
-    from eval.splits import read_split_file, write_split_file  # noqa: PLC0415
-
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "qrels").mkdir(exist_ok=True)
     with (SCIFACT / "corpus.jsonl").open(encoding="utf-8") as src:

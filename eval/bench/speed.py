@@ -31,19 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench.common import REPO, SCIFACT, SHARED, read_jsonl, write_result
+from eval.bench import speed_scifact as sci
+from eval.bench.common import REPO, SCIFACT, SHARED, p50_p95, read_jsonl, write_result
 
 SEEDS = SHARED / "eval" / "seeds_dev.jsonl"
 SAMPLE = REPO / "data" / "sample"
-
-
-def pct(ms: list[float], p: float) -> float:
-    s = sorted(ms)
-    return round(s[min(len(s) - 1, int(round(p * (len(s) - 1))))], 2)
-
-
-def summary(ms: list[float]) -> dict[str, float]:
-    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 2), "p95_ms": pct(ms, 0.95)}
 
 
 def env_for(index_dir: Path, **extra: str) -> dict[str, str]:
@@ -142,7 +134,7 @@ def serve_and_query(index_dir: Path, questions: list[str], rounds: int, ready_ru
                 post(base + "/v1/ask", {"question": q, "mode": "extractive"})
                 ask.append((time.perf_counter() - t0) * 1000)
         return {"serve_ready_s": round(statistics.median(ready_s), 2), "serve_ready_runs_s": [round(x, 2) for x in ready_s],
-                "encoder": (ready or {}).get("encoder"), "search": summary(search), "ask": summary(ask)}
+                "encoder": (ready or {}).get("encoder"), "search": p50_p95(search), "ask": p50_p95(ask)}
     finally:
         stop(proc)
 
@@ -188,7 +180,7 @@ def bare_loop(index_dir: Path, collection: str, questions: list[str], rounds: in
             t = time.perf_counter()
             one(q)
             times.append((time.perf_counter() - t) * 1000)
-    return summary(times)
+    return p50_p95(times)
 
 
 def rows_of(r: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -257,8 +249,6 @@ def cpu_name() -> str:
 
 
 def main() -> None:
-    from eval.bench import speed_scifact as sci
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index-dir", type=Path, default=REPO / "index")
     ap.add_argument("--all", action="store_true", help="every row: sample, SciFact search and SciFact ingests")

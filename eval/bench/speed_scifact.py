@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench.common import REPO, SCIFACT
+from eval.bench.common import REPO, SCIFACT, p50_p95
 
 COLLECTION = "eval-beir-scifact"  # what `rag eval` names the whole corpus's collection (eval/runner.py)
 REPORT_SPLIT = REPO / "eval" / "data" / "scifact_report.txt"
@@ -121,7 +121,6 @@ def ingest(index_dir: Path, config: str, limit: int | None = None) -> dict[str, 
 def in_process_search(index_dir: Path, questions: list[str], rounds: int, limit: int | None = None) -> dict[str, Any]:
     """The product's hybrid search over the default configuration's collection (--prebuild made it),
     one query at a time, with the server's encoder for it."""
-    from eval.bench.speed import summary
     from rag.embed.factory import make_encoder
     from rag.retrieve.hybrid import HybridRetriever
     from rag.settings import Settings
@@ -146,4 +145,4 @@ def in_process_search(index_dir: Path, questions: list[str], rounds: int, limit:
                 for name, ms in result.timings_ms.items():
                     parts.setdefault(name, []).append(ms)
         parts_p50 = {k: round(float(np.median(v)), 2) for k, v in parts.items()}
-        return {**summary(times), "parts_p50_ms": parts_p50, "encoder": getattr(enc, "report", enc.identity.describe())}
+        return {**p50_p95(times), "parts_p50_ms": parts_p50, "encoder": getattr(enc, "report", enc.identity.describe())}

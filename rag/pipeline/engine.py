@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from rag.chunk.chunker import Chunker
 from rag.embed.protocols import DocumentEncoder
@@ -21,6 +22,7 @@ from rag.models import Article, Chunk, LoadResult
 from rag.settings import Settings
 
 ENGINES = ("local", "ray")
+EMBED_BATCH_GROUP = 512  # texts per progress step; encode() still batches by settings.embed_batch_size
 
 
 @dataclass
@@ -44,6 +46,33 @@ def chunk_articles(chunker: Chunker, articles: Sequence[Article]) -> ChunkedArti
     chunks = chunker.chunk_many(list(articles))
     by_id = {a.doc_id: a for a in articles}
     return ChunkedArticles(chunks, {c.chunk_id: chunker.embedding_text(by_id[c.doc_id], c) for c in chunks})
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def embed_missing(
+    embedder: DocumentEncoder, texts_by_key: dict[str, str], progress: bool, what: str = "chunks"
+) -> dict[str, np.ndarray]:
+    """Embed texts longest-first in groups so the progress bar moves and padding stays small."""
+    keys = sorted(texts_by_key, key=lambda k: len(texts_by_key[k]), reverse=True)
+    out: dict[str, np.ndarray] = {}
+    with _progress(progress) as bar:
+        task = bar.add_task(f"Embedding {what}", total=len(keys))
+        for i in range(0, len(keys), EMBED_BATCH_GROUP):
+            part = keys[i : i + EMBED_BATCH_GROUP]
+            vecs = embedder.encode([texts_by_key[k] for k in part])
+            out.update(zip(part, vecs))
+            bar.advance(task, len(part))
+    return out
 
 
 class IndexEngine(Protocol):
@@ -75,6 +104,4 @@ class LocalEngine:
         return chunk_articles(make_chunker(self.embedder, self.settings), articles)
 
     def embed(self, texts_by_key: dict[str, str], progress: bool, what: str = "chunks") -> dict[str, np.ndarray]:
-        from rag.pipeline.indexer import embed_missing  # noqa: PLC0415 - the indexer imports this module
-
         return embed_missing(self.embedder, texts_by_key, progress, what)

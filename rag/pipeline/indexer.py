@@ -13,20 +13,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 from rag.chunk.sentences import split_chunk_sentences
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.discover import load_paths
 from rag.ingest.limits import LoadLimits
 from rag.models import Article, Chunk, LoadProblem, LoadResult
 from rag.pipeline.engine import ENGINES, IndexEngine, LocalEngine
+from rag.pipeline.ray_engine import RayEngine
 from rag.settings import Settings
 from rag.store.collection import UPLOADS_DIR, Collection, CollectionWriter
 from rag.store.manifest import IncompatibleIndex, Manifest
-
-EMBED_BATCH_GROUP = 512  # texts per progress step; encode() still batches by settings.embed_batch_size
 
 
 @dataclass
@@ -77,33 +73,6 @@ def plan_removals(
     return remove
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        disable=not enabled,
-        transient=False,
-    )
-
-
-def embed_missing(
-    embedder: DocumentEncoder, texts_by_key: dict[str, str], progress: bool, what: str = "chunks"
-) -> dict[str, np.ndarray]:
-    """Embed texts longest-first in groups so the progress bar moves and padding stays small."""
-    keys = sorted(texts_by_key, key=lambda k: len(texts_by_key[k]), reverse=True)
-    out: dict[str, np.ndarray] = {}
-    with _progress(progress) as bar:
-        task = bar.add_task(f"Embedding {what}", total=len(keys))
-        for i in range(0, len(keys), EMBED_BATCH_GROUP):
-            part = keys[i : i + EMBED_BATCH_GROUP]
-            vecs = embedder.encode([texts_by_key[k] for k in part])
-            out.update(zip(part, vecs))
-            bar.advance(task, len(part))
-    return out
-
-
 def chunk_sentences(embedder: DocumentEncoder, chunks: list[Chunk]) -> tuple[dict[str, list[tuple[int, int, str]]], dict[str, str]]:
     """Each chunk's sentences as (article start, article end, cache key), and the text of every key.
 
@@ -123,10 +92,9 @@ def chunk_sentences(embedder: DocumentEncoder, chunks: list[Chunk]) -> tuple[dic
 
 def _ray_engine(settings: Settings) -> IndexEngine:
     try:
-        from rag.pipeline.ray_engine import RayEngine  # noqa: PLC0415 - optional extra
+        return RayEngine(settings)  # imports Ray, an optional extra
     except ModuleNotFoundError as e:
         raise RuntimeError(f"--engine ray needs Ray ({e}): pip install 'rag[ray]'.") from None
-    return RayEngine(settings)
 
 
 def _choose_vector_kind(settings: Settings, n_chunks: int) -> str:

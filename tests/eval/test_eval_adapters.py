@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from eval.adapters import DatasetError, load_beir, load_rgb, load_seeds, load_squad2
-from eval.splits import TUNE_SIZE, read_split_file, split_ids
+from eval.adapters.split_file import read_split_file
+from eval.splits import TUNE_SIZE, split_ids
 
 EVAL = Path(__file__).resolve().parents[2].parent / "shared" / "eval"
 SPLITS = Path(__file__).resolve().parents[2] / "eval" / "data"
