@@ -12,7 +12,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from eval.adapters import DatasetError, EvalQuestion, EvalSet, load_beir, load_rgb, load_seeds, load_squad2
 from eval.adapters.beir import DEFAULT_BEIR_SPLIT
 from eval.corpus import PreparedCorpus, prepare_corpus_file, prepare_rgb, safe_name
+from eval.report import results_folder, write_run
 from eval.scoring import RETRIEVED_SHOWN, aggregate, score_answer, score_retrieval
+from rag.embed.factory import make_encoder
 from rag.embed.protocols import DocumentEncoder
 from rag.models import Answer, AnswerMode, AskRequest
+from rag.pipeline.indexer import index_paths
+from rag.retrieve.hybrid import HybridRetriever
 from rag.settings import DEFAULT_MODEL, Settings
+from rag.store.collection import Collection
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = ("seeds", "beir", "squad2", "rgb")
 DEFAULT_SPLIT = {"seeds": "dev", "beir": DEFAULT_BEIR_SPLIT, "squad2": "dev", "rgb": "en_fact"}
+# Each dataset's file or folder under Settings.eval_data_dir (RAG_EVAL_DATA_DIR), read when --path is not given.
+DATA_FILES = {"seeds": "seeds_dev.jsonl", "beir": "scifact", "squad2": "squad2", "rgb": "rgb/en_fact.json"}
 MODES = ("auto", "extractive", "llm", "hybrid")
 SECRET_SETTINGS = {"llm_api_key", "api_keys"}
 
@@ -37,7 +44,7 @@ SECRET_SETTINGS = {"llm_api_key", "api_keys"}
 @dataclass(frozen=True)
 class EvalOptions:
     dataset: str
-    path: Path
+    path: Path | None = None  # None = the dataset's DATA_FILES entry under settings.eval_data_dir
     split: str | None = None
     output: Path = Path("eval/results")
     limit: int | None = None  # first N questions (the corpus stays whole: retrieval needs its distractors)
@@ -80,6 +87,23 @@ def check_options(opts: EvalOptions, settings: Settings) -> None:
         raise DatasetError("RGB scores answers (does the answer repeat the planted fake?): drop --retrieval-only")
 
 
+def eval_data_path(settings: Settings, name: str, option: str) -> Path:
+    """`name` under the evaluation-data folder. It is a setting because its default (../shared/eval, the data
+    beside this repository's development checkout) does not exist in a user's clone; a missing path says so."""
+    path = settings.eval_data_dir / name
+    if not path.exists():
+        raise DatasetError(f"{path} not found: set RAG_EVAL_DATA_DIR to the folder holding the evaluation sets "
+                           f"(now {settings.eval_data_dir}; it holds {', '.join(DATA_FILES.values())}), or pass {option}")
+    return path
+
+
+def with_dataset_path(opts: EvalOptions, settings: Settings) -> EvalOptions:
+    """The options with --path filled in from the evaluation-data folder when it was not given."""
+    if opts.path is not None:
+        return opts
+    return replace(opts, path=eval_data_path(settings, DATA_FILES[opts.dataset], "--path"))
+
+
 def retrieval_only(opts: EvalOptions) -> bool:
     return opts.retrieval_only if opts.retrieval_only is not None else opts.dataset == "beir"
 
@@ -90,14 +114,16 @@ def split_of(opts: EvalOptions) -> str:
 
 def load_dataset(opts: EvalOptions) -> tuple[EvalSet, dict[str, EvalSet]]:
     """The EvalSet, plus for RGB one EvalSet per passage kind (each carries that kind's passages)."""
-    split = split_of(opts)
+    split, path = split_of(opts), opts.path
+    if path is None:  # run_evaluation fills it in from the evaluation-data folder (with_dataset_path)
+        raise DatasetError(f"no path for dataset {opts.dataset!r}: pass --path or set RAG_EVAL_DATA_DIR")
     if opts.dataset == "seeds":
-        return load_seeds(opts.path, split), {}
+        return load_seeds(path, split), {}
     if opts.dataset == "beir":
-        return load_beir(opts.path, split, corpus_limit=opts.corpus_limit), {}
+        return load_beir(path, split, corpus_limit=opts.corpus_limit), {}
     if opts.dataset == "squad2":
-        return load_squad2(opts.path, split), {}
-    kinds = {k: load_rgb(opts.path, split, passages=k) for k in opts.rgb_passages}  # type: ignore[arg-type]
+        return load_squad2(path, split), {}
+    kinds = {k: load_rgb(path, split, passages=k) for k in opts.rgb_passages}  # type: ignore[arg-type]
     return kinds[opts.rgb_passages[0]], kinds
 
 
@@ -150,7 +176,7 @@ def _git() -> dict[str, str]:
 
 def run_config(opts: EvalOptions, settings: Settings, manifest: Any, n_questions: int) -> dict[str, Any]:
     """Everything that decides the figures: dataset slice, settings (secrets left out), index, code, machine."""
-    import torch  # noqa: PLC0415 - already loaded by the embedder
+    import torch  # noqa: PLC0415 - seconds to import; loaded already when the embedder is torch's
 
     return {
         "dataset": opts.dataset,
@@ -194,6 +220,8 @@ def _answer_record(ans: Answer) -> dict[str, Any]:
         "answer": ans.answer,
         "refused": ans.refused,
         "mode": ans.mode,
+        "route": ans.diagnostics.route,  # read mode: refuse / extractive / reader
+        "reader_answer": ans.diagnostics.reader_answer,
         "citations": [c.model_dump(include={"n", "quote", "source", "doc_id", "start", "end", "verified",
                                             "similarity"}) for c in ans.citations],
         "notes": ans.notes,
@@ -203,14 +231,12 @@ def _answer_record(ans: Answer) -> dict[str, Any]:
 def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEncoder | None = None,
                    console: Console | None = None) -> EvalRun:
     """Index, ask, score and write `<output>/<timestamp>-<dataset>-<config>/`; return the run."""
-    from eval.plots import write_plots  # noqa: PLC0415 - matplotlib only when a run happens
-    from eval.report import results_folder, write_run  # noqa: PLC0415
-    from rag.pipeline.indexer import index_paths  # noqa: PLC0415
-    from rag.retrieve.hybrid import HybridRetriever  # noqa: PLC0415
-    from rag.store.collection import Collection  # noqa: PLC0415
+    # matplotlib (~0.5 s) only when a run is written: train-encoder and the benchmarks import this module too
+    from eval.plots import write_plots  # noqa: PLC0415
 
     console = console or Console(stderr=True)
     check_options(opts, settings)
+    opts = with_dataset_path(opts, settings)
     evalset, kinds = load_dataset(opts)
     questions = evalset.questions[: opts.limit] if opts.limit else evalset.questions
     prepared = prepare(opts, evalset, kinds, questions, settings)
@@ -223,8 +249,6 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEnco
     if opts.mode is not None:
         settings = settings.model_copy(update={"answer_mode": opts.mode})
     if embedder is None:
-        from rag.embed.factory import make_encoder  # noqa: PLC0415 - loads a model
-
         embedder = make_encoder(settings, "document")
 
     existing = Collection(settings.collection_dir)
@@ -323,11 +347,10 @@ def index_beir_corpus(opts: EvalOptions, settings: Settings, embedder: DocumentE
     `rag eval train-encoder` mines its training examples from this collection, so what it trains
     on is exactly what `rag eval --dataset beir` retrieves from.
     """
-    from rag.pipeline.indexer import index_paths  # noqa: PLC0415
-
     check_options(opts, settings)
     if opts.dataset != "beir":
         raise DatasetError(f"index_beir_corpus takes a BEIR dataset, got {opts.dataset!r}")
+    opts = with_dataset_path(opts, settings)
     evalset, kinds = load_dataset(opts)
     prepared = prepare(opts, evalset, kinds, evalset.questions, settings)
     settings = settings.model_copy(update={"collection": prepared.collection, "sentence_vectors": False})

@@ -1,19 +1,23 @@
-"""`rag eval --dataset ... --path ...` runs an evaluation; `rag eval compare RUN_A RUN_B` diffs two runs.
+"""`rag eval --dataset ... [--path ...]` runs an evaluation; `rag eval compare RUN_A RUN_B` diffs two runs.
+
+Without --path a dataset is read from its usual place under RAG_EVAL_DATA_DIR (Settings.eval_data_dir;
+a missing file is an error that names the path and the setting), as are train-answerer's sets.
 
 `eval` is a typer group whose callback runs the evaluation when no sub-command is given, so both
 forms the issue names work. No `from __future__ import annotations`: typer evaluates the option
 annotations at registration time (as in serve.py).
 """
 
+import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from rag.cli.common import IndexDirOpt, err, fail, make_settings, out
+
 
 def register(app: typer.Typer) -> None:
-    from rag.cli.main import IndexDirOpt, err, fail, make_settings, out  # noqa: PLC0415 - avoid a cycle
-
     eval_app = typer.Typer(help="Evaluate the pipeline on a dataset, or compare two evaluation runs.",
                            invoke_without_command=True, no_args_is_help=False)
 
@@ -21,7 +25,9 @@ def register(app: typer.Typer) -> None:
     def evaluate(
         ctx: typer.Context,
         dataset: Annotated[Optional[str], typer.Option(help="seeds | beir | squad2 | rgb")] = None,
-        path: Annotated[Optional[Path], typer.Option(help="Dataset file or folder")] = None,
+        path: Annotated[Optional[Path], typer.Option(
+            help="Dataset file or folder (default: the dataset's under RAG_EVAL_DATA_DIR: seeds_dev.jsonl, scifact, "
+                 "squad2, rgb/en_fact.json)")] = None,
         split: Annotated[Optional[str], typer.Option(
             help="Split (seeds: dev, beir: train, squad2: dev, rgb: en_fact); beir also takes a file of query ids, "
                  "e.g. eval/data/scifact_report.txt")] = None,
@@ -43,10 +49,10 @@ def register(app: typer.Typer) -> None:
         """Index a dataset's corpus (cached under the index folder), ask every question, write a results folder."""
         if ctx.invoked_subcommand is not None:
             return
-        if dataset is None or path is None:
+        if dataset is None:
             err.print(ctx.get_help())
-            fail("Give --dataset and --path (e.g. rag eval --dataset seeds --path ../shared/eval/seeds_dev.jsonl), "
-                 "or `rag eval compare RUN_A RUN_B`.", code=2)
+            fail("Give --dataset (e.g. rag eval --dataset seeds; --path, or RAG_EVAL_DATA_DIR, says where its file "
+                 "is), or `rag eval compare RUN_A RUN_B`.", code=2)
         from eval.adapters import DatasetError  # noqa: PLC0415 - heavy imports only when evaluating
         from eval.runner import EvalOptions, run_evaluation  # noqa: PLC0415
         from rag.store.collection import CollectionNotFound  # noqa: PLC0415
@@ -115,7 +121,8 @@ def register(app: typer.Typer) -> None:
         """Fine-tune the embedding model on your labelled queries (MultipleNegativesRankingLoss, mined hard
         negatives); writes a sentence-transformers folder to use as RAG_EMBEDDING_MODEL for a new collection."""
         from eval.adapters import DatasetError  # noqa: PLC0415
-        from eval.train_encoder import EncoderTrainConfig, TrainRequest, check_output, grid, train_command  # noqa: PLC0415
+        from eval.encoder_training import EncoderTrainConfig  # noqa: PLC0415
+        from eval.train_encoder import TrainRequest, check_output, grid, train_command  # noqa: PLC0415
 
         settings = make_settings(None, index_dir)
         try:
@@ -138,10 +145,10 @@ def register(app: typer.Typer) -> None:
 
     @eval_app.command("train-answerer")
     def train_answerer(
-        seeds: Annotated[Path, typer.Option(help="seeds_dev.jsonl (questions over the sample)")] = Path(
-            "../shared/eval/seeds_dev.jsonl"),
-        squad: Annotated[Optional[Path], typer.Option(help="SQuAD 2.0 folder (contexts.jsonl, questions_dev.jsonl)")] = Path(
-            "../shared/eval/squad2"),
+        seeds: Annotated[Optional[Path], typer.Option(
+            help="seeds_dev.jsonl (questions over the sample; default: under RAG_EVAL_DATA_DIR)")] = None,
+        squad: Annotated[Optional[Path], typer.Option(
+            help="SQuAD 2.0 folder (contexts.jsonl, questions_dev.jsonl; default: squad2 under RAG_EVAL_DATA_DIR)")] = None,
         model_kind: Annotated[str, typer.Option("--model", help="trees | logistic")] = "trees",
         output: Annotated[Optional[Path], typer.Option(help="Model file to write (default: the shipped one)")] = None,
         squad_limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N SQuAD questions")] = None,
@@ -152,8 +159,9 @@ def register(app: typer.Typer) -> None:
         use_seeds: Annotated[bool, typer.Option("--seeds-set/--no-seeds-set",
                                                 help="Add seeds_dev (questions over the bundled sample)")] = True,
         use_squad: Annotated[bool, typer.Option("--squad-set/--no-squad-set", help="Add SQuAD 2.0 dev")] = True,
-        rgb: Annotated[Path, typer.Option(help="RGB en_fact.json (news questions with true and noise passages)")] = Path(
-            "../shared/eval/rgb/en_fact.json"),
+        rgb: Annotated[Optional[Path], typer.Option(
+            help="RGB en_fact.json (news questions with true and noise passages; default: rgb/en_fact.json under "
+                 "RAG_EVAL_DATA_DIR)")] = None,
         use_rgb: Annotated[bool, typer.Option("--rgb-set/--no-rgb-set",
                                               help="Add RGB's true + noise passages as training questions "
                                                    "(eval/rgb_training.py; scorer only)")] = False,
@@ -161,8 +169,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Fit the evidence model + refusal threshold on eval/data/sample_questions.jsonl (train split),
         seeds_dev and SQuAD 2.0 dev, cross-validated by article; print out-of-fold figures; write the model."""
-        import json  # noqa: PLC0415
-
         from eval.answerer_data import collect, summary  # noqa: PLC0415 - scikit-learn only for training
         from eval.train_answerer import train  # noqa: PLC0415
         from rag.answer.evidence_model import MODEL_FILE  # noqa: PLC0415
@@ -173,20 +179,27 @@ def register(app: typer.Typer) -> None:
         from eval.adapters.sample_questions import QUESTIONS  # noqa: PLC0415
         from eval.answerer_data import SAMPLE  # noqa: PLC0415
         from eval.train_answerer import TABLE  # noqa: PLC0415
+        from eval.adapters import DatasetError  # noqa: PLC0415
+        from eval.runner import DATA_FILES, eval_data_path  # noqa: PLC0415
 
         if model_kind not in ("trees", "logistic"):
             fail(f"--model {model_kind!r}: use trees or logistic", code=2)
-        seeds_path = seeds if use_seeds else None
-        squad_path = squad if use_squad else None
-        rgb_path = rgb if use_rgb else None
+        settings = make_settings(None, index_dir)
+        try:  # a set left out is never looked for; a default one must exist under RAG_EVAL_DATA_DIR
+            seeds_path = (seeds or eval_data_path(settings, DATA_FILES["seeds"], "--seeds, or --no-seeds-set")
+                          if use_seeds else None)
+            squad_path = (squad or eval_data_path(settings, DATA_FILES["squad2"], "--squad, or --no-squad-set")
+                          if use_squad else None)
+            rgb_path = (rgb or eval_data_path(settings, DATA_FILES["rgb"], "--rgb")) if use_rgb else None
+        except DatasetError as e:
+            fail(str(e))
         for p in [x for x in (seeds_path, squad_path, rgb_path) if x is not None]:
             if not p.exists():
-                fail(f"{p} not found: pass --seeds/--squad/--rgb with the evaluation files (../shared/eval), "
+                fail(f"{p} not found: pass --seeds/--squad/--rgb with the evaluation files, "
                      "or leave them out with --no-seeds-set/--no-squad-set/--no-rgb-set")
         for p, what in ((questions, "--questions file"), (corpus, "--corpus folder")):
             if p is not None and not p.exists():
                 fail(f"{what} {p} not found")
-        settings = make_settings(None, index_dir)
         embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
         out.print("collecting candidates (index, retrieve, featurize)", highlight=False)
         try:

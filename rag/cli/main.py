@@ -6,44 +6,21 @@ Settings come from RAG_* environment variables; flags override them for one run.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from rag.cli import ask, evaluate, mcp, serve
+from rag.cli.common import CollectionOpt, IndexDirOpt, err, fail, make_settings, open_service, out, parse_filters
+from rag.settings import Settings
 
-from rag.settings import Settings  # noqa: E402
+if TYPE_CHECKING:
+    from rag.service.refusals import RefusalStats
 
 app = typer.Typer(help="Offline-first question answering over your documents, with verified citations.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-out = Console()
-err = Console(stderr=True)
-
-CollectionOpt = Annotated[Optional[str], typer.Option("--collection", "-c", help="Collection name (RAG_COLLECTION)")]
-IndexDirOpt = Annotated[Optional[Path], typer.Option("--index-dir", help="Where indexes live (RAG_INDEX_DIR)")]
-
-
-def make_settings(collection: str | None = None, index_dir: Path | None = None, **extra: object) -> Settings:
-    overrides = {k: v for k, v in {"collection": collection, "index_dir": index_dir, **extra}.items() if v is not None}
-    try:
-        return Settings(**overrides)
-    except ValidationError as e:  # show which setting is wrong and why, not a traceback or a docs URL
-        fail("Invalid setting: " + "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors()))
-    except Exception as e:  # noqa: BLE001 - e.g. an unreadable .env: say so, no traceback
-        fail(f"Invalid setting: {e}")
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -59,8 +36,6 @@ def index(
     )] = "local",
 ) -> None:
     """Index documents; a re-run does only the work the change needs."""
-    from rag.cli.common import open_service
-
     settings = make_settings(collection, index_dir)
     if engine not in ("local", "ray"):
         fail(f"--engine takes local or ray, got {engine!r}.")
@@ -134,8 +109,6 @@ def search(
     index_dir: IndexDirOpt = None,
 ) -> None:
     """List the best passages with title, date, source and scores."""
-    from rag.cli.common import open_service, parse_filters
-
     settings = make_settings(collection, index_dir)
     filters = parse_filters(since, until, source)
     with open_service(settings) as service:
@@ -167,8 +140,6 @@ def delete(
     index_dir: IndexDirOpt = None,
 ) -> None:
     """Remove one document from the index (no rebuild)."""
-    from rag.cli.common import open_service
-
     settings = make_settings(collection, index_dir)
     with open_service(settings) as service:
         m = service.delete(doc_id, prefix=True)
@@ -181,8 +152,6 @@ def stats(collection: CollectionOpt = None, index_dir: IndexDirOpt = None,
           refusals: Annotated[bool, typer.Option("--refusals", help="Questions and refusals per day instead")] = False,
           days: Annotated[int, typer.Option(min=1, max=3650, help="Days shown with --refusals")] = 30) -> None:
     """Documents, chunks, model and size on disk of a collection (or, with --refusals, refusals per day)."""
-    from rag.cli.common import open_service
-
     settings = make_settings(collection, index_dir)
     if refusals:
         with open_service(settings) as service:
@@ -201,10 +170,7 @@ def stats(collection: CollectionOpt = None, index_dir: IndexDirOpt = None,
     out.print(f"{'size on disk':>20}: {size / 1e6:.1f} MB", highlight=False)
 
 
-def _print_refusals(st: object, as_json: bool) -> None:
-    from rag.service.refusals import RefusalStats
-
-    assert isinstance(st, RefusalStats)
+def _print_refusals(st: RefusalStats, as_json: bool) -> None:
     if as_json:
         print(st.model_dump_json(indent=2))
         return
@@ -225,16 +191,7 @@ def _print_refusals(st: object, as_json: bool) -> None:
         out.print(f"  {f.at}  not helpful ({f.reason}): {f.question}", highlight=False)
 
 
-def _register_optional_commands() -> None:
-    """ask / serve / eval / mcp live in their own modules; each registers itself on `app`."""
-    import importlib
-
-    for name in ("rag.cli.ask", "rag.cli.serve", "rag.cli.evaluate", "rag.cli.mcp"):
-        try:
-            importlib.import_module(name).register(app)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-
-
-_register_optional_commands()
+# ask / serve / eval / mcp live in their own modules (each imports its heavy parts inside the command, so
+# registering them costs no start-up); each adds its commands to `app`.
+for _commands in (ask, serve, evaluate, mcp):
+    _commands.register(app)

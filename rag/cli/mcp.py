@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from rag.cli.common import CollectionOpt, IndexDirOpt, err, make_settings
+
 
 def register(app: typer.Typer) -> None:
-    from rag.cli.main import CollectionOpt, IndexDirOpt, err, make_settings  # noqa: PLC0415 - avoid a cycle
-
     @app.command()
     def mcp(
         http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")] = False,
