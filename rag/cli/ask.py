@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rag.cli.common import CollectionOpt, IndexDirOpt, fail, make_settings, open_service, parse_filters
 from rag.models import Answer, AnswerMode, AskRequest, ExplainTrace, SearchFilters
 from rag.settings import Settings
 
@@ -67,8 +68,6 @@ def render_explain(trace: ExplainTrace) -> list[str]:
 
 
 def register(app: typer.Typer) -> None:
-    from rag.cli.main import CollectionOpt, IndexDirOpt, fail, make_settings
-
     @app.command()
     def ask(
         question: Annotated[str, typer.Argument(help="Your question")],
@@ -86,8 +85,6 @@ def register(app: typer.Typer) -> None:
         index_dir: IndexDirOpt = None,
     ) -> None:
         """Answer from the indexed documents only; every sentence cites a verified passage."""
-        from rag.cli.common import parse_filters
-
         if not question.strip():
             fail("The question is empty. Ask something, e.g. rag ask \"Who chaired the meeting?\"")
         settings = make_settings(collection, index_dir)
@@ -112,8 +109,6 @@ def register(app: typer.Typer) -> None:
 
 def _ask(settings: Settings, question: str, k: Optional[int], filters: Optional[SearchFilters],
          mode: Optional[str], explain: bool = False) -> Answer:
-    from rag.cli.common import open_service
-    from rag.cli.main import fail
     from rag.service.wording import plain_words
 
     try:
