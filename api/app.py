@@ -20,14 +20,14 @@ from starlette.concurrency import run_in_threadpool
 
 from api import routes_documents, routes_openai, routes_query, routes_stats
 from api.errors import install_error_handlers
-from api.recovery import recover_uploads
-from api.security import BodySizeLimit, CrossSiteGuard, Guard, QueryStringLimit, RateLimiter, parse_keys
 from api.state import get_service, install_service_errors
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.discover import SUPPORTED_SUFFIXES
 from rag.service import RagService
 from rag.service.local_model import LocalModel
+from rag.service.recovery import recover_uploads
 from rag.settings import Settings
+from rag.web.guard import BodySizeLimit, CrossSiteGuard, Guard, QueryStringLimit, RateLimiter, parse_keys
 
 STATIC = Path(__file__).parent / "static"
 # The chat page loads only its own files: no inline script or style, nothing from another origin,
@@ -44,7 +44,7 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     service = RagService(settings, embedder=embedder, role="server", local_model=local_model)
 
     def recover() -> None:
-        with service.write_lock:  # uploads a crash left unindexed (api/recovery.py)
+        with service.write_lock:  # uploads a crash left unindexed (rag/service/recovery.py)
             app.state.recovery = recover_uploads(settings, embedder)
 
     @asynccontextmanager

@@ -1,4 +1,4 @@
-"""Every error the API returns is JSON: {"error": {"code": ..., "message": ...}}.
+"""Every error the API returns is JSON: {"error": {"code": ..., "message": ...}} (rag/web/errors.py).
 
 The message says what to do; the code is stable so clients can branch on it. Bad input gets a
 4xx from these handlers, never a 500: validation errors become 422 with the offending field named.
@@ -13,6 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag.web.errors import ApiError, error_body
 
 log = logging.getLogger("rag.api")
 
@@ -29,18 +31,6 @@ _STATUS_CODES = {
     429: "rate_limited",
     503: "not_ready",
 }
-
-
-class ApiError(Exception):
-    """An error with an HTTP status, a stable code and a message a person can act on."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **extra}}
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -15,10 +15,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.errors import ApiError
 from api.schemas import DeleteResult, DocumentDetail, DocumentList, TextDocumentIn, UploadResult
 from api.state import get_service, public
 from rag.service import RagService, UploadedFile, text_document
+from rag.web.errors import ApiError
 
 router = APIRouter(tags=["documents"])
 MAX_FILES_PER_UPLOAD = 20

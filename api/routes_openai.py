@@ -26,12 +26,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool
 
-from api.errors import ApiError, error_body, log
+from api.errors import log
 from api.schemas import MAX_HISTORY_TURNS, FiltersIn
 from api.state import finish_answer, finish_stream, get_service
 from rag.embed.protocols import TokenCounter
 from rag.models import Answer, AnswerMode, AskRequest, ChatTurn
 from rag.service import RagService
+from rag.web.errors import ApiError, error_body
 
 router = APIRouter(tags=["openai"])
 MODEL_ID = "rag"

@@ -13,11 +13,12 @@ from pydantic import ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import iterate_in_threadpool
 
-from api.errors import error_body, log
+from api.errors import log
 from api.schemas import MAX_K, AskRequest, FiltersIn, SearchResponse
 from api.state import finish_answer, finish_stream, get_service, model_response, public
 from rag.models import Answer
 from rag.service import RagService
+from rag.web.errors import error_body
 
 router = APIRouter(tags=["answers"])
 SSE_PING_S = 15  # keeps proxies from closing a stream while the answer is being worked out

@@ -14,12 +14,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from api.display import SourceDisplay, redacted
-from api.errors import error_body, without_paths
-from rag.answer.local_llm import LocalLLMSupervisor
+from api.errors import without_paths
 from rag.models import Answer
 from rag.service import RagService
 from rag.service.errors import NothingIndexed, ServiceError
 from rag.service.wording import plain_words
+from rag.web.errors import error_body
 
 # HTTP status for each service error code; anything else is a 422 (the caller's input).
 STATUS_BY_CODE = {
@@ -89,8 +89,8 @@ def model_response(value: BaseModel) -> Response:
 
 def model_notes(request: Request, started: float, endpoint_failed: bool = False) -> list[str]:
     """Notes for an answer begun at `started` (time.monotonic()) when the local model died or is down."""
-    supervisor: LocalLLMSupervisor | None = getattr(request.app.state, "local_llm", None)
-    return supervisor.notes_since(started, endpoint_failed) if supervisor is not None else []
+    service: RagService = request.app.state.rag
+    return service.local_model.notes_since(started, endpoint_failed)
 
 
 def finish_answer(request: Request, answer: Answer, started: float) -> Answer:

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from api.security import H11_MAX_HEAD_BYTES
 from starlette.types import ASGIApp
 
 from rag.net import free_port
+from rag.web.guard import H11_MAX_HEAD_BYTES
 
 
 @contextmanager

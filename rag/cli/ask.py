@@ -75,32 +75,23 @@ def register(app: typer.Typer) -> None:
         since: Annotated[Optional[str], typer.Option(help="Only documents dated on/after YYYY-MM-DD")] = None,
         until: Annotated[Optional[str], typer.Option(help="Only documents dated on/before YYYY-MM-DD")] = None,
         source: Annotated[Optional[str], typer.Option(help="Only sources matching this glob")] = None,
-        mode: Annotated[Optional[str], typer.Option(help="auto | extractive | llm | hybrid")] = None,
+        mode: Annotated[Optional[str], typer.Option(help="auto | extractive | read | llm | hybrid (auto: read with a reader, else extractive)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the structured answer as JSON")] = False,
         explain: Annotated[bool, typer.Option(
             "--explain", help="Show which stage decided: passages, scored sentence candidates, refusal margin")] = False,
         local_llm: Annotated[bool, typer.Option(
-            "--local-llm", help="Start the bundled llama.cpp model for this question (stopped afterwards)")] = False,
+            "--local-llm", help="Answer with the local reader model, started for this question and stopped afterwards "
+            "(RAG_LOCAL_LLM)")] = False,
         collection: CollectionOpt = None,
         index_dir: IndexDirOpt = None,
     ) -> None:
         """Answer from the indexed documents only; every sentence cites a verified passage."""
         if not question.strip():
             fail("The question is empty. Ask something, e.g. rag ask \"Who chaired the meeting?\"")
-        settings = make_settings(collection, index_dir)
+        # --local-llm only asks: the service starts the model for this question and stops it when it closes.
+        settings = make_settings(collection, index_dir, local_llm=local_llm or None)
         filters = parse_filters(since, until, source)
-        if local_llm or settings.local_llm:
-            from rag.answer.local_llm import local_llm_session
-            from rag.answer.local_server import LocalLLMStartError, LocalLLMUnavailable
-
-            try:
-                # port 0: a one-shot question must not collide with a `rag serve --local-llm` running
-                with local_llm_session(settings, port=0) as local:
-                    answer = _ask(local, question, k, filters, mode, explain)
-            except (LocalLLMUnavailable, LocalLLMStartError) as e:
-                fail(str(e))
-        else:
-            answer = _ask(settings, question, k, filters, mode, explain)
+        answer = _ask(settings, question, k, filters, mode, explain)
         if as_json:
             sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         else:

@@ -30,10 +30,10 @@ def register(app: typer.Typer) -> None:
         import uvicorn  # noqa: PLC0415 - heavy, only for this command
 
         from api.app import create_app  # noqa: PLC0415
-        from api.security import H11_MAX_HEAD_BYTES  # noqa: PLC0415
 
         from rag.service import RagService, ServiceError  # noqa: PLC0415
         from rag.service.memory import limit_malloc_arenas  # noqa: PLC0415
+        from rag.web.guard import H11_MAX_HEAD_BYTES  # noqa: PLC0415
 
         limit_malloc_arenas()  # before the server's threads start (rag/service/memory.py says why)
         settings = make_settings(collection, index_dir, host=host, port=port, local_llm=local_llm,
@@ -48,11 +48,14 @@ def register(app: typer.Typer) -> None:
         service: RagService = app.state.rag
         try:
             if settings.local_llm:
-                err.print(f"Starting the local model on 127.0.0.1:{settings.local_llm_port} …", highlight=False)
+                need = settings.local_llm_min_memory_gib
+                err.print(f"Starting the local model on 127.0.0.1:{settings.local_llm_port}"
+                          f"{'' if need is None else f' if MemAvailable >= {need:g} GiB'} …", highlight=False)
                 # The service starts it and owns it: "ready" only after a real completion; a later death is
                 # logged, shown by /readyz and in answers' notes, and restarted once; stopped with the service.
                 service.start()
-                err.print(service.local_model.message, highlight=False)
+                if service.local_model.running:  # a model left off says why in the service's own warning
+                    err.print(service.local_model.message, highlight=False)
         except ServiceError as e:
             service.close()
             fail(e.message)

@@ -1,6 +1,6 @@
 """The MCP server over streamable HTTP, behind the same API keys, rate limit and cross-site checks as the REST API.
 
-- API keys and rate limit: `api.security.Guard`, the very object the REST routes depend on.
+- API keys and rate limit: `rag.web.guard.Guard`, the very object the REST routes depend on.
 - Cross-site: a browser page on another site must not drive the tools (they can read and, with
   --allow-writes, change the collection). Requests a browser marks `Sec-Fetch-Site: cross-site`
   are refused, and the SDK's DNS-rebinding protection accepts only our own Host and the
@@ -16,9 +16,9 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import ApiError, error_body
-from api.security import Guard, RateLimiter, parse_keys
 from rag.settings import Settings
+from rag.web.errors import ApiError, error_body
+from rag.web.guard import Guard, RateLimiter, parse_keys
 
 MCP_PATH = "/mcp"
 

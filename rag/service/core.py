@@ -260,7 +260,7 @@ class RagService:
             parsed = parse_uploads(self.uploads_dir, accepted, LoadLimits.from_settings(self.settings))
             with self.write_lock, _translate_store_errors():
                 saved = SavedUploads(self.uploads_dir, accepted)
-                crash_point("upload_before_index")  # api/recovery.py indexes what a kill here leaves
+                crash_point("upload_before_index")  # rag/service/recovery.py indexes what a kill here leaves
                 try:
                     report = index_paths(saved.paths, self.settings, progress=False, embedder=self._index_embedder(),
                                          loaded=parsed)

@@ -2,7 +2,7 @@
 
 The kill lands at named points (RAG_CRASH_AT, rag/store/faults.py): after the upload is on disk
 but before it is indexed, and inside the index commit. On restart the server must come up, keep
-every document it had, and index the upload the crash left behind (api/recovery.py).
+every document it had, and index the upload the crash left behind (rag/service/recovery.py).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.recovery import recover_uploads
 from api.testing import free_port
+from rag.service.recovery import recover_uploads
 from tests.reliability.badfiles import GOOD_TEXT
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,5 @@
-"""API keys, per-key rate limiting, failed-auth limiting, the cross-site write guard and the body limit.
+"""The HTTP guard of both front ends (the REST API and MCP over HTTP): API keys, per-key rate limiting,
+failed-auth limiting, the cross-site write guard and the body and URL limits.
 
 Auth: when Settings.api_keys is set, every /v1 route (the routers `Guard` is attached to) needs
 `Authorization: Bearer <key>`; health checks, the static chat page and the API docs stay open
@@ -23,11 +24,12 @@ import time
 from collections import deque
 from urllib.parse import urlsplit
 
-from fastapi import Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError, error_body
+from rag.web.errors import ApiError, error_body
+
 
 def parse_keys(raw: str) -> list[str]:
     return [k.strip() for k in raw.split(",") if k.strip()]
@@ -65,7 +67,8 @@ class RateLimiter:
 
 
 class Guard:
-    """FastAPI dependency: checks the API key, then the caller's rate limit."""
+    """Checks the API key, then the caller's rate limit (a FastAPI dependency of the REST routes; called by
+    rag/mcp_server/http.py's middleware for MCP)."""
 
     def __init__(self, api_keys: list[str], limiter: RateLimiter, auth_failures: RateLimiter | None = None) -> None:
         self.api_keys, self.limiter = api_keys, limiter

@@ -1,7 +1,7 @@
 """Start-up recovery of `<collection>/uploads/`: a crash never leaves an orphan.
 
 An upload is written beside its final name (`.name.part`), renamed into place (a replaced file is
-first copied to `.name.bak`), then indexed. A server killed between those steps leaves:
+first copied to `.name.bak`: rag/service/uploads.py), then indexed. A server killed between those steps leaves:
 - `.name.part`: a half-written file that never replaced anything -> removed;
 - `.name.bak` beside `name`: the index may hold either version -> `name` (what is on disk) is
   re-indexed and the backup removed, so the index matches the disk;
@@ -24,7 +24,7 @@ from rag.pipeline.indexer import index_paths
 from rag.settings import Settings
 from rag.store.collection import Collection, CollectionNotFound
 
-log = logging.getLogger("rag.api.recovery")
+log = logging.getLogger("rag.service.recovery")
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Latency of the HTTP API: p50/p95 of POST /v1/ask and time to first streamed event.
 
-    python -m api.bench --url http://127.0.0.1:8000 [--n 100] [--api-key KEY]
-    python -m api.bench --collection sample            # starts its own server in-process
+    python -m eval.bench.api_latency --url http://127.0.0.1:8000 [--n 100] [--api-key KEY]
+    python -m eval.bench.api_latency --collection sample     # starts its own server in-process
 
 Start the server with RAG_RATE_LIMIT_PER_MINUTE=0 (200 requests in a minute exceed the default limit).
 Questions cycle through the seeds file; requests are sequential (one user), so the figures are
@@ -21,8 +21,10 @@ from typing import Any
 
 import httpx
 
+from eval.bench.common import SHARED
+
 # ../shared beside the repository (the layout CI uses); pass --seeds for another place.
-DEFAULT_SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "seeds_dev.jsonl"
+DEFAULT_SEEDS = SHARED / "eval" / "seeds_dev.jsonl"
 
 
 def percentile(values: list[float], q: float) -> float:
