@@ -6,6 +6,9 @@ and `llm_base_url` it uses for OpenAI, vLLM or Ollama.
 
     with local_llm_session(settings) as local:   # the server stops when the block ends
         assistant = Assistant(local)
+
+The product itself never starts it here: RagService does, through rag/service/local_model.py (a
+server's model supervised by LocalLLMSupervisor); benchmarks and tests use these pieces directly.
 """
 
 from __future__ import annotations
@@ -215,12 +218,3 @@ class LocalLLMSupervisor:
             failure.restarted = True
             self.state = "ready" if not self._stop.is_set() else "stopped"
         log.warning("The local model server was restarted (pid %s, %s).", self.server.pid, self.server.base_url)
-
-
-@contextmanager
-def supervised_local_llm(settings: Settings, port: int | None = None) -> Iterator[tuple[Settings, LocalLLMSupervisor]]:
-    """Like local_llm_session, for long-lived servers: also yields the supervisor for /readyz and notes."""
-    server = start_local_llm(settings, port)
-    require_local_llm(server.model_path)
-    with LocalLLMSupervisor(server) as supervisor:
-        yield local_llm_settings(settings, supervisor.server), supervisor
