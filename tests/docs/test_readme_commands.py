@@ -98,6 +98,12 @@ def test_the_readme_shows_commands_and_every_kind_is_covered():
     assert len(SNIPPETS) >= 20 and {"rag", "curl", "python", "json"} <= kinds, kinds
 
 
+def test_the_readme_stays_a_users_page():
+    """Issue 29: at most 400 lines for users; measurements live in docs/RESULTS.md, levers in docs/DECISIONS.md."""
+    lines = README.read_text(encoding="utf-8").count("\n")
+    assert lines <= 400, f"README.md has {lines} lines: move measurements to docs/RESULTS.md, history to git"
+
+
 # ---------------------------------------------------------------------------------------------- helpers
 def free_port() -> int:
     from rag.net import free_port as pick
