@@ -27,7 +27,7 @@ from rag.service import RagService
 from rag.service.local_model import LocalModel
 from rag.service.recovery import recover_uploads
 from rag.settings import Settings
-from rag.web.guard import BodySizeLimit, CrossSiteGuard, Guard, QueryStringLimit, RateLimiter, parse_keys
+from rag.web.guard import BodySizeLimit, CrossSiteGuard, Guard, QueryStringLimit
 
 STATIC = Path(__file__).parent / "static"
 # The chat page loads only its own files: no inline script or style, nothing from another origin,
@@ -70,8 +70,7 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     app.state.recovery = None
     install_error_handlers(app)
     install_service_errors(app)
-    guard = Guard(parse_keys(settings.api_keys), RateLimiter(settings.rate_limit_per_minute),
-                  RateLimiter(settings.auth_failures_per_minute))
+    guard = Guard.from_settings(settings)
 
     async def guarded(request: Request) -> str:
         # On the event loop: a sync dependency costs a threadpool hop per request, and the check is a

@@ -8,6 +8,7 @@ we only mirror them here so the answerer knows whether an endpoint is configured
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from enum import Enum
@@ -236,7 +237,13 @@ class Settings(BaseSettings):
         "number of cores (20 concurrent encoders on 2 cores held ~1 GB of buffers and made every reply slow: "
         "README, Memory under load); 0 = unbounded")
     auth_failures_per_minute: int = Field(
-        10, ge=0, description="Failed API-key attempts per minute per client address before it gets 429 (0 = unlimited)"
+        10, ge=0, description="Failed API-key attempts per minute per client address before its failures get 429 "
+        "(0 = unlimited); a request with a valid key always passes"
+    )
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses or networks of your reverse proxies (e.g. 127.0.0.1,10.0.0.0/8): "
+        "only a request from one of them has its client address taken from X-Forwarded-For (for the rate limits); "
+        "unset = the connection's own address, the header ignored"
     )
     local_llm: bool = Field(False, description="Start the bundled llama.cpp server and answer with it")
     reader_gguf: Path | None = Field(
@@ -283,6 +290,18 @@ class Settings(BaseSettings):
     small_model_sentences: int = Field(
         2, ge=1, description="Best sentences kept from each passage sent to a small model"
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for item in (x.strip() for x in value.split(",")):
+            if item:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"trusted proxy {item!r} is not an IP address or network: list the reverse "
+                                     "proxies' addresses, comma-separated, e.g. 127.0.0.1,10.0.0.0/8") from None
+        return value
 
     @field_validator("collection")
     @classmethod

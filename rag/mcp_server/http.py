@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.settings import Settings
 from rag.web.errors import ApiError, error_body
-from rag.web.guard import Guard, RateLimiter, parse_keys
+from rag.web.guard import Guard
 
 MCP_PATH = "/mcp"
 
@@ -59,5 +59,4 @@ def http_app(server: MCPServer, settings: Settings, port: int) -> ASGIApp:
     )
     app = server.streamable_http_app(streamable_http_path=MCP_PATH, transport_security=security, host=settings.host,
                                      max_request_body_size=settings.max_body_bytes)
-    guard = Guard(parse_keys(settings.api_keys), RateLimiter(settings.rate_limit_per_minute))
-    return McpGuard(app, guard)
+    return McpGuard(app, Guard.from_settings(settings))  # the REST API's keys, limits and client address

@@ -6,8 +6,15 @@ Auth: when Settings.api_keys is set, every /v1 route (the routers `Guard` is att
 (they hold no data; the page asks for the key). Rate limit: a sliding one-minute window per key
 (per client address without auth).
 Failed authentication: at most Settings.auth_failures_per_minute wrong or missing keys per client
-address; past that the address gets 429 for everything (a right key included, or guessing would go
-on) until the window has room again.
+address; past that the address's next wrong or missing keys get 429 until the window has room again.
+A request with a valid key always passes (only its key's rate limit applies): one misconfigured
+client, or a scanner, never locks the people with the right key out (behind a reverse proxy they all
+share one address). The limit keeps failures cheap (a 429 does no work); it cannot stop guessing,
+since a right guess passes: keys must be long and random (the server warns about a key under
+MIN_KEY_CHARS characters; make one with `python -c "import secrets; print(secrets.token_urlsafe(32))"`).
+Client address: the connection's peer, or, when the peer is one of Settings.trusted_proxies
+(RAG_TRUSTED_PROXIES), the nearest address in X-Forwarded-For that is not a trusted proxy; a header
+from any other peer is ignored (a client cannot pick the address it is limited by).
 Cross-site writes: a web page the user visits can POST a form or multipart body to 127.0.0.1
 without a CORS preflight. `CrossSiteGuard` refuses state-changing methods whose Origin (or
 Sec-Fetch-Site) shows another site, unless the origin is the server's own or in RAG_CORS_ORIGINS.
@@ -18,21 +25,72 @@ Body limit: an ASGI middleware, so oversized uploads are refused before they are
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
+import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rag.settings import Settings
 from rag.web.errors import ApiError, error_body
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MIN_KEY_CHARS = 20  # token_urlsafe(16) makes 22: 128 random bits
+log = logging.getLogger(__name__)
 
 
 def parse_keys(raw: str) -> list[str]:
     return [k.strip() for k in raw.split(",") if k.strip()]
+
+
+def parse_proxies(raw: str) -> list[Network]:
+    """RAG_TRUSTED_PROXIES: comma-separated addresses or networks (10.0.0.5, 10.0.0.0/8, ::1)."""
+    networks = []
+    for item in (x.strip() for x in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"trusted proxy {item!r} is not an IP address or network: list the reverse proxies' "
+                             "addresses, comma-separated, e.g. RAG_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8") from None
+    return networks
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip().strip('"')
+    if text.startswith("[") and "]" in text:  # [::1]:8080
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # 203.0.113.7:51234
+        text = text.split(":")[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def client_address(peer: str, forwarded_for: Sequence[str], trusted: Sequence[Network]) -> str:
+    """The client's address: `peer` unless it is a trusted proxy, then the nearest X-Forwarded-For hop
+    (read from the right, where each proxy appends) that is not a trusted proxy."""
+    def is_trusted(address: str) -> bool:
+        ip = _ip(address)
+        return ip is not None and any(ip in net for net in trusted)
+
+    if not trusted or not is_trusted(peer):
+        return peer
+    hops = [h.strip() for line in forwarded_for for h in line.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not is_trusted(hop):
+            ip = _ip(hop)
+            return str(ip) if ip is not None else hop[:64]
+    return hops[0][:64] if hops else peer
 
 
 class RateLimiter:
@@ -70,20 +128,36 @@ class Guard:
     """Checks the API key, then the caller's rate limit (a FastAPI dependency of the REST routes; called by
     rag/mcp_server/http.py's middleware for MCP)."""
 
-    def __init__(self, api_keys: list[str], limiter: RateLimiter, auth_failures: RateLimiter | None = None) -> None:
+    def __init__(self, api_keys: list[str], limiter: RateLimiter, auth_failures: RateLimiter | None = None,
+                 trusted_proxies: Sequence[Network] = ()) -> None:
         self.api_keys, self.limiter = api_keys, limiter
         self.auth_failures = auth_failures or RateLimiter(0)
+        self.trusted_proxies = list(trusted_proxies)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Guard:
+        """The guard both HTTP front ends build from the same settings."""
+        keys = parse_keys(settings.api_keys)
+        if any(len(k) < MIN_KEY_CHARS for k in keys):
+            log.warning("An API key in RAG_API_KEYS is shorter than %d characters and could be guessed; use long "
+                        "random keys (python -c \"import secrets; print(secrets.token_urlsafe(32))\").", MIN_KEY_CHARS)
+        return cls(keys, RateLimiter(settings.rate_limit_per_minute),
+                   RateLimiter(settings.auth_failures_per_minute), parse_proxies(settings.trusted_proxies))
+
+    def address(self, request: Request) -> str:
+        peer = request.client.host if request.client else "unknown"
+        return client_address(peer, request.headers.getlist("x-forwarded-for"), self.trusted_proxies)
 
     def _failed(self, address: str, error: ApiError) -> ApiError:
-        self.auth_failures.check(address)  # counts this failure; the next over the limit gets 429
+        # Over the limit: 429 before anything else is said (guessing stops); else this failure is counted.
+        self.auth_failures.check(address, what="Too many failed authentication attempts from this address "
+                                 "({n} per minute); a request with a valid key still passes.")
         return error
 
     def __call__(self, request: Request) -> str:
-        address = request.client.host if request.client else "unknown"
+        address = self.address(request)
         caller = address
         if self.api_keys:
-            self.auth_failures.check(address, record=False,
-                                     what="Too many failed authentication attempts from this address ({n} per minute).")
             header = request.headers.get("authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
@@ -95,7 +169,7 @@ class Guard:
                 raise self._failed(address, ApiError(
                     401, "invalid_api_key", "The API key is not valid. Check it with the server's operator.",
                     {"WWW-Authenticate": "Bearer"}))
-            caller = "key:" + token
+            caller = "key:" + token  # a valid key: never held back by the address's failures
         self.limiter.check(caller)
         return caller
 

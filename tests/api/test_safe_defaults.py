@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.display import SourceDisplay
+from api.testing import live_server
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,9 +74,21 @@ def test_failed_authentication_is_rate_limited_per_address(api_settings, embedde
         blocked = c.get("/v1/documents", headers=wrong)
         assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
         assert "failed authentication" in blocked.json()["error"]["message"]
-        # Guessing must stop, so the right key waits too; health stays open.
-        assert c.get("/v1/documents", headers={"Authorization": "Bearer alpha"}).status_code == 429
+        # The right key is never locked out (behind a proxy everyone shares one address); health stays open.
+        assert c.get("/v1/documents", headers={"Authorization": "Bearer alpha"}).status_code == 200
+        assert c.get("/v1/documents").status_code == 429, "a missing key counts as a failure too"
         assert c.get("/healthz").status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_failure_count(api_settings, embedder):
+    settings = api_settings.model_copy(update={"api_keys": "alpha", "auth_failures_per_minute": 1,
+                                               "trusted_proxies": "127.0.0.1"})
+    with live_server(create_app(settings, embedder=embedder, load_on_startup=False)) as url:
+        one = {"X-Forwarded-For": "203.0.113.7"}
+        assert [httpx.get(f"{url}/v1/documents", headers=one, timeout=30).status_code for _ in range(2)] == [401, 429]
+        assert httpx.get(f"{url}/v1/documents", headers={"X-Forwarded-For": "203.0.113.8"}, timeout=30).status_code == 401
+        with_key = {**one, "Authorization": "Bearer alpha"}
+        assert httpx.get(f"{url}/v1/documents", headers=with_key, timeout=30).status_code == 200
 
 
 @pytest.mark.parametrize("name", ["../x", "/tmp/x", "a/b", ".hidden", "..", "", "a" * 65, "x\\y", "a b"])

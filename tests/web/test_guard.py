@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
 
 from rag.web.errors import ApiError, error_body
-from rag.web.guard import CrossSiteGuard, RateLimiter, parse_keys
+from rag.web.guard import CrossSiteGuard, Guard, RateLimiter, client_address, parse_keys, parse_proxies
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,3 +54,49 @@ def test_cross_site_writes_are_refused_and_own_origin_passes() -> None:
 def test_error_shape_and_keys() -> None:
     assert error_body("x", "do y", results=[]) == {"error": {"code": "x", "message": "do y", "results": []}}
     assert parse_keys(" a, ,b ") == ["a", "b"]
+
+
+def request(peer: str, *headers: tuple[str, str]) -> Request:
+    return Request({"type": "http", "method": "GET", "path": "/v1/documents", "client": (peer, 50000),
+                    "headers": [(k.lower().encode(), v.encode()) for k, v in headers]})
+
+
+def test_failed_auth_is_limited_per_address_but_a_valid_key_always_passes() -> None:
+    guard = Guard(["a-long-random-key-0123456789"], RateLimiter(0), RateLimiter(2))
+    wrong = ("Authorization", "Bearer guess")
+    statuses = []
+    for _ in range(4):
+        with pytest.raises(ApiError) as info:
+            guard(request("10.1.1.1", wrong))
+        statuses.append(info.value.status)
+    assert statuses == [401, 401, 429, 429]
+    assert "valid key still passes" in info.value.message
+    assert guard(request("10.1.1.1", ("Authorization", "Bearer a-long-random-key-0123456789"))).startswith("key:")
+    with pytest.raises(ApiError) as info:
+        guard(request("10.1.1.2"))  # another address: its own count (missing key)
+    assert info.value.status == 401
+
+
+def test_client_address_from_x_forwarded_for_only_behind_a_trusted_proxy() -> None:
+    proxies = parse_proxies("127.0.0.1, 10.0.0.0/8")
+    xff = ["198.51.100.9, 203.0.113.7", "10.0.0.3"]  # a client-sent hop, the client, an inner proxy
+    assert client_address("127.0.0.1", xff, proxies) == "203.0.113.7"
+    assert client_address("192.0.2.50", xff, proxies) == "192.0.2.50", "from any other peer the header is ignored"
+    assert client_address("127.0.0.1", xff, []) == "127.0.0.1", "no trusted proxies: the header is ignored"
+    assert client_address("127.0.0.1", [], proxies) == "127.0.0.1"
+    assert client_address("127.0.0.1", ["[2001:db8::1]:4711"], proxies) == "2001:db8::1"
+    guard = Guard(["a-long-random-key-0123456789"], RateLimiter(0), RateLimiter(1), proxies)
+    for forwarded, status in (("203.0.113.7", 401), ("203.0.113.7", 429), ("203.0.113.8", 401)):
+        with pytest.raises(ApiError) as info:
+            guard(request("127.0.0.1", ("X-Forwarded-For", forwarded)))
+        assert info.value.status == status, "each client behind the proxy has its own count"
+
+
+def test_trusted_proxies_are_checked() -> None:
+    from rag.settings import Settings
+
+    with pytest.raises(ValueError, match="not an IP address or network"):
+        Settings(trusted_proxies="proxy.local")
+    with pytest.raises(ValueError, match="RAG_TRUSTED_PROXIES=127.0.0.1"):
+        parse_proxies("10.0.0.0/8, nope")
+    assert Settings(trusted_proxies="127.0.0.1,10.0.0.0/8").trusted_proxies
