@@ -142,9 +142,8 @@ class Settings(BaseSettings):
     k: int = Field(5, ge=1, le=100, description="Passages returned by search / given to the answerer")
     dense_depth: int = Field(50, ge=1, description="Candidates taken from FAISS before fusion")
     bm25_depth: int = Field(50, ge=1, description="Candidates taken from BM25 before fusion")
-    # Defaults chosen on SciFact's tuning part by the retrieval-levers table (README, "Retrieval levers"; its
-    # harness is retired: docs/DECISIONS.md): convex 0.45/0.55 beat RRF k=60 1/1 by +0.007 nDCG@10 there
-    # (+0.018 on the report part).
+    # Defaults chosen on SciFact's tuning part by the retrieval-levers table (docs/DECISIONS.md, "Retrieval"):
+    # convex 0.45/0.55 beat RRF k=60 1/1 by +0.007 nDCG@10 there (+0.018 on the report part).
     fusion: FusionMethod = Field(
         FusionMethod.CONVEX,
         description="convex | rrf. How the dense and BM25 lists are fused (by us, so every store backend agrees): "

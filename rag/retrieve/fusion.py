@@ -13,7 +13,7 @@ same ranking exactly: no server-side fusion is needed.
   document, chunks keep their own order.
 
 Which one is the default, and with which constants, was chosen on SciFact's tuning part by the
-retrieval-levers table (README; its harness is retired: docs/DECISIONS.md).
+retrieval-levers table (docs/DECISIONS.md, "Retrieval").
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ is incremental. Positions in the bm25s index map to chunk row ids through `row_i
 The scoring parameters and the tokenizer are saved with each index (`bm25_params.json`) and read
 back on load, so queries are always tokenized the way their index was: an index written before
 the file existed used `LEGACY_PARAMS`. New indexes use `DEFAULT_PARAMS`, chosen on SciFact's
-tuning part by the retrieval-levers table (README, "Retrieval levers"; docs/DECISIONS.md).
+tuning part by the retrieval-levers table (docs/DECISIONS.md, "Retrieval").
 """
 
 from __future__ import annotations
