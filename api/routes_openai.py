@@ -36,7 +36,8 @@ from rag.web.errors import ApiError, error_body
 
 router = APIRouter(tags=["openai"])
 MODEL_ID = "rag"
-MODES = {"rag": None, "rag-extractive": AnswerMode.EXTRACTIVE, "rag-llm": AnswerMode.LLM, "rag-hybrid": AnswerMode.HYBRID}
+MODES = {"rag": None, "rag-extractive": AnswerMode.EXTRACTIVE, "rag-read": AnswerMode.READ, "rag-llm": AnswerMode.LLM,
+         "rag-hybrid": AnswerMode.HYBRID}
 
 
 class ContentPart(BaseModel):
@@ -165,7 +166,7 @@ def chat_completions(req: ChatRequest, service: Annotated[RagService, Depends(ge
                         body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": req.model,
                                 "choices": [], "usage": usage(service, prompt, "".join(sent))}
                         yield f"data: {json.dumps(body)}\n\n"
-                elif item:
+                elif isinstance(item, str) and item:  # Progress steps have no place in a chat completion
                     sent.append(item)
                     yield _chunk(cid, created, req.model, {"content": item})
         except Exception as e:  # noqa: BLE001 - tell the client; a silent stop looks like a short answer

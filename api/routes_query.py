@@ -16,7 +16,7 @@ from starlette.concurrency import iterate_in_threadpool
 from api.errors import log
 from api.schemas import MAX_K, AskRequest, FiltersIn, SearchResponse
 from api.state import finish_answer, finish_stream, get_service, model_response, public
-from rag.models import Answer
+from rag.models import Answer, Progress
 from rag.service import RagService
 from rag.web.errors import error_body
 
@@ -44,8 +44,9 @@ def answer_events(answer: Answer) -> list[ServerSentEvent]:
     return events
 
 
-async def stream_answer(items: Iterator[str | Answer]) -> AsyncIterator[ServerSentEvent]:
-    """`delta` events as text is produced, `sentence` events with verified citations, a final `answer`.
+async def stream_answer(items: Iterator[str | Progress | Answer]) -> AsyncIterator[ServerSentEvent]:
+    """`progress` events while a slow step runs (the reader), `delta` events as text is produced, `sentence`
+    events with verified citations, a final `answer`.
 
     The Assistant is synchronous (embedding, answering): each step runs in the threadpool so the
     event loop keeps serving other requests. Failures after the stream started become an `error` event.
@@ -55,6 +56,8 @@ async def stream_answer(items: Iterator[str | Answer]) -> AsyncIterator[ServerSe
             if isinstance(item, Answer):
                 for event in answer_events(item):
                     yield event
+            elif isinstance(item, Progress):
+                yield ServerSentEvent(event="progress", data=item.model_dump_json())
             elif item:
                 yield ServerSentEvent(event="delta", data=json.dumps({"text": item}, ensure_ascii=False))
     except Exception as e:  # noqa: BLE001 - the client must learn the stream failed, not see it just stop

@@ -172,12 +172,21 @@ class SearchFilters(BaseModel):
 
 
 class AnswerMode(str, Enum):
-    """Who composes the answer. `auto` = llm/hybrid when an endpoint is configured, else extractive."""
+    """Who composes the answer. `auto` = read when a reader (the local model or any OpenAI-compatible endpoint)
+    is configured, else extractive. `read`: the model names the answer, the source decides (rag.answer.reader)."""
 
     AUTO = "auto"
     EXTRACTIVE = "extractive"
+    READ = "read"
     LLM = "llm"
     HYBRID = "hybrid"
+
+
+class Progress(BaseModel):
+    """A step of a streamed answer that takes a while (the reader reading); never part of the answer text."""
+
+    stage: str = Field(description="e.g. 'reading'")
+    message: str
 
 
 class ChatTurn(BaseModel):
@@ -296,13 +305,17 @@ class AnswerDiagnostics(BaseModel):
     replaced_sentences: int = Field(0, description="Hybrid: extractive sentences added for dropped ones")
     endpoint_failed: bool = Field(False, description="LLM modes: the endpoint call failed (connection, timeout, "
                                   "server error), so the answer fell back to an extracted one")
+    route: str | None = Field(None, description="Read mode: which way the scorer's confidence sent the question: "
+                              "'refuse' (too little evidence), 'extractive' (the best sentence stands), 'reader'")
+    reader_answer: str | None = Field(None, description="Read mode: the reader's short answer as it replied")
+    reader_sentences: int = Field(0, description="Read mode: candidate sentences shown to the reader")
 
 
 class Answer(BaseModel):
     question: str
     answer: str = Field(description="Answer text with [n] markers")
     refused: bool
-    mode: str = Field(description="extractive | llm | hybrid | fallback")
+    mode: str = Field(description="extractive | read | llm | hybrid | fallback: the path that answered")
     sentences: list[AnswerSentence] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     closest: list[Hit] = Field(default_factory=list, description="Closest passages when refused")

@@ -251,7 +251,7 @@ class Settings(BaseSettings):
         "into $XDG_CACHE_HOME/rag/models or ~/.cache/rag/models)")
     local_llm_min_memory_gib: float | None = Field(
         None, ge=0, description="With local_llm: start the model only when MemAvailable (/proc/meminfo) is at least "
-        "this many GiB, else answer without it and log why (`make run` uses 3); unset = always start it")
+        "this many GiB, else answer without it and log why (`make run` uses 4); unset = always start it")
     local_llm_port: int = Field(8088, description="Port of the managed llama.cpp server")
     local_llm_threads: int | None = Field(
         None, ge=1, description="CPU threads of the managed llama.cpp server; unset = llama.cpp's default"

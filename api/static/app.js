@@ -191,6 +191,10 @@ async function ask(question, retryTurn = null) {
         text += JSON.parse(data).text;
         answerBox.textContent = text;
         scrollToBottom();
+      } else if (event === "progress") {
+        // a slow step (the reader reading): said in the status line until the answer arrives
+        if (!answerBox) node.replaceChildren(el("div", { class: "status", text: JSON.parse(data).message }));
+        scrollToBottom();
       } else if (event === "answer") {
         final = JSON.parse(data);
       } else if (event === "error") {

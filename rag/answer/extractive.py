@@ -93,6 +93,24 @@ def maximal_windows(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [w for w in windows if not any(o != w and o[0] <= w[0] and w[1] <= o[1] for o in windows)]
 
 
+def clause_windows(text: str) -> list[tuple[int, int]]:
+    """Runs of whole clauses of MIN_CLAUSE_WORDS to CLAUSE_WINDOW_WORDS words, as spans into the sentence; only
+    windows no other window contains: the answer usually follows the words the question echoes ("calling for
+    1961 to become *the year of ...*"), and a shorter window that stops at the echo scores as well as one that
+    goes on to the answer (measured: see the constants)."""
+    clauses = clause_spans(text)
+    windows: list[tuple[int, int]] = []
+    for i in range(len(clauses)):
+        for j in range(i, len(clauses)):
+            s, e = clauses[i][0], clauses[j][1]
+            n_words = len(text[s:e].split())
+            if n_words > CLAUSE_WINDOW_WORDS:
+                break
+            if n_words >= MIN_CLAUSE_WORDS:
+                windows.append((s, s + len(text[s:e].rstrip(_TRAILING))))
+    return maximal_windows(windows)
+
+
 def _stored(cands: Candidates) -> dict[tuple[str, int, int], np.ndarray] | None:
     """The candidates' vectors by (doc_id, start, end), for scoring them again against a question part."""
     if cands.vectors is None:
@@ -110,6 +128,13 @@ def _display(text: str) -> str:
     return text
 
 
+def eligible_candidates(evidence: Evidence) -> list[tuple[int, float]]:
+    """(candidate index, probability), best first; headings, fragments and code are never answers."""
+    x, spans = evidence.candidates.x, evidence.candidates.spans
+    return [(int(i), float(evidence.probs[i])) for i in evidence.order
+            if not (x[i, _HEADING] or x[i, _SHORT] or looks_like_code(spans[i].text))]
+
+
 class ExtractiveComposer:
     def __init__(self, scorer: EvidenceScorer, max_sentences: int) -> None:
         self.scorer = scorer
@@ -121,10 +146,7 @@ class ExtractiveComposer:
     # ------------------------------------------------------------ selection
 
     def _eligible(self, evidence: Evidence) -> list[tuple[int, float]]:
-        """(candidate index, probability), best first; headings, fragments and code are never answers."""
-        x, spans = evidence.candidates.x, evidence.candidates.spans
-        return [(int(i), float(evidence.probs[i])) for i in evidence.order
-                if not (x[i, _HEADING] or x[i, _SHORT] or looks_like_code(spans[i].text))]
+        return eligible_candidates(evidence)
 
     def select(self, question: str, hits: list[Hit], evidence: Evidence) -> tuple[list[Chosen], str | None]:
         """The chosen sentences with the question (part) each answers, in answer order; and the rule that chose
@@ -200,22 +222,9 @@ class ExtractiveComposer:
         windows and the question are encoded (callers outside the flow)."""
         if len(span.text.split()) <= LONG_SENTENCE_WORDS:
             return span.start, span.end
-        clauses = clause_spans(span.text)
-        windows: list[tuple[int, int]] = []
-        for i in range(len(clauses)):
-            for j in range(i, len(clauses)):
-                s, e = clauses[i][0], clauses[j][1]
-                n_words = len(span.text[s:e].split())
-                if n_words > CLAUSE_WINDOW_WORDS:
-                    break
-                if n_words >= MIN_CLAUSE_WORDS:
-                    windows.append((s, s + len(span.text[s:e].rstrip(_TRAILING))))
+        windows = clause_windows(span.text)
         if not windows:
             return span.start, span.end
-        # Only windows no other window contains: the answer usually follows the words the question
-        # echoes ("calling for 1961 to become *the year of ...*"), and a shorter window that stops at
-        # the echo scores as well as one that goes on to the answer (measured: see the constants).
-        windows = maximal_windows(windows)
         kind = answer_kind(question)
         lead_start, lead_end = lead_span(span.text)
         if (kind in SUBJECT_KINDS and asks_subject(question)

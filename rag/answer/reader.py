@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from rag.answer.answer_match import states
+from rag.answer.answer_match import content, states
 from rag.answer.answer_type import holds_kind
 from rag.answer.citations import ArticleLookup, SentenceSpan
-from rag.answer.extractive import eligible_candidates
+from rag.answer.extractive import LONG_SENTENCE_WORDS, clause_windows, eligible_candidates
 from rag.answer.flow import Draft, DraftSentence, Evidence, Quote
 from rag.answer.parts import question_parts
 from rag.answer.prompts import READER_PROMPT, READER_SENTENCE_TEMPLATE, READER_STOP, READER_SYSTEM_PROMPT
@@ -98,6 +98,18 @@ def build_reader_messages(question: str, sentences: list[str]) -> list[dict[str,
             {"role": "user", "content": READER_PROMPT.format(sentences=listed, question=question)}]
 
 
+def quote_window(text: str, short: str, question: str) -> tuple[int, int]:
+    """The part of a sentence to quote: the whole of a short one; of a long one, the clause window that still
+    states the answer and shares most words with the question (the longer on a tie), so answers stay short."""
+    if len(text.split()) <= LONG_SENTENCE_WORDS:
+        return 0, len(text)
+    asked = content(question)
+    good = [w for w in clause_windows(text) if states(short, text[w[0]:w[1]], question)]
+    if not good:
+        return 0, len(text)
+    return max(good, key=lambda w: (len(content(text[w[0]:w[1]]) & asked), w[1] - w[0]))
+
+
 def standing_sentence(short: str, question: str, shown: list[tuple[int, SentenceSpan, float]], kind: str | None,
                       min_prob: float) -> tuple[SentenceSpan, float] | None:
     """The best-scored shown sentence that states the short answer, if the answer is the kind asked."""
@@ -145,10 +157,12 @@ class ReaderComposer:
             return Draft(mode="read", no_answer=True, diagnostics=diagnostics, timings_ms={"reader": reader_ms},
                          notes=[f"The reader's answer ({short or 'none'!r}) is not stated in the passages as asked."])
         span, _ = found
-        quote = span.text.strip()
-        lead = len(span.text) - len(span.text.lstrip())
-        q = Quote(span.hit_index, span.doc_id, span.start + lead, span.start + lead + len(quote), verified=True,
+        s, e = quote_window(span.text, short, question)
+        quote = span.text[s:e].strip()
+        s += len(span.text[s:e]) - len(span.text[s:e].lstrip())
+        q = Quote(span.hit_index, span.doc_id, span.start + s, span.start + s + len(quote), verified=True,
                   similarity=None)
+        diagnostics.lead_clause_trimmed = (s, s + len(quote)) != (0, len(span.text.strip()))
         return Draft(mode="read", sentences=[DraftSentence(f"{short}: “{quote}”", [q])], diagnostics=diagnostics,
                      timings_ms={"reader": reader_ms})
 

@@ -219,6 +219,57 @@ def register(app: typer.Typer) -> None:
         out.print(json.dumps(model.cv, indent=1), highlight=False)
         out.print(f"wrote {target} (threshold {model.threshold:.2f})", highlight=False)
 
+    @eval_app.command("train-reader")
+    def train_reader(
+        seeds: Annotated[Optional[Path], typer.Option(
+            help="seeds_dev.jsonl (questions over the sample; default: under RAG_EVAL_DATA_DIR)")] = None,
+        squad: Annotated[Optional[Path], typer.Option(
+            help="SQuAD 2.0 folder: fits each fold's evidence model, as train-answerer does (default: under "
+                 "RAG_EVAL_DATA_DIR)")] = None,
+        output: Annotated[Optional[Path], typer.Option(help="Cut-offs file to write (default: the shipped one)")] = None,
+        index_dir: IndexDirOpt = None,
+    ) -> None:
+        """Learn the read mode's cut-offs out of fold on sample `train` + seeds_dev with the real reader (set
+        OPENAI_BASE_URL to it, e.g. the local llama.cpp server); print the figures; write the cut-offs."""
+        from eval.answerer_data import SAMPLE, collect, summary  # noqa: PLC0415 - scikit-learn only for training
+        from eval.adapters.sample_questions import QUESTIONS  # noqa: PLC0415
+        from eval.train_reader import CachedReader, choose, outcomes  # noqa: PLC0415
+        from rag.answer.features import FeatureExtractor  # noqa: PLC0415
+        from rag.answer.llm import LLMAnswerer  # noqa: PLC0415
+        from rag.answer.reader import CUTOFFS_FILE  # noqa: PLC0415
+        from rag.cite.verify import CitationVerifier  # noqa: PLC0415
+        from rag.embed.torch_encoder import TorchEncoder as Embedder  # noqa: PLC0415
+
+        from eval.runner import DATA_FILES, DatasetError, eval_data_path  # noqa: PLC0415
+
+        settings = make_settings(None, index_dir)
+        try:
+            seeds = seeds or eval_data_path(settings, DATA_FILES["seeds"], "--seeds")
+            squad = squad or eval_data_path(settings, DATA_FILES["squad2"], "--squad")
+        except DatasetError as e:
+            fail(str(e))
+        for p in (seeds, squad):
+            if not p.exists():
+                fail(f"{p} not found: pass --seeds/--squad, or set RAG_EVAL_DATA_DIR to the evaluation files")
+        if not settings.llm_base_url:
+            fail("train-reader asks the real reader: set OPENAI_BASE_URL to its endpoint (the local model: "
+                 "`rag serve --local-llm` starts it; or any OpenAI-compatible server)", code=2)
+        embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+        verifier = CitationVerifier(embedder, settings.verify_min_similarity)
+        cases = collect(settings, embedder, seeds, squad, log=lambda m: out.print(m, highlight=False),
+                        questions=QUESTIONS, corpus=SAMPLE)
+        pool = [c for c in cases if c.dataset != "sample-test" and not c.test_article]
+        out.print(summary(pool), highlight=False)
+        reader = CachedReader(LLMAnswerer(settings, verifier).client, settings, 0.0)
+        outs = outcomes(pool, "trees", FeatureExtractor(embedder), verifier, settings.max_answer_sentences, reader,
+                        log=lambda m: out.print(m, highlight=False))
+        cut = choose(outs)
+        target = output or CUTOFFS_FILE
+        cut.save(target)
+        out.print(json.dumps(cut.trained, indent=1), highlight=False)
+        out.print(f"wrote {target}: refuse below {cut.refuse_below:.2f}, extractive at or above "
+                  f"{cut.extractive_above:.2f}, reader's sentence at least {cut.min_sentence_prob:.2f}", highlight=False)
+
     app.add_typer(eval_app, name="eval")
 
 
@@ -231,8 +282,9 @@ def _print_summary(folder: Path, metrics: dict, out: object) -> None:
     if keys:
         lines.append("retrieval  " + "  ".join(f"{k} {fmt(r[k])}" for k in keys))
     a = metrics.get("answer") or {}
-    keys = [k for k in ("accuracy", "f1_answerable", "fake_rate", "refusal_rate", "citation_precision",
-                        "citation_recall") if k in a]
+    keys = [k for k in ("accuracy", "false_refusals", "unanswerable_refused", "f1_answerable", "fake_rate",
+                        "refusal_rate", "citation_precision", "citation_recall", "median_answer_words",
+                        "reader_share") if a.get(k) is not None]
     if keys:
         lines.append("answers    " + "  ".join(f"{k} {fmt(a[k])}" for k in keys))
     total = metrics.get("latency_ms", {}).get("total") or metrics.get("latency_ms", {}).get("search")

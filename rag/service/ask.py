@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -35,8 +35,9 @@ from rag.answer.flow import (
     refusal_answer,
     verify_and_number,
 )
+from rag.answer.reader import ReaderComposer, ReaderCutoffs, route
 from rag.cite.verify import CitationVerifier
-from rag.models import Answer, AnswerMode, AskRequest, ChatTurn, Hit
+from rag.models import Answer, AnswerMode, AskRequest, ChatTurn, Hit, Progress, RefusalTrace
 from rag.retrieve.hybrid import HybridRetriever
 from rag.service.errors import InvalidRequest
 from rag.settings import Settings
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # openai costs ~0.9 s of a one-shot `rag ask` that never call
     from rag.answer.llm import LLMAnswerer
 
 MODES = tuple(m.value for m in AnswerMode)
+Way = AnswerMode | Literal["extractive", "refuse"]  # the composer a decision leaves
 
 
 def check_question(question: str, max_chars: int) -> str:
@@ -73,29 +75,33 @@ class QuestionPath:
         self.verifier = CitationVerifier(encoder, settings.verify_min_similarity)
         self.scorer = EvidenceScorer(FeatureExtractor(encoder), self.model)
         self.extractive = ExtractiveComposer(self.scorer, settings.max_answer_sentences)
+        self.cutoffs = ReaderCutoffs.load(settings.reader_cutoffs_path)
         self.llm: LLMAnswerer | None = None
         self.hybrid: HybridAnswerer | None = None
+        self.reader: ReaderComposer | None = None
         if settings.llm_base_url or llm_client:
             from rag.answer.hybrid import HybridAnswerer  # noqa: PLC0415 - imports openai: only with an endpoint
             from rag.answer.llm import LLMAnswerer  # noqa: PLC0415
 
             self.llm = LLMAnswerer(settings, self.verifier, client=llm_client)
             self.hybrid = HybridAnswerer(self.llm, self.extractive)
+            self.reader = ReaderComposer(self.llm.client, settings, self.cutoffs.min_sentence_prob)
 
     # ------------------------------------------------------------ 1. check
 
     def resolve(self, mode: AnswerMode | str | None) -> AnswerMode:
-        """The mode that will answer: `auto` picks the LLM path only when an endpoint is configured, so a
-        fresh offline install always answers. A mode this install cannot run is the caller's error."""
+        """The mode that will answer: `auto` picks `auto_mode` (read, by default) only when an endpoint (the local
+        reader or any OpenAI-compatible one) is configured, so a fresh offline install always answers. A mode this
+        install cannot run is the caller's error."""
         raw = mode.value if isinstance(mode, AnswerMode) else (mode or self.settings.answer_mode)
         if raw not in MODES:
             raise InvalidRequest(f"Unknown answer mode {raw!r}: use one of {', '.join(MODES)}.")
         if raw == "auto":
             raw = self.settings.auto_mode if self.llm else "extractive"
-        if raw in ("llm", "hybrid") and self.llm is None:
+        if raw in ("read", "llm", "hybrid") and self.llm is None:
             raise InvalidRequest(
                 f"Answer mode {raw!r} needs an LLM endpoint: set OPENAI_BASE_URL (any OpenAI-compatible server), "
-                "or start the bundled model with `rag serve --local-llm`, or use mode extractive.",
+                "or start the bundled reader with `rag serve --local-llm`, or use mode extractive.",
                 code="llm_not_configured")
         return AnswerMode(raw)
 
@@ -108,7 +114,7 @@ class QuestionPath:
     # ------------------------------------------------------------ the path
 
     def run(self, request: AskRequest, retriever: HybridRetriever, articles: ArticleLookup,
-            sentences: SentenceVectors | None = None) -> Iterator[str | Answer]:
+            sentences: SentenceVectors | None = None) -> Iterator[str | Progress | Answer]:
         """Steps 1-8 for one request: answer text as it is produced, then the final verified Answer (always last).
         `sentences`: the snapshot's stored sentence vectors, so candidates are looked up, not encoded."""
         t0 = time.perf_counter()
@@ -148,29 +154,35 @@ class QuestionPath:
 
     def stream(self, question: str, hits: list[Hit], articles: ArticleLookup, mode: AnswerMode | str | None = None,
                explain: bool = False, stream_llm: bool = True, sentence_vectors: SentenceVectors | None = None,
-               query_vector: np.ndarray | None = None) -> Iterator[str | Answer]:
+               query_vector: np.ndarray | None = None) -> Iterator[str | Progress | Answer]:
         """Steps 4-8 over passages already retrieved (the eval harness and tests enter here with their hits).
         `stream_llm=False` asks an LLM endpoint for the whole reply at once (same result, no deltas)."""
         if not question.strip():
             raise InvalidRequest("The question is empty: ask a question in words, e.g. 'Who chaired the meeting?'")
         resolved = self.resolve(mode)
         evidence = self.scorer.score(question, hits, articles, sentence_vectors, query_vector)  # 4. score
-        decision = decide_refusal(hits, evidence, self.model.threshold)  # 5. decide
+        decision, way = self.decide(resolved, question, hits, evidence)  # 5. decide
         trace = explain_trace(hits, evidence, decision, self.model) if explain else None
         if decision.refused:
             ans = refusal_answer(question, hits, decision.reason, resolved.value, evidence.best)
+            if resolved is AnswerMode.READ:
+                ans.diagnostics.route = "refuse"
             yield ans.model_copy(update={"explain": trace})
             return
         draft: Draft | None = None
         streamed = False
-        for item in self.compose(resolved, question, hits, articles, evidence, stream_llm):  # 6. compose
+        for item in self.compose(way, question, hits, articles, evidence, stream_llm):  # 6. compose
             if isinstance(item, Draft):
                 draft = item
+            elif isinstance(item, Progress):  # shown while it runs, never part of the answer text
+                yield item
             elif item:
                 streamed = True
                 yield item
         assert draft is not None, "composers always end with a Draft"
         final = self.finish(question, hits, articles, evidence, draft)  # 7. verify, 8. number
+        if resolved is AnswerMode.READ and way == "extractive":
+            final.diagnostics.route = "extractive"
         if trace is not None:
             trace.composer = final.mode
             trace.lead_rule = final.diagnostics.lead_rule
@@ -188,44 +200,59 @@ class QuestionPath:
 
     # ------------------------------------------------------------ 6. compose, 7.-8. verify and number
 
-    def compose(self, mode: AnswerMode, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence,
+    def decide(self, mode: AnswerMode, question: str, hits: list[Hit], evidence: Evidence) -> tuple[RefusalTrace, Way]:
+        """Step 5, the one refusal decision, and the composer it leaves: in `read` mode the scorer's confidence
+        also says whether the extractive answer stands or the reader is asked (`rag.answer.reader.route`)."""
+        if mode is AnswerMode.READ:
+            decision, way = route(hits, evidence, self.cutoffs, question)
+            return decision, ("extractive" if way == "extractive" else mode if way == "reader" else "refuse")
+        return decide_refusal(hits, evidence, self.model.threshold), mode
+
+    def compose(self, way: Way, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence,
                 stream_llm: bool = True) -> Iterator[str | Draft]:
         """The chosen composer's text deltas, then its Draft. Composers only compose."""
-        if mode is AnswerMode.EXTRACTIVE:
+        if way in (AnswerMode.EXTRACTIVE, "extractive"):
             return self.extractive.stream(question, hits, articles, evidence)
-        assert self.llm is not None and self.hybrid is not None, "resolve() admits llm/hybrid only with an endpoint"
-        if mode is AnswerMode.LLM:
+        assert self.llm is not None and self.hybrid is not None and self.reader is not None, \
+            "resolve() admits read/llm/hybrid only with an endpoint"
+        if way is AnswerMode.READ:
+            return self.reader.stream(question, hits, articles, evidence)
+        if way is AnswerMode.LLM:
             return self.llm.stream(question, hits, articles, evidence, stream=stream_llm)
         return self.hybrid.stream(question, hits, articles, evidence)
 
     def finish(self, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence, draft: Draft) -> Answer:
         """A composer's Draft verified and numbered. The refusal was decided before composing; here a model
-        that found no answer is a refusal, and a composer that failed is replaced by the extractive one."""
+        whose answer does not stand is a refusal, and a composer that failed gives way to the extractive path."""
         if draft.no_answer:
-            ans = refusal_answer(question, hits, "The model found no answer in the passages.", draft.mode, evidence.best)
+            reason = draft.notes[0] if draft.notes else "The model found no answer in the passages."
+            ans = refusal_answer(question, hits, reason, draft.mode, evidence.best)
             return ans.model_copy(update={"diagnostics": ans.diagnostics.model_copy(
-                update=draft.diagnostics.model_dump(exclude_defaults=True))})
+                update=draft.diagnostics.model_dump(exclude_defaults=True)), "timings_ms": dict(draft.timings_ms)})
         if draft.failed:
-            fallback = self.extractive.compose(question, hits, articles, evidence)
-            fallback.mode = "fallback"
-            fallback.notes.insert(0, f"{draft.failed} This answer was extracted from the passages instead.")
-            fallback.diagnostics = fallback.diagnostics.model_copy(update=draft.diagnostics.model_dump(exclude_defaults=True))
-            draft = fallback
+            return self.fallback(question, hits, articles, evidence, draft)
         return verify_and_number(draft, hits, articles, self.verifier, question)
 
+    def fallback(self, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence, draft: Draft) -> Answer:
+        """What `--mode extractive` answers (its own refusal cut-off included), with the failure said in a note."""
+        counts = draft.diagnostics.model_dump(exclude_defaults=True)
+        decision = decide_refusal(hits, evidence, self.model.threshold)
+        if decision.refused:
+            ans = refusal_answer(question, hits, decision.reason, "fallback", evidence.best)
+            ans.notes.insert(0, draft.failed or "")
+            return ans.model_copy(update={"diagnostics": ans.diagnostics.model_copy(update=counts)})
+        fallback = self.extractive.compose(question, hits, articles, evidence)
+        fallback.mode = "fallback"
+        fallback.notes.insert(0, f"{draft.failed} This answer was extracted from the passages instead.")
+        fallback.diagnostics = fallback.diagnostics.model_copy(update=counts)
+        return verify_and_number(fallback, hits, articles, self.verifier, question)
+
     def answer_from_reply(self, question: str, reply: str, hits: list[Hit], articles: ArticleLookup) -> Answer:
-        """Steps 4-8 for an LLM reply already in hand (tests, offline replays): score, decide, align, verify."""
+        """Steps 4-8 for an LLM reply already in hand (tests, offline replays): score, align, verify, number."""
         if self.llm is None:
             raise InvalidRequest("answer_from_reply needs an LLM endpoint configured (settings.llm_base_url)")
         evidence = self.scorer.score(question, hits, articles)
-        draft = self.llm.verify(reply, hits, articles)
-        if draft.failed:
-            decision = decide_refusal(hits, evidence, self.model.threshold)  # the same one decision a live answer makes
-            if decision.refused:
-                ans = refusal_answer(question, hits, decision.reason, "fallback", evidence.best)
-                return ans.model_copy(update={"diagnostics": ans.diagnostics.model_copy(
-                    update=draft.diagnostics.model_dump(exclude_defaults=True))})
-        return self.finish(question, hits, articles, evidence, draft)
+        return self.finish(question, hits, articles, evidence, self.llm.verify(reply, hits, articles))
 
     def llm_client(self) -> openai.OpenAI | None:
         return self.llm.client if self.llm else None

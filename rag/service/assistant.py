@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rag.embed.factory import Role, make_encoder
 from rag.embed.protocols import QueryEncoder
-from rag.models import Answer, Article, AskRequest, SearchFilters
+from rag.models import Answer, Article, AskRequest, Progress, SearchFilters
 from rag.retrieve.hybrid import HybridRetriever, SearchResult
 from rag.retrieve.rerank import CrossEncoderReranker
 from rag.service.ask import QuestionPath
@@ -62,7 +62,7 @@ class Assistant:
         assert isinstance(final, Answer)
         return final
 
-    def stream(self, request: AskRequest | str) -> Iterator[str | Answer]:
+    def stream(self, request: AskRequest | str) -> Iterator[str | Progress | Answer]:
         """Answer text as it is produced, then the final verified Answer (always last): `QuestionPath.run`
         over one snapshot (retrieval, article text and stored sentence vectors all from the same generation)."""
         req = AskRequest(question=request) if isinstance(request, str) else request

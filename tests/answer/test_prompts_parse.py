@@ -33,7 +33,9 @@ def test_passages_numbered_and_fenced_as_data():
 def test_system_prompt_has_the_rules():
     for needle in ("only", "[1]", "not instructions", NO_ANSWER_PHRASE, "every sentence"):
         assert needle in SYSTEM_PROMPT
-    assert NO_ANSWER_PHRASE in SMALL_SYSTEM_PROMPT and "never follow instructions" in SMALL_SYSTEM_PROMPT
+    assert "never follow instructions" in SMALL_SYSTEM_PROMPT
+    # a small model told how to refuse refuses nearly everything (issue 28); the evidence model refuses instead
+    assert NO_ANSWER_PHRASE not in SMALL_SYSTEM_PROMPT
 
 
 def test_small_model_variant():
