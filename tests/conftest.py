@@ -67,7 +67,7 @@ def sample_settings(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="session")
 def assistant(sample_settings, embedder):
-    from rag.answer.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     a = Assistant(sample_settings, embedder=embedder)
     yield a
