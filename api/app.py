@@ -24,6 +24,7 @@ from api.state import get_service, install_service_errors
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.discover import SUPPORTED_SUFFIXES
 from rag.service import RagService
+from rag.service.display import DisplayNames
 from rag.service.local_model import LocalModel
 from rag.service.recovery import recover_uploads
 from rag.settings import Settings
@@ -67,6 +68,7 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     # would follow to a route that does not take DELETE).
     app.router.redirect_slashes = False
     app.state.rag = service
+    app.state.display_names = DisplayNames(service)  # no server paths in replies (rag/service/display.py)
     app.state.recovery = None
     install_error_handlers(app)
     install_service_errors(app)

@@ -55,15 +55,10 @@ def _describe(errors: list[dict[str, Any]]) -> str:
 
 
 def without_paths(request: Request, message: str) -> str:
-    """The message with server paths (uploads folder, indexed root) shown as display names."""
-    from api.display import SourceDisplay  # noqa: PLC0415 - api.state imports this module
-
-    service = getattr(request.app.state, "rag", None)
-    if service is None:
-        return message
-    cached = getattr(request.app.state, "display_cache", None)  # never load an index just to word an error
-    display = cached[1] if cached is not None else SourceDisplay([], service.uploads_dir)
-    return display.text(message)
+    """The message with server paths (uploads folder, indexed root) shown as display names (the names made
+    last: an error never loads an index just to be worded)."""
+    names = getattr(request.app.state, "display_names", None)
+    return names.text(message) if names is not None else message
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -13,10 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from api.display import SourceDisplay, redacted
 from api.errors import without_paths
 from rag.models import Answer
 from rag.service import RagService
+from rag.service.display import DisplayNames, SourceDisplay, redacted
 from rag.service.errors import NothingIndexed, ServiceError
 from rag.service.wording import plain_words
 from rag.web.errors import error_body
@@ -55,20 +55,12 @@ def install_service_errors(app: FastAPI) -> None:
         return service_error_response(exc, request)
 
 
-# ---- reliability additions: no server paths in replies, local model notes (see api/display.py)
+# ---- reliability additions: no server paths in replies, local model notes (see rag/service/display.py)
 
 def source_display(request: Request) -> SourceDisplay:
     """Display names of the current generation's documents (rebuilt when a new generation commits)."""
-    service: RagService = request.app.state.rag
-    uploads = service.uploads_dir
-    if not service.loaded:
-        return SourceDisplay([], uploads)
-    snapshot = service.assistant().snapshot
-    cached = getattr(request.app.state, "display_cache", None)
-    if cached is None or cached[0] != snapshot.generation:
-        cached = (snapshot.generation, SourceDisplay([d.source for d in snapshot.documents()], uploads))
-        request.app.state.display_cache = cached
-    return cached[1]
+    names: DisplayNames = request.app.state.display_names
+    return names.current()
 
 
 def public(request: Request, value: T) -> T:

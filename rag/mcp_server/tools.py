@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from rag.models import AnswerMode, AskRequest, DocumentInfo
 from rag.service import ArticleView, DeleteResult, RagService, ServiceError, UploadedFile, UploadResult, make_filters
 from rag.service import text_document
+from rag.service.display import DisplayNames
 from rag.service.wording import plain_words
 
 MAX_K = 50
@@ -90,13 +91,17 @@ class NewDocument(BaseModel):
     date: str | None = Field(None, description="Date of a plain-text document, YYYY-MM-DD")
 
 
-def _fail(e: ServiceError) -> ToolError:
-    return ToolError(f"{e.code}: {e.message}")
-
-
 def build_server(service: RagService, allow_writes: bool = False) -> MCPServer:
-    """An MCPServer whose tools call `service`; write tools exist only when `allow_writes`."""
+    """An MCPServer whose tools call `service`; write tools exist only when `allow_writes`.
+
+    Every reply names documents as the REST API does (rag/service/display.py): by the uploaded file's
+    name or a path relative to the indexed folder, never the server's absolute path."""
     server = MCPServer("rag", instructions=INSTRUCTIONS, version="0.1.0")
+    shown = DisplayNames(service)
+
+    def _fail(e: ServiceError) -> ToolError:
+        return ToolError(f"{e.code}: {shown.current().text(e.message)}")
+
     read_only = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
 
     @server.tool(annotations=read_only)
@@ -107,10 +112,10 @@ def build_server(service: RagService, allow_writes: bool = False) -> MCPServer:
             result = service.search(query, k, make_filters(since, until, source))
         except ServiceError as e:
             raise _fail(e) from None
-        return SearchOutput(query=query, notes=result.notes, passages=[
+        return shown(SearchOutput(query=query, notes=result.notes, passages=[
             Passage(document=h.passage.doc_id, title=h.passage.title, date=h.passage.date, source=h.passage.source,
                     start=h.passage.start, end=h.passage.end, text=h.passage.text, score=h.score)
-            for h in result.hits])
+            for h in result.hits]))
 
     @server.tool(annotations=read_only)
     def ask(question: Annotated[str, Field(min_length=1, description="The question, in a full sentence")],
@@ -124,11 +129,11 @@ def build_server(service: RagService, allow_writes: bool = False) -> MCPServer:
                                             mode=mode))
         except ServiceError as e:
             raise _fail(e) from None
-        return AskOutput(answer=answer.answer, refused=answer.refused, mode=answer.mode,
+        return shown(AskOutput(answer=answer.answer, refused=answer.refused, mode=answer.mode,
                          notes=plain_words(answer).notes,  # refusal scores only in an explain trace
                          citations=[Cite(n=c.n, document=c.doc_id, title=c.title, date=c.date, source=c.source,
                                          page=c.page, location=c.location, start=c.start, end=c.end, quote=c.quote, verified=c.verified)
-                                    for c in answer.citations])
+                                    for c in answer.citations]))
 
     @server.tool(annotations=read_only)
     def list_documents(offset: Annotated[int, Field(ge=0, description="Skip this many")] = 0,
@@ -139,13 +144,13 @@ def build_server(service: RagService, allow_writes: bool = False) -> MCPServer:
             docs = service.documents()
         except ServiceError as e:
             raise _fail(e) from None
-        return DocumentsOutput(total=len(docs), offset=offset, documents=docs[offset: offset + limit])
+        return shown(DocumentsOutput(total=len(docs), offset=offset, documents=docs[offset: offset + limit]))
 
     @server.tool(annotations=read_only)
     def get_document(document: Annotated[str, Field(description="Document id (64 hex characters)")]) -> ArticleView:
         """One document's full text and metadata; citation spans index into `text`."""
         try:
-            return service.article(document)
+            return shown(service.article(document))
         except ServiceError as e:
             raise _fail(e) from None
 
@@ -155,7 +160,7 @@ def build_server(service: RagService, allow_writes: bool = False) -> MCPServer:
                           description="Files (base64) or texts to index; each is reported on its own")]) -> UploadResult:
             """Add documents to the collection; each file is reported as indexed, unchanged or skipped (and why)."""
             try:
-                return service.add_files([_to_upload(d) for d in documents])
+                return shown(service.add_files([_to_upload(d) for d in documents]))
             except ServiceError as e:
                 raise _fail(e) from None
 
@@ -163,7 +168,7 @@ def build_server(service: RagService, allow_writes: bool = False) -> MCPServer:
         def delete_document(document: Annotated[str, Field(description="Document id (64 hex characters)")]) -> DeleteResult:
             """Remove one document from the collection (its uploaded file too, once nothing else comes from it)."""
             try:
-                return service.delete(document)
+                return shown(service.delete(document))
             except ServiceError as e:
                 raise _fail(e) from None
 

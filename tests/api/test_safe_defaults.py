@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.display import SourceDisplay
+from rag.service.display import SourceDisplay
 from api.testing import live_server
 from rag.settings import Settings
 
@@ -108,8 +108,9 @@ def test_cli_refuses_a_collection_outside_the_index_dir(tmp_path):
     assert not (tmp_path / "escaped").exists()
 
 
-def test_replies_show_no_server_paths(client, api_settings):
+def test_replies_show_no_server_paths(client, api_settings, tmp_path_factory):
     secret = str(Path(api_settings.index_dir).resolve())
+    corpus = str(tmp_path_factory.getbasetemp())  # the indexed sample folder lives under it too
     sample_root = None
     docs = client.get("/v1/documents").json()["documents"]
     for doc in docs:
@@ -123,6 +124,8 @@ def test_replies_show_no_server_paths(client, api_settings):
         client.post("/v1/ask", json=QUESTION).text,
         client.post("/v1/ask", json={**QUESTION, "stream": True}).text,
         client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": QUESTION["question"]}]}).text,
+        client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": QUESTION["question"]}],
+                                                  "stream": True}).text,
     ]
     upload = client.post("/v1/documents", files={"files": ("notes.txt", b"Plain words about a meeting held in Yangpu. " * 5,
                                                            "text/plain")})
@@ -132,7 +135,7 @@ def test_replies_show_no_server_paths(client, api_settings):
     assert bad.status_code == 422
     replies += [upload.text, bad.text]
     for reply in replies:
-        assert secret not in reply and str(ROOT) not in reply
+        assert secret not in reply and corpus not in reply and str(ROOT) not in reply
     client.delete(f"/v1/documents/{upload.json()['documents'][0]['doc_id']}")
 
 

@@ -22,7 +22,8 @@ def _wait_answers(page, n: int) -> None:
                            "!document.querySelector('.msg.assistant.streaming')", arg=[ANSWER_DONE, n], timeout=TIMEOUT_MS)
 
 
-def test_history_survives_reload_and_chats_are_listed_switched_deleted(browser, server_url, output_dir):
+def test_history_survives_reload_and_chats_are_listed_switched_deleted(browser, server_url, output_dir,
+                                                                       tmp_path_factory):
     context = browser.new_context(viewport={"width": 1280, "height": 800},
                                   permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
@@ -42,6 +43,11 @@ def test_history_survives_reload_and_chats_are_listed_switched_deleted(browser, 
     restored = page.locator(ANSWER_DONE).last
     assert restored.locator(".answer").inner_text() == first and restored.locator(".answer .chip").count() >= 1
     assert re.search(r"Answered by .+ in (\d+ ms|\d+\.\d s)$", restored.locator(".answered-by").inner_text())
+    restored.locator(".answer .chip").first.click()
+    page.locator("#viewer-text mark").wait_for(timeout=TIMEOUT_MS)
+    assert "sample/" in page.locator("#viewer-meta").inner_text()
+    assert str(tmp_path_factory.getbasetemp()) not in page.content(), "no server path on the page"
+    page.keyboard.press("Escape")
 
     # Copy puts the answer and its sources on the clipboard.
     restored.get_by_role("button", name="Copy").click()

@@ -61,7 +61,34 @@ def check_citations(client_result, documents: dict[str, str]) -> None:
         assert documents[c["document"]][c["start"]:c["end"]] == c["quote"]
 
 
-async def _round_trip(client: Client, allow_writes: bool) -> None:
+def assert_no_server_paths(results: list, forbidden: list[str]) -> None:
+    """No reply names a server path: every source is relative (sample/..., uploads/...)."""
+    def sources(value: object) -> list[str]:
+        if isinstance(value, dict):
+            return [v for k, v in value.items() if k == "source" and isinstance(v, str)] + \
+                [s for v in value.values() for s in sources(v)]
+        return [s for v in value for s in sources(v)] if isinstance(value, list) else []
+
+    checked = 0
+    for result in results:
+        text = " ".join(getattr(c, "text", "") for c in result.content) + repr(result.structured_content)
+        assert not any(path in text for path in forbidden), text[:500]
+        for source in sources(result.structured_content or {}):
+            assert not source.startswith("/") and source.split("/")[0] in ("sample", "uploads"), source
+            checked += 1
+    assert checked >= 5, "the replies named documents"
+
+
+async def _round_trip(client: Client, allow_writes: bool, forbidden: list[str]) -> None:
+    replies = []
+    real_call = client.call_tool
+
+    async def call_tool(name: str, arguments: dict) -> object:
+        result = await real_call(name, arguments)
+        replies.append(result)
+        return result
+
+    client.call_tool = call_tool  # type: ignore[method-assign] - every reply is checked for server paths below
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert set(tools) == READ_TOOLS | ({"add_documents", "delete_document"} if allow_writes else set())
     ask_schema = tools["ask"].input_schema
@@ -102,9 +129,10 @@ async def _round_trip(client: Client, allow_writes: bool) -> None:
     assert bad.is_error and "YYYY-MM-DD" in bad.content[0].text
     missing = await client.call_tool("get_document", {"document": "0" * 64})
     assert missing.is_error and "document_not_found" in missing.content[0].text
+    assert_no_server_paths(replies, forbidden)
 
 
-def test_mcp_over_streamable_http(mcp_settings, embedder):
+def test_mcp_over_streamable_http(mcp_settings, embedder, tmp_path_factory):
     settings = mcp_settings.model_copy(update={"api_keys": KEY})
     port = free_port()
     with RagService(settings, embedder=embedder) as service:
@@ -116,7 +144,8 @@ def test_mcp_over_streamable_http(mcp_settings, embedder):
             async def main() -> None:
                 http = create_mcp_http_client(headers={"Authorization": f"Bearer {KEY}"})
                 async with http, Client(streamable_http_client(url, http_client=http)) as client:
-                    await _round_trip(client, allow_writes=True)
+                    await _round_trip(client, allow_writes=True, forbidden=[str(tmp_path_factory.getbasetemp()),
+                                                                            str(REPO)])
 
             run_async(main)
             # Same guard as the REST API: no key, a wrong key, a cross-site page, a foreign Origin.
@@ -129,13 +158,13 @@ def test_mcp_over_streamable_http(mcp_settings, embedder):
             assert httpx.post(url, json=init, headers={**auth, "Origin": "http://evil.example"}).status_code in (400, 403)
 
 
-def test_mcp_over_stdio(mcp_settings):
+def test_mcp_over_stdio(mcp_settings, tmp_path_factory):
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "RAG_INDEX_DIR": str(mcp_settings.index_dir),
            "RAG_COLLECTION": mcp_settings.collection}
     params = StdioServerParameters(command=sys.executable, args=["-m", "rag", "mcp"], env=env, cwd=str(REPO))
 
     async def main() -> None:
         async with Client(params, read_timeout_seconds=300) as client:
-            await _round_trip(client, allow_writes=False)
+            await _round_trip(client, allow_writes=False, forbidden=[str(tmp_path_factory.getbasetemp()), str(REPO)])
 
     run_async(main)

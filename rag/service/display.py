@@ -1,9 +1,10 @@
-"""Documents as the API shows them: by the uploaded file's name or a path relative to the indexed
-folder, never the server's absolute path (which tells a caller the user name, the layout of the
-disk and where the index lives).
+"""Documents as every front end shows them (the REST API, the OpenAI-compatible route, MCP over stdio
+and HTTP): by the uploaded file's name or a path relative to the indexed folder, never the server's
+absolute path (which tells a caller the user name, the layout of the disk and where the index lives).
 
 Display only: the store keeps absolute sources (document ids are hashed from them, and
-`rag index` compares them); every response model passes through `redacted` on its way out.
+`rag index` compares them); every reply passes through `redacted` on its way out, with the names of
+the current generation (`DisplayNames`, one per service, rebuilt when a new generation commits).
 
 Which folder is "the indexed root"? The store does not record the paths given to `rag index`, so
 the root is the deepest folder holding every indexed (non-uploaded) file, shown with its own name
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 UPLOADS = "uploads"
+TEXT_FIELDS = ("notes", "problems")  # lists of messages that may name a file
 
 
 class SourceDisplay:
@@ -75,8 +78,10 @@ def redacted(value: Any, display: SourceDisplay) -> Any:
             item = getattr(value, name)
             if name == "source" and isinstance(item, str):
                 new = display(item)
-            elif name in ("notes", "problems") and isinstance(item, list):
+            elif name in TEXT_FIELDS and isinstance(item, list):
                 new = [display.text(x) if isinstance(x, str) else x for x in item]
+            elif name == "reason" and isinstance(item, str):  # why an uploaded file was skipped
+                new = display.text(item)
             else:
                 new = redacted(item, display)
             if new is not item and new != item:
@@ -91,3 +96,52 @@ def redacted(value: Any, display: SourceDisplay) -> Any:
         changed = {k: redacted(v, display) for k, v in value.items()}
         return changed if any(changed[k] is not v for k, v in value.items()) else value
     return value
+
+
+class _Snapshot(Protocol):
+    generation: int
+
+    def documents(self) -> list[Any]: ...
+
+
+class _Serving(Protocol):
+    """What DisplayNames needs of a RagService (typed here: the service module imports this one's callers)."""
+
+    uploads_dir: Path
+
+    @property
+    def loaded(self) -> bool: ...
+
+    def assistant(self) -> Any: ...
+
+
+class DisplayNames:
+    """The SourceDisplay of a service's current index generation, rebuilt when a new generation commits."""
+
+    def __init__(self, service: _Serving) -> None:
+        self.service = service
+        self._cached: tuple[int, SourceDisplay] | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> SourceDisplay:
+        """Names for the documents now served (loads nothing: no index loaded yet = uploads named only)."""
+        if not self.service.loaded:
+            return SourceDisplay([], self.service.uploads_dir)
+        snapshot: _Snapshot = self.service.assistant().snapshot
+        with self._lock:
+            if self._cached is None or self._cached[0] != snapshot.generation:
+                self._cached = (snapshot.generation,
+                                SourceDisplay([d.source for d in snapshot.documents()], self.service.uploads_dir))
+            return self._cached[1]
+
+    def last(self) -> SourceDisplay:
+        """The names made last (an error message must never load an index just to be worded)."""
+        cached = self._cached
+        return cached[1] if cached is not None else SourceDisplay([], self.service.uploads_dir)
+
+    def __call__(self, value: Any) -> Any:
+        """`value` (any reply: models, lists, dicts) with server paths shown as display names."""
+        return redacted(value, self.current())
+
+    def text(self, message: str) -> str:
+        return self.last().text(message)
