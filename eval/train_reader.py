@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from rag.answer.reader import ReaderComposer, ReaderCutoffs, build_reader_messag
 from rag.cite.verify import CitationVerifier
 
 REPLY_CACHE = Path("eval/results/reader_replies.jsonl")
+OUTCOMES = Path("eval/results/reader_outcomes.json")  # per question, for a look at what the cut-offs trade
 MAX_FALSE_REFUSALS = 0.05
 # The reader is asked, while learning, only where the cut-offs can send it: between the lowest refusal
 # cut-off and the highest extractive one (a question the scorer is sure of either way costs no call).
@@ -78,6 +79,11 @@ class Outcome:
     read_called: bool
     read_right: bool  # the reader's answer stood and holds a gold string
     read_stood_prob: float | None  # probability of the sentence it stood on (None: it did not stand)
+    reader_answer: str | None = None
+    question: str = ""
+    stood_text: str | None = None  # the sentence it stood on
+    golds: tuple[str, ...] = ()
+    stood_rank: int | None = None  # rank of that sentence among those shown (0 = the scorer's best)
 
 
 def outcomes(cases: list[Case], kind: str, extractor: FeatureExtractor, verifier: CitationVerifier, max_sentences: int,
@@ -103,14 +109,21 @@ def outcomes(cases: list[Case], kind: str, extractor: FeatureExtractor, verifier
             draft = reader.compose(c.question.text, ev)
             o = out[-1]
             o.read_called = True
+            o.reader_answer = draft.diagnostics.reader_answer
+            o.question, o.golds = c.question.text, tuple(golds)
             if draft.sentences:
-                text = draft.sentences[0].text
                 q = draft.sentences[0].quotes[0]
-                o.read_stood_prob = next(p for _, s, p in shown_sentences(ev, reader.settings.reader_sentences)
-                                         if (s.doc_id, s.start) <= (q.doc_id, q.start) < (s.doc_id, s.end))
-                o.read_right = bool(golds) and answer_contains(text, golds)
+                o.stood_rank, o.read_stood_prob, o.stood_text = next(
+                    (r, p, s.text) for r, (_, s, p) in enumerate(shown_sentences(ev, reader.settings.reader_sentences))
+                    if s.doc_id == q.doc_id and s.start <= q.start < s.end)
+                o.read_right = bool(golds) and answer_contains(draft.sentences[0].text, golds)
         log(f"  fold {k}/{FOLDS}: {sum(1 for o in out if o.read_called)} reader calls so far")
     return out
+
+
+def save_outcomes(outs: list[Outcome], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([asdict(o) for o in outs], indent=0), encoding="utf-8")
 
 
 def handled(o: Outcome, refuse_below: float, extractive_above: float, min_prob: float) -> tuple[bool, bool, bool]:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 _LEAD = re.compile(r"^\s*(?:the\s+)?(?:short\s+)?answer\s*(?:is)?\s*[:\-]\s*", re.IGNORECASE)
 _MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 _EDGE = " \t\"'“”‘’`*.,;:"
+SHORT_ANSWER_WORDS = 10  # longer replies are clauses copied from the sentence: the quote alone says it
 
 
 class ReaderBusy(RuntimeError):
@@ -163,7 +164,9 @@ class ReaderComposer:
         q = Quote(span.hit_index, span.doc_id, span.start + s, span.start + s + len(quote), verified=True,
                   similarity=None)
         diagnostics.lead_clause_trimmed = (s, s + len(quote)) != (0, len(span.text.strip()))
-        return Draft(mode="read", sentences=[DraftSentence(f"{short}: “{quote}”", [q])], diagnostics=diagnostics,
+        # A short answer leads its quote; a reply as long as a clause would only repeat it, so the quote stands alone.
+        text = f"{short}: “{quote}”" if len(short.split()) <= SHORT_ANSWER_WORDS else quote
+        return Draft(mode="read", sentences=[DraftSentence(text, [q])], diagnostics=diagnostics,
                      timings_ms={"reader": reader_ms})
 
     def ask(self, question: str, sentences: list[str]) -> str:

@@ -233,7 +233,7 @@ def register(app: typer.Typer) -> None:
         OPENAI_BASE_URL to it, e.g. the local llama.cpp server); print the figures; write the cut-offs."""
         from eval.answerer_data import SAMPLE, collect, summary  # noqa: PLC0415 - scikit-learn only for training
         from eval.adapters.sample_questions import QUESTIONS  # noqa: PLC0415
-        from eval.train_reader import CachedReader, choose, outcomes  # noqa: PLC0415
+        from eval.train_reader import OUTCOMES, CachedReader, choose, outcomes, save_outcomes  # noqa: PLC0415
         from rag.answer.features import FeatureExtractor  # noqa: PLC0415
         from rag.answer.llm import LLMAnswerer  # noqa: PLC0415
         from rag.answer.reader import CUTOFFS_FILE  # noqa: PLC0415
@@ -263,6 +263,7 @@ def register(app: typer.Typer) -> None:
         reader = CachedReader(LLMAnswerer(settings, verifier).client, settings, 0.0)
         outs = outcomes(pool, "trees", FeatureExtractor(embedder), verifier, settings.max_answer_sentences, reader,
                         log=lambda m: out.print(m, highlight=False))
+        save_outcomes(outs, OUTCOMES)
         cut = choose(outs)
         target = output or CUTOFFS_FILE
         cut.save(target)
