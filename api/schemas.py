@@ -57,7 +57,8 @@ class AskRequest(BaseModel):
                                 description="Earlier turns, oldest first; a follow-up is rewritten with them")
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages given to the answerer")
     filters: FiltersIn | None = None
-    mode: Literal["auto", "extractive", "llm", "hybrid"] | None = Field(None, description="Answering mode")
+    mode: Literal["auto", "extractive", "read", "llm", "hybrid"] | None = Field(
+        None, description="Answering mode; auto = read when a reader is configured, else extractive")
     stream: bool = Field(False, description="Stream server-sent events instead of one JSON answer")
     explain: bool = Field(False, description="Attach the explain trace: passages, scored candidates, refusal margin")
 

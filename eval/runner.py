@@ -37,7 +37,7 @@ DATASETS = ("seeds", "beir", "squad2", "rgb")
 DEFAULT_SPLIT = {"seeds": "dev", "beir": DEFAULT_BEIR_SPLIT, "squad2": "dev", "rgb": "en_fact"}
 # Each dataset's file or folder under Settings.eval_data_dir (RAG_EVAL_DATA_DIR), read when --path is not given.
 DATA_FILES = {"seeds": "seeds_dev.jsonl", "beir": "scifact", "squad2": "squad2", "rgb": "rgb/en_fact.json"}
-MODES = ("auto", "extractive", "llm", "hybrid")
+MODES = tuple(m.value for m in AnswerMode)  # auto, extractive, read, llm, hybrid
 SECRET_SETTINGS = {"llm_api_key", "api_keys"}
 
 

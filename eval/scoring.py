@@ -141,7 +141,7 @@ def _answer_metrics(dataset: str, recs: Sequence[dict[str, Any]]) -> dict[str, A
     out["unanswerable_refused"] = _mean([float(s["refused"]) for r, s in zip(recs, sc) if r["unanswerable"]])
     routes = [r.get("route") for r in recs if r.get("route")]
     if routes:  # read mode: the share of questions that reached the reader
-        out["reader_share"] = sum(route == "reader" for route in routes) / len(recs)
+        out["reader_share"] = sum(route in ("reader", "check") for route in routes) / len(recs)
     if dataset == "squad2":
         answerable = [s for r, s in zip(recs, sc) if not r["unanswerable"]]
         out["f1_answerable"] = _mean([s["f1"] for s in answerable])

@@ -38,8 +38,9 @@ MAX_FALSE_REFUSALS = 0.05
 # The reader is asked, while learning, only where the cut-offs can send it: between the lowest refusal
 # cut-off and the highest extractive one (a question the scorer is sure of either way costs no call).
 BAND = (0.05, 0.95)
-REFUSE_GRID = np.round(np.arange(BAND[0], 0.51, 0.01), 2)
-EXTRACTIVE_GRID = np.round(np.arange(0.3, BAND[1] + 0.001, 0.05), 2)
+REFUSE_GRID = np.round(np.arange(BAND[0], 0.31, 0.01), 2)
+CHECK_GRID = np.round(np.arange(0.3, BAND[1] + 0.001, 0.05), 2)
+EXTRACTIVE_GRID = np.round(np.arange(0.6, BAND[1] + 0.001, 0.05), 2)
 MIN_PROB_GRID = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
 
 
@@ -126,21 +127,27 @@ def save_outcomes(outs: list[Outcome], path: Path) -> None:
     path.write_text(json.dumps([asdict(o) for o in outs], indent=0), encoding="utf-8")
 
 
-def handled(o: Outcome, refuse_below: float, extractive_above: float, min_prob: float) -> tuple[bool, bool, bool]:
-    """(handled right, refused, reader asked) for one question under these cut-offs (`rag.answer.reader.route`)."""
+def handled(o: Outcome, cut: tuple[float, float, float, float]) -> tuple[bool, bool, bool]:
+    """(handled right, refused, reader asked) for one question under cut-offs (refuse_below, check_above,
+    extractive_above, min_sentence_prob), as `rag.answer.reader.route` and the question path apply them."""
+    refuse_below, check_above, extractive_above, min_prob = cut
     a = o.answerability
     if a is None or a < refuse_below:  # refused at once
         return o.unanswerable, True, False
     if a >= extractive_above or o.multi_part or not o.read_called:  # the extractive answer stands
         return (not o.unanswerable and o.extractive_right), False, False
     stood = o.read_stood_prob is not None and o.read_stood_prob >= min_prob
+    if a >= check_above:  # the reader's answer if it stands, else the extractive one
+        if stood:
+            return (not o.unanswerable and o.read_right), False, True
+        return (not o.unanswerable and o.extractive_right), False, True
     if o.unanswerable:
         return not stood, not stood, True
     return stood and o.read_right, not stood, True
 
 
-def figures(outs: list[Outcome], cut: tuple[float, float, float]) -> dict[str, float]:
-    rows = [handled(o, *cut) for o in outs]
+def figures(outs: list[Outcome], cut: tuple[float, float, float, float]) -> dict[str, float]:
+    rows = [handled(o, cut) for o in outs]
     ans = [r for r, o in zip(rows, outs) if not o.unanswerable]
     un = [r for r, o in zip(rows, outs) if o.unanswerable]
     return {"handled_right": float(np.mean([r[0] for r in rows])),
@@ -150,19 +157,21 @@ def figures(outs: list[Outcome], cut: tuple[float, float, float]) -> dict[str, f
 
 
 def choose(outs: list[Outcome]) -> ReaderCutoffs:
-    best: tuple[tuple[float, float], tuple[float, float, float]] | None = None
-    for cut in itertools.product(REFUSE_GRID, EXTRACTIVE_GRID, MIN_PROB_GRID):
-        if cut[1] <= cut[0]:
+    best: tuple[tuple[float, float], tuple[float, float, float, float]] | None = None
+    for cut in itertools.product(REFUSE_GRID, CHECK_GRID, EXTRACTIVE_GRID, MIN_PROB_GRID):
+        if not cut[0] < cut[1] <= cut[2]:
             continue
         f = figures(outs, cut)
         if f["false_refusals"] > MAX_FALSE_REFUSALS:
             continue
-        key = (f["handled_right"], -f["reader_share"])
+        key = (round(f["handled_right"], 6), -f["reader_share"])
         if best is None or key > best[0]:
             best = (key, cut)
     if best is None:
         raise ValueError(f"no cut-offs keep false refusals at or under {MAX_FALSE_REFUSALS}")
     cut = best[1]
-    return ReaderCutoffs(float(cut[0]), float(cut[1]), float(cut[2]),
-                         {"how": "rag eval train-reader: out of fold, sample train + seeds_dev, "
-                                 f"false refusals <= {MAX_FALSE_REFUSALS}", "oof": figures(outs, cut)})
+    return ReaderCutoffs(refuse_below=float(cut[0]), extractive_above=float(cut[2]), min_sentence_prob=float(cut[3]),
+                         check_above=float(cut[1]),
+                         trained={"how": "rag eval train-reader: out of fold, sample train + seeds_dev, "
+                                         f"false refusals <= {MAX_FALSE_REFUSALS}", "oof": figures(outs, cut),
+                                  "oof_without_checking": figures(outs, (cut[0], cut[2], cut[2], cut[3]))})

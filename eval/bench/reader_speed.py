@@ -81,7 +81,7 @@ def summarise(rows: list[dict[str, Any]], mode: str) -> dict[str, float]:
     ms = [r["ms"] for r in mine]
     words = [r["words"] for r in mine if not r["refused"]]
     return {"questions": len(mine), "p50_ms": round(percentile(ms, 0.5), 1), "p95_ms": round(percentile(ms, 0.95), 1),
-            "reader_share": round(sum(r["route"] == "reader" for r in mine) / len(mine), 3),
+            "reader_share": round(sum(r["route"] in ("reader", "check") for r in mine) / len(mine), 3),
             "median_answer_words": statistics.median(words) if words else 0}
 
 

@@ -190,22 +190,34 @@ CUTOFFS_FILE = Path(__file__).with_name("reader_cutoffs.json")
 @dataclass(frozen=True)
 class ReaderCutoffs:
     """Where the scorer's own confidence (the refusal model's answerability) sends a `read` question:
-    below `refuse_below` it is refused at once, at or above `extractive_above` the extractive answer stands,
-    in between the reader is asked. `min_sentence_prob`: the sentence a reader's answer stands on must score
-    at least this. Learned out of fold on `train` (`rag eval train-reader`)."""
+
+    - below `refuse_below`: refused at once;
+    - up to `check_above`: the reader is asked, and an answer that does not stand is a refusal;
+    - from `check_above` up to `extractive_above`: the reader is asked, and an answer that does not stand
+      leaves the extractive answer (the scorer is fairly sure there is an answer, and its best sentence
+      is still wrong on some: "who chaired" answered by the meeting's topic sentence);
+    - at or above `extractive_above`: the extractive answer stands, no reader call.
+    `min_sentence_prob`: the sentence a reader's answer stands on must score at least this. Learned out of
+    fold on `train` (`rag eval train-reader`)."""
 
     refuse_below: float
     extractive_above: float
     min_sentence_prob: float
+    check_above: float | None = None  # None: = extractive_above (no zone where the reader only checks)
     trained: dict[str, Any] = field(default_factory=dict)  # how they were learned, and the figures they gave
+
+    @property
+    def check_from(self) -> float:
+        return self.extractive_above if self.check_above is None else self.check_above
 
     @classmethod
     def load(cls, path: Path | None = None) -> ReaderCutoffs:
         path = path or CUTOFFS_FILE
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
+            check = raw.get("check_above")
             return cls(float(raw["refuse_below"]), float(raw["extractive_above"]), float(raw["min_sentence_prob"]),
-                       dict(raw.get("trained", {})))
+                       None if check is None else float(check), dict(raw.get("trained", {})))
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"The reader cut-offs at {path} cannot be read ({err}); restore the shipped file "
                              "(git checkout rag/answer/reader_cutoffs.json) or run `rag eval train-reader`.") from err
@@ -217,7 +229,7 @@ class ReaderCutoffs:
         tmp.replace(path)
 
 
-Route = Literal["refuse", "extractive", "reader"]
+Route = Literal["refuse", "extractive", "reader", "check"]
 
 
 def route(hits: list[Hit], evidence: Evidence, cutoffs: ReaderCutoffs, question: str) -> tuple[RefusalTrace, Route]:
@@ -235,4 +247,4 @@ def route(hits: list[Hit], evidence: Evidence, cutoffs: ReaderCutoffs, question:
     # A question in two parts is composed part by part by the extractive composer (the reader names one thing).
     if best >= cutoffs.extractive_above or len(question_parts(question)) > 1:
         return trace, "extractive"
-    return trace, "reader"
+    return trace, "check" if best >= cutoffs.check_from else "reader"

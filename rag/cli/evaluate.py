@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
                  "e.g. eval/data/scifact_report.txt")] = None,
         output: Annotated[Path, typer.Option(help="Folder that receives the results folder")] = Path("eval/results"),
         limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions")] = None,
-        mode: Annotated[Optional[str], typer.Option(help="Answer mode: auto | extractive | llm | hybrid")] = None,
+        mode: Annotated[Optional[str], typer.Option(help="Answer mode: auto | extractive | read | llm | hybrid")] = None,
         retrieval_only: Annotated[Optional[bool], typer.Option(
             "--retrieval-only/--answers", help="Score retrieval only (default for beir) or answers too")] = None,
         config: Annotated[Optional[str], typer.Option("--config", help="Name of this configuration (folder name)")] = None,
@@ -268,8 +268,9 @@ def register(app: typer.Typer) -> None:
         target = output or CUTOFFS_FILE
         cut.save(target)
         out.print(json.dumps(cut.trained, indent=1), highlight=False)
-        out.print(f"wrote {target}: refuse below {cut.refuse_below:.2f}, extractive at or above "
-                  f"{cut.extractive_above:.2f}, reader's sentence at least {cut.min_sentence_prob:.2f}", highlight=False)
+        out.print(f"wrote {target}: refuse below {cut.refuse_below:.2f}; the reader decides below "
+                  f"{cut.check_from:.2f} and checks the extractive answer below {cut.extractive_above:.2f}; its "
+                  f"sentence scores at least {cut.min_sentence_prob:.2f}", highlight=False)
 
     app.add_typer(eval_app, name="eval")
 

@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # openai costs ~0.9 s of a one-shot `rag ask` that never call
     from rag.answer.llm import LLMAnswerer
 
 MODES = tuple(m.value for m in AnswerMode)
-Way = AnswerMode | Literal["extractive", "refuse"]  # the composer a decision leaves
+Way = AnswerMode | Literal["extractive", "check", "refuse"]  # the composer a decision leaves
 
 
 def check_question(question: str, max_chars: int) -> str:
@@ -205,7 +205,7 @@ class QuestionPath:
         also says whether the extractive answer stands or the reader is asked (`rag.answer.reader.route`)."""
         if mode is AnswerMode.READ:
             decision, way = route(hits, evidence, self.cutoffs, question)
-            return decision, ("extractive" if way == "extractive" else mode if way == "reader" else "refuse")
+            return decision, mode if way == "reader" else way
         return decide_refusal(hits, evidence, self.model.threshold), mode
 
     def compose(self, way: Way, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence,
@@ -217,9 +217,28 @@ class QuestionPath:
             "resolve() admits read/llm/hybrid only with an endpoint"
         if way is AnswerMode.READ:
             return self.reader.stream(question, hits, articles, evidence)
+        if way == "check":
+            return self.checked(question, hits, articles, evidence)
         if way is AnswerMode.LLM:
             return self.llm.stream(question, hits, articles, evidence, stream=stream_llm)
         return self.hybrid.stream(question, hits, articles, evidence)
+
+    def checked(self, question: str, hits: list[Hit], articles: ArticleLookup,
+                evidence: Evidence) -> Iterator[str | Progress | Draft]:
+        """Where the scorer is fairly sure: the reader's answer when it stands, else the extractive one."""
+        assert self.reader is not None
+        for item in self.reader.stream(question, hits, articles, evidence):
+            if isinstance(item, Draft) and item.no_answer:
+                draft = self.extractive.compose(question, hits, articles, evidence)
+                draft.diagnostics = draft.diagnostics.model_copy(update={
+                    "route": "check", "reader_answer": item.diagnostics.reader_answer,
+                    "reader_sentences": item.diagnostics.reader_sentences})
+                draft.timings_ms.update(item.timings_ms)
+                yield draft
+            else:
+                if isinstance(item, Draft):
+                    item.diagnostics.route = "check"
+                yield item
 
     def finish(self, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence, draft: Draft) -> Answer:
         """A composer's Draft verified and numbered. The refusal was decided before composing; here a model

@@ -79,6 +79,14 @@ def test_the_scorer_confidence_routes_a_read_question(answerability: float | Non
     assert (got, trace.refused) == (way, refused)
 
 
+def test_between_the_check_and_extractive_cutoffs_the_reader_checks() -> None:
+    cut = ReaderCutoffs(refuse_below=0.1, extractive_above=0.9, min_sentence_prob=0.0, check_above=0.4)
+    hits, ev = _evidence(0.5)
+    assert route(hits, ev, cut, ev.question)[1] == "check"
+    hits, ev = _evidence(0.3)
+    assert route(hits, ev, cut, ev.question)[1] == "reader"
+
+
 def test_a_question_in_two_parts_stays_with_the_extractive_composer() -> None:
     cut = ReaderCutoffs(refuse_below=0.1, extractive_above=0.9, min_sentence_prob=0.0)
     hits, ev = _evidence(0.5, "Who chaired the meeting and when was it held?")
