@@ -1,6 +1,6 @@
 """The FastAPI application: `create_app(settings)`; `rag serve` runs it with uvicorn.
 
-Routes: /v1/ask, /v1/search, /v1/documents[/{id}], /v1/chat/completions, /v1/models,
+Routes: /v1/ask, /v1/search, /v1/documents[/{id}], /v1/files[/{file}], /v1/chat/completions, /v1/models,
 /healthz, /readyz, the chat page at / and the OpenAPI docs at /docs.
 """
 
@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from api import routes_documents, routes_openai, routes_query, routes_stats
+from api import routes_documents, routes_files, routes_openai, routes_query, routes_stats
 from api.errors import install_error_handlers
 from api.state import get_service, install_service_errors
 from rag.embed.protocols import DocumentEncoder
@@ -79,7 +79,8 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
         # dict lookup under a lock, never blocking.
         return guard(request)
 
-    for router in (routes_query.router, routes_documents.router, routes_openai.router, routes_stats.router):
+    for router in (routes_query.router, routes_documents.router, routes_files.router, routes_openai.router,
+                   routes_stats.router):
         app.include_router(router, dependencies=[Depends(guarded)])
 
     @app.get("/healthz", tags=["health"], summary="The process is up")

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from api.errors import without_paths
-from rag.models import Answer
+from rag.models import Answer, Progress
 from rag.service import RagService
 from rag.service.display import DisplayNames, SourceDisplay, redacted
 from rag.service.errors import NothingIndexed, ServiceError
@@ -25,6 +25,8 @@ from rag.web.errors import error_body
 STATUS_BY_CODE = {
     "no_index": 503,
     "document_not_found": 404,
+    "file_not_found": 404,
+    "ambiguous_file": 409,
     "index_busy": 409,
     "incompatible_index": 409,
     "unsupported_file_type": 415,
@@ -92,7 +94,7 @@ def finish_answer(request: Request, answer: Answer, started: float) -> Answer:
     return public(request, plain_words(answer))
 
 
-def finish_stream(request: Request, items: Iterator[str | Answer], started: float) -> Iterator[str | Answer]:
+def finish_stream(request: Request, items: Iterator[str | Progress | Answer], started: float) -> Iterator[str | Progress | Answer]:
     """`items` with the final Answer passed through finish_answer."""
     for item in items:
         yield finish_answer(request, item, started) if isinstance(item, Answer) else item

@@ -122,6 +122,15 @@ class DocumentInfo(BaseModel):
     chars: int
 
 
+class DocumentEntry(DocumentInfo):
+    """A document as the by-file listing shows it: the start of its text and when it was indexed."""
+
+    preview: str = Field(description="The first characters of the article's text")
+    indexed_at: str | None = Field(None, description="When it was indexed (UTC, ISO 8601); None for an index "
+                                   "built before times were recorded")
+    newest_row: int = Field(0, exclude=True, description="Its newest chunk's row id: orders by ingest, never shown")
+
+
 # ---------------------------------------------------------------- retrieve
 
 

@@ -236,6 +236,22 @@ def delete_document(settings: Settings, doc_id: str) -> Manifest:
         return writer.commit(manifest, matches, [], {}, manifest.vector_index)
 
 
+def delete_sources(settings: Settings, sources: list[str]) -> tuple[Manifest, list[str]]:
+    """Remove every document of these sources (whole files: a press-release file holds several articles)
+    as one new generation; returns the manifest and the ids removed. KeyError when none is stored."""
+    collection = Collection(settings.collection_dir, settings)
+    if not collection.exists():
+        raise FileNotFoundError(f"No collection at {settings.collection_dir}; nothing to delete.")
+    with collection.writer() as writer:
+        by_source = writer.doc_ids_by_source()
+        doc_ids = sorted(set().union(*(by_source.get(s, set()) for s in sources)))
+        if not doc_ids:
+            raise KeyError("No documents from that file in the index. List the files first (the API's /v1/files).")
+        manifest = writer.current_manifest()
+        assert manifest is not None
+        return writer.commit(manifest, doc_ids, [], {}, manifest.vector_index), doc_ids
+
+
 def _rebuild(
     paths: list[Path], settings: Settings, *, progress: bool, embedder: DocumentEncoder | None, engine: str = "local"
 ) -> IndexReport:

@@ -32,7 +32,7 @@ from rag.service import memory
 from rag.service.ask import check_question
 from rag.service.assistant import Assistant
 from rag.service.errors import (
-    DocumentNotFound, Incompatible, IndexBusy, InvalidRequest, NoIndex, NothingIndexed, ServiceError,
+    DocumentNotFound, FileNotFound, InvalidRequest, NoIndex, NothingIndexed, translate_store_errors,
 )
 from rag.service.local_model import LocalModel
 from rag.service.refusals import Feedback, RefusalLog, RefusalStats
@@ -41,7 +41,7 @@ from rag.service.uploads import SavedUploads, UploadedFile, screen, skipped
 from rag.settings import Settings
 from rag.store.collection import UPLOADS_DIR, Collection, CollectionNotFound
 from rag.store.faults import crash_point
-from rag.store.manifest import IncompatibleIndex
+from rag.store.manifest import IncompatibleIndex, Manifest
 
 if TYPE_CHECKING:  # the indexer (rich progress, chunker, writer) loads only when a command writes
     from rag.pipeline.indexer import IndexReport
@@ -242,7 +242,7 @@ class RagService:
                                      code="not_found")
         from rag.pipeline.indexer import index_paths  # noqa: PLC0415 - see TYPE_CHECKING above
 
-        with self.write_lock, _translate_store_errors():
+        with self.write_lock, translate_store_errors():
             return index_paths(paths, self.settings, rebuild=rebuild, progress=progress,
                                embedder=self._index_embedder(), engine=engine)
 
@@ -258,7 +258,7 @@ class RagService:
             # Parsed before the write lock: a slow or hostile file costs its own request at most the
             # loader bounds (RAG_INGEST_*), never the other writers' time.
             parsed = parse_uploads(self.uploads_dir, accepted, LoadLimits.from_settings(self.settings))
-            with self.write_lock, _translate_store_errors():
+            with self.write_lock, translate_store_errors():
                 saved = SavedUploads(self.uploads_dir, accepted)
                 crash_point("upload_before_index")  # rag/service/recovery.py indexes what a kill here leaves
                 try:
@@ -321,7 +321,7 @@ class RagService:
             raise DocumentNotFound(f"No document with id {doc_id!r}; ids are 64 hex characters. List them first.")
         from rag.pipeline.indexer import delete_document  # noqa: PLC0415 - see TYPE_CHECKING above
 
-        with self.write_lock, _translate_store_errors():
+        with self.write_lock, translate_store_errors():
             try:
                 manifest = delete_document(self.settings, doc_id)
             except KeyError as e:
@@ -332,6 +332,22 @@ class RagService:
         self._written()
         return DeleteResult(deleted=doc_id, documents=manifest.documents, chunks=manifest.chunks,
                             generation=manifest.generation)
+
+    def delete_sources(self, sources: list[str], missing: str) -> tuple[Manifest, list[str]]:
+        """Remove every document of these stored sources (whole files) as one generation: (manifest, ids removed).
+        `missing` is the FileNotFound message when none is stored (rag/service/files.py names the files)."""
+        from rag.pipeline.indexer import delete_sources  # noqa: PLC0415 - see TYPE_CHECKING above
+
+        with self.write_lock, translate_store_errors():
+            try:
+                manifest, removed = delete_sources(self.settings, sources)
+            except KeyError:
+                raise FileNotFound(missing) from None
+            except FileNotFoundError as e:
+                raise NoIndex(str(e)) from None
+            self._remove_orphan_uploads()
+        self._written()
+        return manifest, removed
 
     @property
     def uploads_dir(self) -> Path:
@@ -359,24 +375,6 @@ class RagService:
 
 def _is_doc_id(doc_id: str) -> bool:
     return len(doc_id) == DOC_ID_CHARS and all(c in "0123456789abcdef" for c in doc_id)
-
-
-class _translate_store_errors:
-    """Store exceptions -> service errors with the same advice (a context manager, no state)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> bool:
-        if exc is None or isinstance(exc, ServiceError):
-            return False
-        if isinstance(exc, IncompatibleIndex):
-            raise Incompatible(str(exc)) from exc
-        if isinstance(exc, CollectionNotFound):
-            raise NoIndex(str(exc)) from exc
-        if isinstance(exc, RuntimeError) and "Another process is writing" in str(exc):
-            raise IndexBusy(str(exc)) from exc
-        return False
 
 
 def parse_uploads(folder: Path, accepted: list[tuple[UploadedFile, str]], limits: LoadLimits) -> LoadResult:

@@ -5,6 +5,9 @@ Every error carries a stable `code` (the HTTP API's error code) and a message th
 
 from __future__ import annotations
 
+from rag.store.collection import CollectionNotFound
+from rag.store.manifest import IncompatibleIndex
+
 
 class ServiceError(Exception):
     code = "invalid_request"
@@ -31,6 +34,12 @@ class DocumentNotFound(ServiceError):
     code = "document_not_found"
 
 
+class FileNotFound(DocumentNotFound):
+    """No indexed file by that name or id (rag/service/files.py)."""
+
+    code = "file_not_found"
+
+
 class IndexBusy(ServiceError):
     """Another process holds the collection's writer lock."""
 
@@ -51,3 +60,21 @@ class NothingIndexed(ServiceError):
     def __init__(self, message: str, results: list, code: str | None = None) -> None:  # list[FileResult]
         super().__init__(message, code)
         self.results = results
+
+
+class translate_store_errors:  # noqa: N801 - used as `with translate_store_errors():`
+    """Store exceptions -> service errors with the same advice (a context manager, no state)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> bool:
+        if exc is None or isinstance(exc, ServiceError):
+            return False
+        if isinstance(exc, IncompatibleIndex):
+            raise Incompatible(str(exc)) from exc
+        if isinstance(exc, CollectionNotFound):
+            raise NoIndex(str(exc)) from exc
+        if isinstance(exc, RuntimeError) and "Another process is writing" in str(exc):
+            raise IndexBusy(str(exc)) from exc
+        return False

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.models import Article, Chunk, ChunkSentences, DocumentInfo, Passage, SearchFilters
+from rag.models import Article, Chunk, ChunkSentences, DocumentEntry, DocumentInfo, Passage, SearchFilters
 from rag.store.filters import sqlite_glob
 
 SCHEMA = """
@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+-- When each document was indexed (UTC), for listings "newest first" with a time. Its own table, so a
+-- collection built before it existed opens unchanged (its documents show no time, ordered by row id).
+CREATE TABLE IF NOT EXISTS ingested (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
 -- The sentences of each chunk (exact article spans, as answers quote them) and the embedding-cache
 -- key of each sentence's vector: written in the chunk's own transaction, so every generation's
 -- chunks and sentence vectors agree (format 2).
@@ -108,6 +114,7 @@ def insert_article(conn: sqlite3.Connection, article: Article) -> None:
             article.text,
         ),
     )
+    conn.execute("INSERT OR REPLACE INTO ingested(doc_id) VALUES (?)", (article.doc_id,))
 
 
 def insert_chunk(conn: sqlite3.Connection, chunk: Chunk, emb_key: str) -> int:
@@ -133,6 +140,7 @@ def delete_documents(conn: sqlite3.Connection, doc_ids: list[str]) -> np.ndarray
         removed += [r for (r,) in conn.execute("SELECT row_id FROM chunks WHERE doc_id = ?", (doc_id,))]
         conn.execute("DELETE FROM sentences WHERE row_id IN (SELECT row_id FROM chunks WHERE doc_id = ?)", (doc_id,))
         conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        conn.execute("DELETE FROM ingested WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
     return np.array(removed, dtype=np.int64)
 
@@ -198,6 +206,21 @@ def documents(conn: sqlite3.Connection) -> list[DocumentInfo]:
         "LEFT JOIN chunks c ON c.doc_id = d.doc_id GROUP BY d.doc_id ORDER BY d.source, d.span_start"
     ).fetchall()
     return [DocumentInfo(doc_id=r[0], source=r[1], title=r[2], date=r[3], chunks=r[4], chars=r[5]) for r in rows]
+
+
+def document_entries(conn: sqlite3.Connection, preview_chars: int) -> list[DocumentEntry]:
+    """Every document with the start of its text and when it was indexed, in file order within each source.
+
+    `newest_row` (the highest chunk row id; AUTOINCREMENT ids are never reused) orders by ingest even where
+    no time was recorded."""
+    rows = conn.execute(
+        "SELECT d.doc_id, d.source, d.title, d.date, COUNT(c.row_id), LENGTH(d.text), substr(d.text, 1, ?), "
+        "COALESCE(MAX(c.row_id), 0), i.at FROM documents d LEFT JOIN chunks c ON c.doc_id = d.doc_id "
+        "LEFT JOIN ingested i ON i.doc_id = d.doc_id GROUP BY d.doc_id ORDER BY d.source, d.span_start",
+        (preview_chars,),
+    ).fetchall()
+    return [DocumentEntry(doc_id=r[0], source=r[1], title=r[2], date=r[3], chunks=r[4], chars=r[5], preview=r[6],
+                          newest_row=r[7], indexed_at=r[8]) for r in rows]
 
 
 def row_ids_where(conn: sqlite3.Connection, filters: SearchFilters) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.models import Article, ChunkSentences, DocumentInfo, Passage, SearchFilters
+from rag.models import Article, ChunkSentences, DocumentEntry, DocumentInfo, Passage, SearchFilters
 from rag.store import database as db
 from rag.store.backend import SearchIndex
 from rag.store.manifest import Manifest
@@ -74,6 +74,11 @@ class Snapshot:
     def documents(self) -> list[DocumentInfo]:
         with self._lock:
             return db.documents(self._conn)
+
+    def document_entries(self, preview_chars: int = 400) -> list[DocumentEntry]:
+        """Every document with the start of its text and its ingest time (the by-file listing)."""
+        with self._lock:
+            return db.document_entries(self._conn, preview_chars)
 
     def row_ids_where(self, filters: SearchFilters | None) -> np.ndarray | None:
         """Chunk row ids passing the filters, or None when there is nothing to filter on."""

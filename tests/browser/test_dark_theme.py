@@ -37,7 +37,7 @@ def test_dark_theme_follows_the_system_with_no_axe_violations(browser, server_ur
     page.emulate_media(color_scheme="dark")
     page.click("#settings-toggle")
     page.click("#docs-toggle")
-    page.locator("#doc-list li").first.wait_for(timeout=60_000)
+    page.locator("#doc-list > li").first.wait_for(timeout=60_000)
     page.screenshot(path=str(output_dir / shot.replace(".png", "-documents.png")))
     assert axe_violations(page) == [], "dark theme, documents and settings open"
     page.click("#docs-close")

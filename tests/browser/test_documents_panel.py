@@ -75,9 +75,10 @@ def test_upload_ask_cite_delete_refuse_by_keyboard(browser, server_url, output_d
     results = page.locator("#upload-results li")
     assert "pearl-ring.txt — indexed" in results.nth(0).inner_text()
     assert "logo.png — skipped: unsupported file type '.png'" in results.nth(1).inner_text()
-    item = page.locator("#doc-list li", has_text="Pearl Ring ferris wheel")
+    item = page.locator("#doc-list > li", has_text="Pearl Ring ferris wheel")  # a file, its one article's preview
     item.wait_for(timeout=TIMEOUT_MS)
     assert "pearl-ring.txt" in item.inner_text() and "1 chunk" in item.inner_text()
+    assert page.locator("#doc-list > li").first.inner_text() == item.inner_text(), "the newest file comes first"
     page.wait_for_function("t => document.querySelector('#collection-info').textContent !== t", arg=before,
                            timeout=TIMEOUT_MS)
     page.screenshot(path=str(output_dir / "docs-panel-desktop.png"))
@@ -97,7 +98,7 @@ def test_upload_ask_cite_delete_refuse_by_keyboard(browser, server_url, output_d
     page.keyboard.press("Escape")
 
     # Delete it (with confirmation), by keyboard; the same question is then refused.
-    tab_to(page, "#doc-list button.del[aria-label='Delete Pearl Ring ferris wheel']", back=True)
+    tab_to(page, "#doc-list button.del[aria-label='Delete pearl-ring.txt']", back=True)
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.textContent") == "Cancel"
     page.keyboard.press("Shift+Tab")
@@ -105,7 +106,7 @@ def test_upload_ask_cite_delete_refuse_by_keyboard(browser, server_url, output_d
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('#docs-status').textContent.startsWith('Deleted')",
                            timeout=TIMEOUT_MS)
-    assert page.locator("#doc-list li", has_text="Pearl Ring").count() == 0
+    assert page.locator("#doc-list > li", has_text="Pearl Ring").count() == 0
     page.wait_for_function("t => document.querySelector('#collection-info').textContent === t", arg=before,
                            timeout=TIMEOUT_MS)
     ask_by_keyboard(page, QUESTION)
@@ -120,8 +121,8 @@ def test_documents_panel_at_phone_width(browser, server_url, output_dir):
     page = context.new_page()
     page.goto(server_url)
     page.click("#docs-toggle")
-    page.locator("#doc-list li").first.wait_for(timeout=TIMEOUT_MS)
-    page.locator("#doc-list li button.del").first.click()
+    page.locator("#doc-list > li").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator("#doc-list > li button.del").first.click()
     assert page.locator(".confirm").is_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at phone width"
