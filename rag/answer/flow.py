@@ -117,7 +117,9 @@ def decide_refusal(hits: list[Hit], evidence: Evidence, threshold: float) -> Ref
     if margin < 0:
         return RefusalTrace(
             refused=True, best_score=best, threshold=threshold, margin=margin,
-            reason="No sentence in the retrieved passages answers the question well enough.",  # scores: the trace
+            # the scores stay in the reason for `explain`; front ends show it without them (rag.service.wording)
+            reason=f"No sentence in the retrieved passages answers the question well enough "
+                   f"(evidence score {best:.2f} < {threshold:.2f}).",
         )
     return RefusalTrace(refused=False, best_score=best, threshold=threshold, margin=margin)
 

@@ -242,7 +242,8 @@ def route(hits: list[Hit], evidence: Evidence, cutoffs: ReaderCutoffs, question:
     margin = best - cutoffs.refuse_below
     if margin < 0:
         return RefusalTrace(refused=True, best_score=best, threshold=cutoffs.refuse_below, margin=margin,
-                            reason="No sentence in the retrieved passages answers the question well enough."), "refuse"
+                            reason="No sentence in the retrieved passages answers the question well enough "
+                                   f"(evidence score {best:.2f} < {cutoffs.refuse_below:.2f})."), "refuse"
     trace = RefusalTrace(refused=False, best_score=best, threshold=cutoffs.refuse_below, margin=margin)
     # A question in two parts is composed part by part by the extractive composer (the reader names one thing).
     if best >= cutoffs.extractive_above or len(question_parts(question)) > 1:
