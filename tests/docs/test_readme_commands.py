@@ -164,6 +164,12 @@ def mcp_over_http(url: str) -> set[str]:
     return run_async(main)  # type: ignore[return-value]
 
 
+def check_tools(tools: set[str], writes: bool) -> None:
+    """The README's read tools are offered, and the write tools exactly when --allow-writes was given."""
+    assert READ_TOOLS <= tools, tools
+    assert ({"add_documents", "delete_document"} <= tools) == writes and (("add_documents" in tools) == writes), tools
+
+
 class Server:
     """A README command that serves until stopped: its own process group, its log in a file."""
 
@@ -262,9 +268,10 @@ class Readme:
     def uploaded_doc_id(self) -> str:
         assert self.server is not None, "`<doc-id>` is filled from the running server's documents"
         docs = httpx.get(f"{self.server.base}/v1/documents?limit=1000", timeout=30).json()["documents"]
-        uploaded = [d["doc_id"] for d in docs if d["source"].startswith("uploads/")]
+        uploaded = sorted((not d["source"].endswith("notes.txt"), d["doc_id"]) for d in docs
+                          if d["source"].startswith("uploads/"))  # notes.txt's first: minutes.md is deleted by file
         assert uploaded, "the README deletes an uploaded document: its upload example must come first"
-        return uploaded[0]
+        return uploaded[0][1]
 
     def check_shared(self, words: list[str], env: dict[str, str]) -> None:
         """A command reading the project's evaluation data fails here, naming the path, when it is absent."""
@@ -345,10 +352,9 @@ class Readme:
 
     def mcp(self, words: list[str], env: dict[str, str]) -> None:
         words = [self.fill(w) for w in words]
-        expected = READ_TOOLS | ({"add_documents", "delete_document"} if "--allow-writes" in words else set())
+        writes = "--allow-writes" in words
         if "--http" not in words:
-            tools = mcp_over_stdio("bash", ["-c", "exec " + shlex.join(words)], env)
-            assert tools == expected
+            check_tools(mcp_over_stdio("bash", ["-c", "exec " + shlex.join(words)], env), writes)
             return
         self.stop()
         port = free_port()
@@ -360,7 +366,7 @@ class Readme:
         self.server = Server(shlex.join(words), env, self.root / f"mcp-{port}.log", url)
         self.served_port = 0  # not the REST API: a curl example now would be a README mistake
         self.server.wait_until(url, lambda r: r.status_code < 500, 120)
-        assert mcp_over_http(url) == expected
+        check_tools(mcp_over_http(url), writes)
 
     def run_python(self, code: str) -> None:
         assert self.server is not None and self.served_port, "the Python example needs a `rag serve` before it"
@@ -376,7 +382,7 @@ class Readme:
         assert server["command"].endswith("/.venv/bin/rag"), server["command"]
         assert server["env"]["RAG_INDEX_DIR"].endswith("/index")
         env = {**self.env, **server["env"], "RAG_INDEX_DIR": str(self.index)}
-        assert mcp_over_stdio(str(self.bin / "rag"), server["args"], env) == READ_TOOLS
+        check_tools(mcp_over_stdio(str(self.bin / "rag"), server["args"], env), writes=False)
 
     def stop(self) -> None:
         if self.server is not None:
