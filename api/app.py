@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(settings)`; `rag serve` runs it with uvicorn.
 
-Routes: /v1/ask, /v1/search, /v1/documents[/{id}], /v1/files[/{file}], /v1/chat/completions, /v1/models,
-/healthz, /readyz, the chat page at / and the OpenAPI docs at /docs.
+Routes: /v1/ask, /v1/search, /v1/documents[/{id}], /v1/files[/{file}], /v1/collections, /v1/chat/completions,
+/v1/models, /healthz, /readyz, the chat page at / and the OpenAPI docs at /docs. Every /v1 request may name a
+`collection` (body field, or query parameter); the default is RAG_COLLECTION.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from api.state import get_service, install_service_errors
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.discover import SUPPORTED_SUFFIXES
 from rag.service import RagService
-from rag.service.display import DisplayNames
+from rag.service.collections import Collections
 from rag.service.local_model import LocalModel
 from rag.service.recovery import recover_uploads
 from rag.settings import Settings
@@ -38,15 +39,19 @@ CHAT_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 
 
 def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load_on_startup: bool = True,
-               local_model: LocalModel | None = None) -> FastAPI:
-    """An app serving one collection. `embedder` lets tests share one loaded model. The service starts the
-    local model when `settings.local_llm` asks for it (`rag serve --local-llm`); `local_model` lets tests hand
-    it one already running. /readyz and answers' notes report it."""
-    service = RagService(settings, embedder=embedder, role="server", local_model=local_model)
+               local_model: LocalModel | None = None, single: bool = False) -> FastAPI:
+    """An app serving every collection in `settings.index_dir` (a request's `collection`; the default is
+    `settings.collection`), or only that one when `single` (`rag serve -c NAME`). `embedder` lets tests share one
+    loaded model. The service starts the local model when `settings.local_llm` asks for it (`rag serve
+    --local-llm`); `local_model` lets tests hand it one already running. /readyz and answers' notes report it."""
+    collections = Collections(settings, embedder=embedder, role="server", local_model=local_model, single=single)
+    service = collections.get()  # the default collection, loaded at start (the others on their first request)
 
     def recover() -> None:
-        with service.write_lock:  # uploads a crash left unindexed (rag/service/recovery.py)
-            app.state.recovery = recover_uploads(settings, embedder)
+        for name in collections.names():  # uploads a crash left unindexed (rag/service/recovery.py)
+            svc = collections.get(name)
+            with svc.write_lock:
+                app.state.recovery[name] = recover_uploads(svc.settings, embedder)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -55,7 +60,7 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
             await run_in_threadpool(recover)
             await run_in_threadpool(service.load)  # load model + index before the first request
         yield
-        service.close()
+        collections.close()
 
     # FastAPIOffline serves the Swagger/ReDoc assets itself: /docs must work without internet.
     app = FastAPIOffline(
@@ -67,9 +72,10 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
     # A trailing slash gets our JSON 404 naming the route, not a bare 307 (which a DELETE client
     # would follow to a route that does not take DELETE).
     app.router.redirect_slashes = False
-    app.state.rag = service
-    app.state.display_names = DisplayNames(service)  # no server paths in replies (rag/service/display.py)
-    app.state.recovery = None
+    app.state.collections = collections
+    app.state.rag = service  # the default collection's
+    app.state.display_names = collections.display_names(service)  # no server paths in replies (rag/service/display.py)
+    app.state.recovery = {}
     install_error_handlers(app)
     install_service_errors(app)
     guard = Guard.from_settings(settings)
@@ -89,21 +95,22 @@ def create_app(settings: Settings, embedder: DocumentEncoder | None = None, load
 
     @app.get("/readyz", tags=["health"], summary="Index and model loaded: ready to answer")
     def readyz(svc: Annotated[RagService, Depends(get_service)]) -> Any:
+        name = svc.settings.collection
         if not svc.load():
             return JSONResponse(
-                {"ready": False, "index": False, "model": False, "collection": settings.collection, "documents": 0,
+                {"ready": False, "index": False, "model": False, "collection": name, "documents": 0,
                  "llm_configured": bool(svc.settings.llm_base_url), "accepted_types": list(SUPPORTED_SUFFIXES),
-                 "error": {"code": "no_index", "message": f"No index for collection {settings.collection!r}: "
+                 "error": {"code": "no_index", "message": f"No index for collection {name!r}: "
                            "add documents with POST /v1/documents or `rag index PATH`."}},
                 status_code=503,
             )
         snap = svc.assistant().snapshot
         body: dict[str, Any] = {
             "ready": True, "llm_configured": bool(svc.settings.llm_base_url), "accepted_types": list(SUPPORTED_SUFFIXES),
-            "index": True, "model": True, "collection": settings.collection,
+            "index": True, "model": True, "collection": name,
             "generation": snap.generation, "documents": snap.manifest.documents, "chunks": snap.manifest.chunks,
             "embedding_model": snap.manifest.model, "encoder": _encoder_info(svc.assistant().embedder)}
-        recovery = app.state.recovery
+        recovery = app.state.recovery.get(name)
         if recovery is not None and (recovery.indexed or recovery.failed):
             body["recovered_uploads"] = recovery.as_dict()
         local_llm = svc.local_model.status()

@@ -57,7 +57,7 @@ def _describe(errors: list[dict[str, Any]]) -> str:
 def without_paths(request: Request, message: str) -> str:
     """The message with server paths (uploads folder, indexed root) shown as display names (the names made
     last: an error never loads an index just to be worded)."""
-    names = getattr(request.app.state, "display_names", None)
+    names = getattr(request.state, "display_names", None) or getattr(request.app.state, "display_names", None)
     return names.text(message) if names is not None else message
 
 

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.schemas import DeleteResult, DocumentDetail, DocumentList, TextDocumentIn, UploadResult
-from api.state import get_service, public
+from api.schemas import COLLECTION_FIELD, DeleteResult, DocumentDetail, DocumentList, TextDocumentIn, UploadResult
+from api.state import get_service, public, use_collection
 from rag.service import RagService, UploadedFile, text_document
 from rag.web.errors import ApiError
 
@@ -41,8 +41,9 @@ def get_document(doc_id: str, service: Service, http: Request) -> DocumentDetail
     return public(http, service.article(doc_id))
 
 
-async def _files_from_request(request: Request, service: RagService) -> list[UploadedFile]:
-    """The uploaded files (multipart field 'files') or the JSON text document as one file."""
+async def _files_from_request(request: Request, service: RagService) -> tuple[list[UploadedFile], str | None]:
+    """The uploaded files (multipart field 'files') or the JSON text document as one file, and the collection
+    the body names (JSON field or multipart field 'collection'), if any."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = service.settings.max_body_bytes
     if ctype == "application/json":
@@ -50,7 +51,7 @@ async def _files_from_request(request: Request, service: RagService) -> list[Upl
             doc = TextDocumentIn.model_validate_json(await request.body())
         except ValidationError as e:
             raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in e.errors()]) from None
-        return [text_document(doc.text, doc.title, doc.date, doc.name)]
+        return [text_document(doc.text, doc.title, doc.date, doc.name)], doc.collection
     if ctype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type",
                        "Send files as multipart/form-data (field 'files') or one text document as JSON "
@@ -60,8 +61,10 @@ async def _files_from_request(request: Request, service: RagService) -> list[Upl
         uploads = [v for v in form.getlist("files") + form.getlist("file") if isinstance(v, UploadFile)]
         if not uploads:
             raise ApiError(422, "no_files", "No files in the upload: send them in the multipart field 'files'.")
+        named = form.get("collection")
         # One byte past the limit is enough to know a file is too big; the service reports it per file.
-        return [UploadedFile(up.filename or "", await up.read(limit + 1)) for up in uploads]
+        return ([UploadedFile(up.filename or "", await up.read(limit + 1)) for up in uploads],
+                named if isinstance(named, str) else None)
     finally:
         await form.close()
 
@@ -74,12 +77,15 @@ async def _files_from_request(request: Request, service: RagService) -> list[Upl
             "each file reported as indexed, unchanged or skipped (with the reason)",
     openapi_extra={"requestBody": {"content": {
         "multipart/form-data": {"schema": {"type": "object", "properties": {
-            "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+            "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+            "collection": {"type": "string", "description": COLLECTION_FIELD}}}},
         "application/json": {"schema": TextDocumentIn.model_json_schema()},
     }}},
 )
 async def upload_documents(request: Request, service: Service) -> UploadResult:
-    files = await _files_from_request(request, service)
+    files, named = await _files_from_request(request, service)
+    if named:  # the body's collection wins over the query parameter's
+        service = use_collection(request, named)
     return public(request, await run_in_threadpool(service.add_files, files))
 
 

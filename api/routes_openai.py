@@ -19,16 +19,16 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool
 
 from api.errors import log
 from api.schemas import MAX_HISTORY_TURNS, FiltersIn
-from api.state import finish_answer, finish_stream, get_service
+from api.state import finish_answer, finish_stream, use_collection
 from rag.embed.protocols import TokenCounter
 from rag.models import Answer, AnswerMode, AskRequest, ChatTurn
 from rag.service import RagService
@@ -72,6 +72,8 @@ class ChatRequest(BaseModel):
     stream_options: StreamOptions | None = None
     k: int | None = Field(None, ge=1, le=50, description="Extra: passages given to the answerer")
     filters: FiltersIn | None = Field(None, description="Extra: date range / source filter")
+    collection: str | None = Field(None, max_length=64, description="Extra: the collection to ask (default: the "
+                                   "server's); an OpenAI client sends it with extra_body={'collection': ...}")
 
 
 def sources_text(answer: Answer) -> str:
@@ -123,8 +125,9 @@ def models() -> dict[str, Any]:
 
 
 @router.post("/v1/chat/completions", summary="OpenAI-compatible chat completion (streaming too)")
-def chat_completions(req: ChatRequest, service: Annotated[RagService, Depends(get_service)], http: Request) -> Any:
+def chat_completions(req: ChatRequest, http: Request) -> Any:
     question, history = _split(req)
+    service = use_collection(http, req.collection)
     if req.model not in MODES:
         raise ApiError(404, "model_not_found", f"Unknown model {req.model!r}; use one of {', '.join(MODES)}.")
     filters = req.filters.to_search_filters() if req.filters else None

@@ -15,7 +15,7 @@ from starlette.concurrency import iterate_in_threadpool
 
 from api.errors import log
 from api.schemas import MAX_K, AskRequest, FiltersIn, SearchResponse
-from api.state import finish_answer, finish_stream, get_service, model_response, public
+from api.state import finish_answer, finish_stream, get_service, model_response, public, use_collection
 from rag.models import Answer, Progress
 from rag.service import RagService
 from rag.web.errors import error_body
@@ -73,7 +73,8 @@ async def stream_answer(items: Iterator[str | Progress | Answer]) -> AsyncIterat
     responses={200: {"content": {"text/event-stream": {}},
                      "description": "Answer JSON, or with stream=true events: delta*, sentence*, answer (or error)"}},
 )
-def ask(req: AskRequest, service: Service, http: Request) -> Any:
+def ask(req: AskRequest, http: Request) -> Any:
+    service = use_collection(http, req.collection)
     request = req.to_request()
     started = time.monotonic()
     if req.stream:  # stream() checks the input before the response starts: bad input is still a 4xx

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import Field
 
-from api.state import get_service
+from api.schemas import COLLECTION_FIELD
+from api.state import get_service, use_collection
 from rag.service import RagService
 from rag.service.refusals import Feedback, RefusalStats
 
 router = APIRouter(tags=["operator"])
+
+
+class FeedbackIn(Feedback):
+    collection: str | None = Field(None, max_length=64, description=COLLECTION_FIELD)
 
 
 @router.get("/v1/stats/refusals", response_model=RefusalStats,
@@ -25,6 +31,7 @@ def refusals(service: Annotated[RagService, Depends(get_service)],
 @router.post("/v1/feedback", status_code=202, tags=["answers"],
              summary="Mark an answer 'not helpful' (counted with the refusals; the question's text is kept only "
                      "when RAG_LOG_FEEDBACK_QUESTIONS is on)")
-def feedback(body: Feedback, service: Annotated[RagService, Depends(get_service)]) -> dict[str, object]:
-    service.record_feedback(body)
+def feedback(body: FeedbackIn, http: Request) -> dict[str, object]:
+    service = use_collection(http, body.collection)
+    service.record_feedback(Feedback.model_validate(body.model_dump(exclude={"collection"})))
     return {"recorded": True, "question_kept": bool(service.settings.log_feedback_questions and body.question)}

@@ -14,6 +14,7 @@ from rag.service import ArticleView, DeleteResult, UploadResult  # noqa: F401 - 
 MAX_HISTORY_TURNS = 50
 MAX_TURN_CHARS = 20_000
 MAX_K = 50
+COLLECTION_FIELD = "The collection to use (default: the server's, RAG_COLLECTION); GET /v1/collections lists them"
 
 
 def check_date(value: str | None, name: str) -> str | None:
@@ -61,6 +62,7 @@ class AskRequest(BaseModel):
         None, description="Answering mode; auto = read when a reader is configured, else extractive")
     stream: bool = Field(False, description="Stream server-sent events instead of one JSON answer")
     explain: bool = Field(False, description="Attach the explain trace: passages, scored candidates, refusal margin")
+    collection: str | None = Field(None, max_length=64, description=COLLECTION_FIELD)
 
     def to_request(self) -> AskRecord:
         """The request record the Assistant takes (shared with the CLI, MCP and eval)."""
@@ -109,6 +111,7 @@ class TextDocumentIn(BaseModel):
     title: str = Field("", max_length=500)
     date: str | None = Field(None, description="YYYY-MM-DD")
     name: str | None = Field(None, max_length=100, description="File name to save it under (without extension)")
+    collection: str | None = Field(None, max_length=64, description=COLLECTION_FIELD)
 
     @field_validator("date")
     @classmethod

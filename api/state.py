@@ -1,21 +1,24 @@
-"""What one server process holds: one RagService (settings, the loaded model and index, the write lock).
+"""What one server process holds: the collections it serves (rag/service/collections.py), one RagService
+each (settings, the loaded model and index, the write lock).
 
-Routes get it with `Depends(get_service)`; service errors become JSON errors here, so routes stay
+Routes get the request's service with `Depends(get_service)` (the `collection` query parameter) or
+`use_collection(request, body.collection)`; service errors become JSON errors here, so routes stay
 one call each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from api.errors import without_paths
 from rag.models import Answer, Progress
 from rag.service import RagService
+from rag.service.collections import Collections
 from rag.service.display import DisplayNames, SourceDisplay, redacted
 from rag.service.errors import NothingIndexed, ServiceError
 from rag.service.wording import plain_words
@@ -25,6 +28,7 @@ from rag.web.errors import error_body
 STATUS_BY_CODE = {
     "no_index": 503,
     "document_not_found": 404,
+    "collection_not_found": 404,
     "file_not_found": 404,
     "ambiguous_file": 409,
     "index_busy": 409,
@@ -34,9 +38,25 @@ STATUS_BY_CODE = {
 }
 
 
-async def get_service(request: Request) -> RagService:
+CollectionParam = Annotated[str | None, Query(
+    max_length=64, description="The collection to use (default: the server's, RAG_COLLECTION); GET /v1/collections "
+    "lists them")]
+
+
+async def get_service(request: Request, collection: CollectionParam = None) -> RagService:
     # async: FastAPI runs a sync dependency in the threadpool, one hop (~0.1-0.3 ms) per request for a lookup.
-    return request.app.state.rag
+    return use_collection(request, collection)
+
+
+def use_collection(request: Request, name: str | None = None) -> RagService:
+    """The service of collection `name` (a body's field), else of the `collection` query parameter, else the
+    default; kept on the request so its replies and errors use that collection's display names.
+    An unknown name is a 404 listing the collections served (rag/service/collections.py)."""
+    registry: Collections = request.app.state.collections
+    service = registry.get(name or request.query_params.get("collection"))
+    request.state.rag = service
+    request.state.display_names = registry.display_names(service)
+    return service
 
 
 T = TypeVar("T")
@@ -61,7 +81,7 @@ def install_service_errors(app: FastAPI) -> None:
 
 def source_display(request: Request) -> SourceDisplay:
     """Display names of the current generation's documents (rebuilt when a new generation commits)."""
-    names: DisplayNames = request.app.state.display_names
+    names: DisplayNames = getattr(request.state, "display_names", None) or request.app.state.display_names
     return names.current()
 
 
@@ -83,7 +103,7 @@ def model_response(value: BaseModel) -> Response:
 
 def model_notes(request: Request, started: float, endpoint_failed: bool = False) -> list[str]:
     """Notes for an answer begun at `started` (time.monotonic()) when the local model died or is down."""
-    service: RagService = request.app.state.rag
+    service: RagService = getattr(request.state, "rag", None) or request.app.state.rag
     return service.local_model.notes_since(started, endpoint_failed)
 
 

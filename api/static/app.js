@@ -11,8 +11,10 @@ const els = {
   keyStatus: $("key-status"), viewer: $("viewer"), viewerTitle: $("viewer-title"), viewerMeta: $("viewer-meta"),
   viewerText: $("viewer-text"), viewerClose: $("viewer-close"), mode: $("mode"), explain: $("explain"),
   filters: $("filters"), filtersToggle: $("filters-toggle"), filtersSummary: $("filters-summary"), hint: $("hint"),
+  collection: $("collection"), collectionPick: $("collection-pick"),
 };
 const KEY_STORAGE = "rag.apiKey";
+const COLLECTION_STORAGE = "rag.collection"; // the collection asked (several served: GET /v1/collections)
 const EXPLAIN_STORAGE = "rag.explain";
 const MAX_HISTORY_TURNS = 20; // the server accepts 50; recent turns are what a follow-up refers to
 // A touch screen has no Shift key at hand: there Enter adds a line and the Send button sends.
@@ -46,6 +48,18 @@ async function errorMessage(resp) {
     if (body && body.error) return body.error.message || body.error.code;
   } catch (_) { /* not JSON */ }
   return `The server answered ${resp.status} ${resp.statusText}.`;
+}
+
+// The collection this page asks; null = the server's default. Every request names it (a body field, or
+// ?collection= on GET, DELETE and uploads); a chat keeps the collection it was asked in (chats.js).
+function currentCollection() { return localStorage.getItem(COLLECTION_STORAGE) || null; }
+function setCollection(name) {
+  if (name) localStorage.setItem(COLLECTION_STORAGE, name); else localStorage.removeItem(COLLECTION_STORAGE);
+  if (name && [...els.collection.options].some((o) => o.value === name)) els.collection.value = name;
+}
+function withCollection(url) {
+  const name = currentCollection();
+  return name ? `${url}${url.includes("?") ? "&" : "?"}collection=${encodeURIComponent(name)}` : url;
 }
 
 function scrollToBottom() { els.messages.scrollTop = els.messages.scrollHeight; }
@@ -179,6 +193,7 @@ async function ask(question, retryTurn = null) {
   if (filters) payload.filters = filters;
   if (els.mode.value) payload.mode = els.mode.value;
   if (els.explain.checked) payload.explain = true;
+  if (currentCollection()) payload.collection = currentCollection();
   try {
     const resp = await fetch("/v1/ask", { method: "POST", headers: headers(), body: JSON.stringify(payload) });
     if (!resp.ok) throw new Error(await errorMessage(resp));
@@ -202,6 +217,7 @@ async function ask(question, retryTurn = null) {
       }
     }
     if (!final) throw new Error("The answer stream ended early. Try again.");
+    final.collection = payload.collection || null; // kept with the turn: its citations open in that collection
     renderTurn(node, chatId, finishTurn(chatId, turnId, { answer: final }));
     revealAnswer(node);
   } catch (err) {
@@ -221,11 +237,12 @@ function setBusy(on) {
 
 // ------------------------------------------------------------------ citation viewer
 async function loadDocument(docId) {
-  if (docCache.has(docId)) return docCache.get(docId);
-  const resp = await fetch(`/v1/documents/${encodeURIComponent(docId)}`, { headers: headers(false) });
+  const key = `${currentCollection() || ""}/${docId}`;
+  if (docCache.has(key)) return docCache.get(key);
+  const resp = await fetch(withCollection(`/v1/documents/${encodeURIComponent(docId)}`), { headers: headers(false) });
   if (!resp.ok) throw new Error(await errorMessage(resp));
   const doc = await resp.json();
-  docCache.set(docId, doc);
+  docCache.set(key, doc);
   return doc;
 }
 

@@ -79,7 +79,7 @@ function startTurn(question) {
     let chat = findChat(list, chatId);
     if (!chat) {
       chatId = newId();
-      chat = { id: chatId, title: question.slice(0, 80), created: Date.now(), turns: [] };
+      chat = { id: chatId, title: question.slice(0, 80), created: Date.now(), turns: [], collection: currentCollection() };
       list.push(chat);
     }
     chat.turns.push({ id: turnId, question, answer: null, error: null, feedback: null });
@@ -182,6 +182,8 @@ async function sendFeedback(chatId, turn, reason, button, reasons, said) {
   said.textContent = "Sending…";
   try {
     const body = { reason, refused: Boolean(turn.answer.refused), question: turn.question };
+    const collection = turn.answer.collection || currentCollection();
+    if (collection) body.collection = collection;
     const resp = await fetch("/v1/feedback", { method: "POST", headers: headers(), body: JSON.stringify(body) });
     if (!resp.ok) throw new Error(await errorMessage(resp));
     updateChats((list) => {
@@ -204,6 +206,10 @@ async function sendFeedback(chatId, turn, reason, button, reasons, said) {
 function showChat(id) {
   const chat = findChat(readChats(), id);
   setCurrentChat(chat ? chat.id : null);
+  if (chat && chat.collection && chat.collection !== currentCollection()) { // the collection it was asked in
+    setCollection(chat.collection);
+    document.dispatchEvent(new Event("collectionchange")); // docs.js: the collection's info and documents
+  }
   els.messages.replaceChildren(els.empty);
   els.empty.hidden = Boolean(chat && chat.turns.length);
   for (const turn of chat ? chat.turns : []) {
@@ -224,7 +230,8 @@ function renderChatList() {
     const when = new Date(c.updated).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
     const open = el("button", { type: "button", class: "chat-open", onclick: () => { showChat(c.id); togglePanelChats(false, true); } },
       el("span", { class: "doc-title", text: c.title || "(untitled)" }),
-      el("span", { class: "doc-meta", text: `${c.turns.length} question${c.turns.length === 1 ? "" : "s"} · ${when}` }));
+      el("span", { class: "doc-meta", text: [`${c.turns.length} question${c.turns.length === 1 ? "" : "s"}`,
+        c.collection && !els.collectionPick.hidden ? `in ${c.collection}` : null, when].filter(Boolean).join(" · ") }));
     if (c.id === current) open.setAttribute("aria-current", "true");
     const del = el("button", { type: "button", class: "ghost small", "aria-label": `Delete chat ${c.title || "(untitled)"}`,
       onclick: () => deleteChat(c) }, "Delete");

@@ -14,9 +14,10 @@ const docs = {
 
 async function refreshInfo() {
   try {
-    const resp = await fetch("/readyz");
+    const resp = await fetch(withCollection("/readyz"));
     const body = await resp.json();
     const count = body.documents ?? 0;
+    if (!resp.ok && !body.collection) throw new Error((body.error && body.error.message) || resp.statusText);
     docs.info.textContent = `Collection: ${body.collection} · ${count} document${count === 1 ? "" : "s"}`;
     docs.modeLabel.hidden = !body.llm_configured;
     if (body.accepted_types) { // the server's one list of accepted file types
@@ -126,7 +127,7 @@ function confirmDelete(item, f) {
 async function loadDocuments() {
   docs.status.textContent = "Loading documents…";
   try {
-    const resp = await fetch("/v1/files?limit=1000", { headers: headers(false) });
+    const resp = await fetch(withCollection("/v1/files?limit=1000"), { headers: headers(false) });
     if (!resp.ok) throw new Error(await errorMessage(resp));
     const body = await resp.json();
     files = body.files;
@@ -140,10 +141,10 @@ async function loadDocuments() {
 async function removeFile(f) {
   docs.status.textContent = `Deleting “${f.name}”…`;
   try {
-    const resp = await fetch(`/v1/files/${encodeURIComponent(f.file_id)}`, { method: "DELETE", headers: headers(false) });
+    const resp = await fetch(withCollection(`/v1/files/${encodeURIComponent(f.file_id)}`), { method: "DELETE", headers: headers(false) });
     if (!resp.ok) throw new Error(await errorMessage(resp));
     const body = await resp.json();
-    for (const id of body.deleted) docCache.delete(id);
+    for (const id of body.deleted) docCache.delete(`${currentCollection() || ""}/${id}`);
     selected.delete(f.file_id);
     await loadDocuments();
     docs.status.textContent = `Deleted “${f.name}” (${plural(body.deleted.length, "article")}).`;
@@ -168,7 +169,7 @@ function upload(files) {
   const form = new FormData();
   for (const f of files) form.append("files", f, f.name);
   const xhr = new XMLHttpRequest(); // fetch() reports no upload progress
-  xhr.open("POST", "/v1/documents");
+  xhr.open("POST", withCollection("/v1/documents"));
   const key = localStorage.getItem(KEY_STORAGE);
   if (key) xhr.setRequestHeader("Authorization", `Bearer ${key}`);
   docs.progress.hidden = false;
@@ -215,4 +216,32 @@ for (const type of ["dragleave", "drop"]) {
   docs.drop.addEventListener(type, () => docs.drop.classList.remove("over"));
 }
 docs.drop.addEventListener("drop", (ev) => { ev.preventDefault(); upload([...ev.dataTransfer.files]); });
-refreshInfo();
+// ------------------------------------------------------------------ the collection picker (several served)
+async function loadCollections() {
+  try {
+    const resp = await fetch("/v1/collections", { headers: headers(false) });
+    if (!resp.ok) return; // an older server, or a key still to enter: the default collection it is
+    const body = await resp.json();
+    const names = body.collections.map((c) => c.name);
+    els.collection.replaceChildren(...body.collections.map((c) =>
+      el("option", { value: c.name, text: `${c.name} (${plural(c.documents, "document")})` })));
+    if (!names.includes(currentCollection())) setCollection(null); // gone since: back to the default
+    els.collection.value = currentCollection() || body.default;
+    els.collectionPick.hidden = names.length < 2;
+    renderChatList();
+  } catch (_) { /* unreachable: refreshInfo says so */ }
+}
+
+function collectionShown() {
+  refreshInfo();
+  if (!docs.panel.hidden) loadDocuments();
+}
+
+// Another collection picked: a new chat there (the conversation so far was about the other one's documents).
+els.collection.addEventListener("change", () => {
+  setCollection(els.collection.value);
+  showChat(null);
+  collectionShown();
+});
+document.addEventListener("collectionchange", collectionShown); // a past chat of another collection opened
+loadCollections().then(refreshInfo);

@@ -22,16 +22,22 @@ def register(app: typer.Typer) -> None:
         index_dir: IndexDirOpt = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level for --http")] = "warning",
     ) -> None:
-        """Serve search / ask / list_documents / get_document as MCP tools (official MCP Python SDK)."""
+        """Serve search / ask / list_documents / get_document as MCP tools (official MCP Python SDK): every
+        collection in the index folder (each tool takes `collection`; the default is RAG_COLLECTION), or only
+        the one given with -c."""
         from rag.mcp_server.tools import build_server  # noqa: PLC0415 - heavy, only for this command
-        from rag.service import RagService  # noqa: PLC0415
+        from rag.service.collections import Collections  # noqa: PLC0415
 
         settings = make_settings(collection, index_dir, host=host)
-        service = RagService(settings)
+        collections = Collections(settings, role="query", single=collection is not None)
+        service = collections.get()
         if not service.load():  # warm up before the first call; an empty collection still serves (writes fill it)
             err.print(f"[yellow]No index for collection {settings.collection!r} yet;[/] tools answer with advice "
                       "until documents are added.", highlight=False)
-        server = build_server(service, allow_writes=allow_writes)
+        if not collections.single:
+            err.print(f"Collections: {', '.join(collections.names())} (default {settings.collection!r}).",
+                      highlight=False)
+        server = build_server(collections, allow_writes=allow_writes)
         try:
             if not http:
                 server.run("stdio")  # stdout carries the protocol: everything else goes to stderr
@@ -46,4 +52,4 @@ def register(app: typer.Typer) -> None:
             err.print(f"MCP server: http://{settings.host}:{port}{MCP_PATH}", highlight=False)
             uvicorn.run(http_app(server, settings, port), host=settings.host, port=port, log_level=log_level)
         finally:
-            service.close()
+            collections.close()

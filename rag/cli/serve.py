@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
             min=0, help="With --local-llm: start the model only if MemAvailable is at least this many GiB, else "
             "serve without it (RAG_LOCAL_LLM_MIN_MEMORY_GIB)")] = None,
     ) -> None:
-        """Serve the HTTP API (/docs) and the chat page (/)."""
+        """Serve the HTTP API (/docs) and the chat page (/): every collection in the index folder (a request's
+        `collection`; the default is RAG_COLLECTION), or only the one given with -c."""
         import uvicorn  # noqa: PLC0415 - heavy, only for this command
 
         from api.app import create_app  # noqa: PLC0415
@@ -44,8 +45,11 @@ def register(app: typer.Typer) -> None:
         if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
             err.print("[yellow]Listening beyond localhost without RAG_API_KEYS: anyone who can reach the port "
                       "can query and change the index.[/]", highlight=False)
-        app = create_app(settings)
-        service: RagService = app.state.rag
+        app = create_app(settings, single=collection is not None)
+        service: RagService = app.state.rag  # the default collection's; the local model is shared by all
+        if collection is None:
+            err.print(f"Collections: {', '.join(app.state.collections.names())} (default {settings.collection!r}; "
+                      "`-c NAME` serves one).", highlight=False)
         try:
             if settings.local_llm:
                 need = settings.local_llm_min_memory_gib
@@ -57,11 +61,11 @@ def register(app: typer.Typer) -> None:
                 if service.local_model.running:  # a model left off says why in the service's own warning
                     err.print(service.local_model.message, highlight=False)
         except ServiceError as e:
-            service.close()
+            app.state.collections.close()
             fail(e.message)
         try:
             err.print(f"Chat page: http://{settings.host}:{settings.port}/   API docs: /docs", highlight=False)
             uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level,
                         h11_max_incomplete_event_size=H11_MAX_HEAD_BYTES)
         finally:
-            service.close()  # the local model never outlives the API, also when uvicorn raises
+            app.state.collections.close()  # the local model never outlives the API, also when uvicorn raises

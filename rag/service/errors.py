@@ -40,6 +40,12 @@ class FileNotFound(DocumentNotFound):
     code = "file_not_found"
 
 
+class UnknownCollection(ServiceError):
+    """A request named a collection this process does not serve; the message lists the ones it does."""
+
+    code = "collection_not_found"
+
+
 class IndexBusy(ServiceError):
     """Another process holds the collection's writer lock."""
 

@@ -81,8 +81,10 @@ class LocalModel:
         """The settings to answer with: `settings` itself unless they ask for the local model, else
         settings pointing at the started model (or, when memory is short, settings without it)."""
         with self._lock:
-            if self._settings is not None:
-                return self._settings
+            if self._settings is not None:  # decided once; one model for every collection a process serves,
+                if settings.collection == self._settings.collection:  # each with its own settings pointed at it
+                    return self._settings
+                return self._answering(settings)
             if self._server is not None:  # adopted: already running
                 self._settings = local_llm_settings(settings, self._server)
                 return self._settings
@@ -96,6 +98,13 @@ class LocalModel:
                 return self._settings
             self._settings = self._launch(settings, why)
             return self._settings
+
+    def _answering(self, settings: Settings) -> Settings:
+        """`settings` as the started (or, for lack of memory, skipped) model answers with them."""
+        if self._server is not None:
+            answering = local_llm_settings(settings, self._server)
+            return settings if answering == settings else answering  # the same object: nothing to rebuild
+        return settings.model_copy(update={"local_llm": False}) if settings.local_llm else settings
 
     def _launch(self, settings: Settings, why: str) -> Settings:
         # port 0 for one-shot commands: a `rag serve --local-llm` may hold RAG_LOCAL_LLM_PORT.

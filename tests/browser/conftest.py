@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.fixtures import api_settings, seed_questions, server_url  # noqa: F401
+from tests.api.fixtures import api_settings, seed_questions, server_url, two_collections  # noqa: F401
 
 CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"

@@ -29,7 +29,7 @@ QUESTION = "How many books does the Zhujiajiao Lantern Library hold?"
 NOTE = ("Qingpu District opened the Zhujiajiao Lantern Library on 3 March 2024. "
         "The library holds 48,000 books about water towns and is open every day until 21:00.")
 KEY = "test-key-123"
-READ_TOOLS = {"search", "ask", "list_documents", "get_document"}
+READ_TOOLS = {"search", "ask", "list_documents", "get_document", "list_collections"}
 
 
 @pytest.fixture()
