@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     embed_batch_tokens: int = Field(
         1536, ge=1, description="ONNX fp32 bulk encoding: at most this many padded word pieces per batch (rows x "
         "longest), so long inputs go in smaller batches that stay in cache; int8 families run one text at a time "
-        "(README, issue 11)"
+        "(docs/RESULTS.md, docs/DECISIONS.md: embedding and speed)"
     )
     device: str = Field("cpu", description="torch device for the embedding model")
     embed_precision: str = Field(
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         "own under auto; naming another is refused). auto = int8-all. none = fp (torch bf16/fp32, ONNX fp32 for "
         "questions). int8 = a dynamically quantised ONNX model (FFN down-projections kept fp32); int8-all = every "
         "weight MatMul int8: 1.7x faster to index than none, same SciFact nDCG@10, answers within 1-3 of 250 "
-        "(README, issue 11). Each family is queried with the same model, never mixed",
+        "(docs/DECISIONS.md: embedding and speed). Each family is queried with the same model, never mixed",
     )
     onnx_threads: int | None = Field(None, ge=1, description="ONNX Runtime intra-op threads; unset = min(cores, 4)")
     onnx_bulk_sessions: int | None = Field(
@@ -234,7 +234,7 @@ class Settings(BaseSettings):
         None, ge=0,
         description="Questions and searches computed at once per process; more wait their turn. Unset = the "
         "number of cores (20 concurrent encoders on 2 cores held ~1 GB of buffers and made every reply slow: "
-        "README, Memory under load); 0 = unbounded")
+        "docs/DECISIONS.md: serving); 0 = unbounded")
     auth_failures_per_minute: int = Field(
         10, ge=0, description="Failed API-key attempts per minute per client address before its failures get 429 "
         "(0 = unlimited); a request with a valid key always passes"
