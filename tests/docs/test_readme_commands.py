@@ -30,13 +30,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.mcp_server.client_thread import run_async
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -109,27 +110,6 @@ def free_port() -> int:
     from rag.net import free_port as pick
 
     return pick()
-
-
-def run_async(main) -> object:
-    """anyio.run in its own thread (the browser tests' Playwright may hold an event loop in this one)."""
-    import anyio
-
-    result: list[object] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(anyio.run(main))
-        except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
-            failure.append(e)
-
-    thread = threading.Thread(target=target, name="readme-mcp-client")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return result[0]
 
 
 async def _mcp_round_trip(client) -> set[str]:

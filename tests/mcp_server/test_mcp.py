@@ -6,10 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import threading
 from pathlib import Path
 
-import anyio
 import httpx
 import httpx2
 import pytest
@@ -23,6 +21,7 @@ from rag.mcp_server.http import MCP_PATH, http_app
 from rag.mcp_server.tools import build_server
 from rag.net import free_port
 from rag.service import RagService
+from tests.mcp_server.client_thread import run_async
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTION = "How many books does the Zhujiajiao Lantern Library hold?"
@@ -37,23 +36,6 @@ def mcp_settings(sample_settings, tmp_path):
     """A private copy of the sample index (the write tools change it)."""
     shutil.copytree(sample_settings.collection_dir, tmp_path / sample_settings.collection)
     return sample_settings.model_copy(update={"index_dir": tmp_path, "rate_limit_per_minute": 0})
-
-
-def run_async(main) -> None:
-    """anyio.run in its own thread: Playwright's sync API (browser tests, same session) keeps a loop running here."""
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            anyio.run(main)
-        except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
-            failure.append(e)
-
-    thread = threading.Thread(target=target, name="mcp-client")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
 
 
 def check_citations(client_result, documents: dict[str, str]) -> None:

@@ -9,7 +9,8 @@ from rag.mcp_server.tools import build_server
 from rag.service import RagService
 from rag.service.collections import Collections
 from tests.api.fixtures import two_collections  # noqa: F401
-from tests.mcp_server.test_mcp import check_citations, run_async
+from tests.mcp_server.client_thread import run_async
+from tests.mcp_server.test_mcp import check_citations
 
 QUESTION = "How many glass cabins does the Pearl Ring ferris wheel carry?"
 
