@@ -100,6 +100,7 @@ def register(app: typer.Typer) -> None:
 
 def _ask(settings: Settings, question: str, k: Optional[int], filters: Optional[SearchFilters],
          mode: Optional[str], explain: bool = False) -> Answer:
+    from rag.service.display import DisplayNames
     from rag.service.wording import plain_words
 
     try:
@@ -108,4 +109,5 @@ def _ask(settings: Settings, question: str, k: Optional[int], filters: Optional[
     except ValueError as e:
         fail(str(e))
     with open_service(settings) as service:
-        return plain_words(service.ask(request))  # refusal scores only with --explain
+        # refusal scores only with --explain; documents by display name, as every front end names them
+        return DisplayNames(service)(plain_words(service.ask(request)))

@@ -109,19 +109,23 @@ def search(
     index_dir: IndexDirOpt = None,
 ) -> None:
     """List the best passages with title, date, source and scores."""
+    from rag.service.display import DisplayNames  # noqa: PLC0415 - rag.service loads the answer stack
+
     settings = make_settings(collection, index_dir)
     filters = parse_filters(since, until, source)
     with open_service(settings) as service:
+        # documents by display name ("sample/002_….txt"), as every front end names them: no server path
         result = service.search(query, k, filters)
+        hits = DisplayNames(service)(result.hits)
     if as_json:
         print(json.dumps({"query": query, "filters": result.filters.model_dump(), "notes": result.notes,
-                          "hits": [h.model_dump() for h in result.hits]}, ensure_ascii=False, indent=2))
+                          "hits": [h.model_dump() for h in hits]}, ensure_ascii=False, indent=2))
         return
     for note in result.notes:
         out.print(f"[dim]{note}[/]", highlight=False)
-    if not result.hits:
+    if not hits:
         out.print("No passages match.")
-    for rank, h in enumerate(result.hits, start=1):
+    for rank, h in enumerate(hits, start=1):
         p = h.passage
         scores = f"fused {h.fused_score:.4f}"
         scores += f" · dense {h.dense_score:.3f}" if h.dense_score is not None else ""

@@ -63,3 +63,18 @@ def test_cli_refusal_stats(tmp_path):
     assert (body["asked"], body["refused"], body["questions"]) == (1, 1, [])
     r = runner.invoke(app, ["stats", "--refusals", *opts])
     assert "1 of 1 questions refused" in said(r) and "RAG_LOG_REFUSED_QUESTIONS" in said(r)
+
+
+def test_cli_replies_name_documents_without_server_paths(tmp_path):
+    """Issue 31: no absolute path in any reply of any front end; the CLI names documents as the API does."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kiosk.txt").write_text(KIOSK)
+    opts = ["--index-dir", str(tmp_path / "index"), "--collection", "cli"]
+    assert runner.invoke(app, ["index", str(docs), *opts, "--no-progress"]).exit_code == 0
+    for args in (["search", "paper maps Yuyuan"], ["search", "paper maps Yuyuan", "--json"],
+                 ["ask", "How much do the paper maps cost at the Bund kiosk?"],
+                 ["ask", "How much do the paper maps cost at the Bund kiosk?", "--json"]):
+        r = runner.invoke(app, [*args, *opts])
+        assert r.exit_code == 0, r.output
+        assert str(tmp_path) not in r.stdout and "docs/kiosk.txt" in said(r), r.stdout
