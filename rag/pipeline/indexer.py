@@ -46,7 +46,7 @@ class IndexReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
     def time_split(self) -> str:
-        """The steps' seconds in one line, in run order ("parse 2.1s, chunk 14.0s, ..."), what `rag index` prints last."""
+        """The steps' seconds in one line, in run order ("parse 2.1s, chunk 14.0s, ..."): `rag index` prints it last."""
         names = (("load", "parse"), ("encoder", "load encoder"), ("chunk", "chunk"), ("embed", "encode chunks"),
                  ("embed_sentences", "encode sentences"), ("store", "write"))
         parts = [f"{label} {self.seconds[key]:.1f}s" for key, label in names if key in self.seconds]
