@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     sentence_vectors: bool | Literal["eager", "lazy", "off"] = Field(
         "lazy",
         description="Sentence vectors the answer scorer reads (Snapshot.sentences). eager (or 1/true) = every "
-        "chunk sentence embedded at index time (SciFact on 2 cores: 2.2x the index time of chunks alone); lazy = "
+        "chunk sentence embedded at index time (SciFact on 2 cores: 1.7x the index time of chunks alone); lazy = "
         "none at index time, a sentence is embedded the first time an answer needs it by the collection's own "
         "encoder (the same vector, bit for bit) and kept in the collection's embedding cache for the next "
         "question; off (or 0/false) = encoded per question, kept nowhere. Index time follows the collection's "

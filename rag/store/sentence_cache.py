@@ -50,9 +50,10 @@ class LazySentences:
     def __init__(self, db_path: Path, encoder: QueryEncoder, dim: int) -> None:
         self.encoder = encoder
         self.dim = dim
-        self._db_path = db_path
-        self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # one side connection, used by every server thread
+        # Opened now, beside the snapshot's own connection: `rag index --rebuild` later swaps another
+        # database file in at this path, and this snapshot's vectors must never be written into it.
+        self._conn: sqlite3.Connection | None = self._open(db_path)
         self.encoded = 0  # sentences encoded here (not found in the cache), for tests and timings
         self.stored = 0  # of those, written to the cache
 
@@ -82,14 +83,20 @@ class LazySentences:
             for r, (doc_id, spans, keys) in plan.items()
         }
 
-    def _side(self) -> sqlite3.Connection:
-        if self._conn is None:
+    @staticmethod
+    def _open(db_path: Path) -> sqlite3.Connection | None:
+        try:
             # Autocommit and no held transaction: every look-up sees the newest committed cache.
-            conn = sqlite3.connect(str(self._db_path), isolation_level=None, check_same_thread=False,
-                                   timeout=WRITE_WAIT_S)
+            conn = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False, timeout=WRITE_WAIT_S)
             # A cache: losing the last entries to a power cut costs a re-encode, never consistency (WAL).
             conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn = conn
+            return conn
+        except sqlite3.Error:  # no side connection: sentences are encoded per question, as with `off`
+            return None
+
+    def _side(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise sqlite3.OperationalError("no side connection (closed, or it could not be opened)")
         return self._conn
 
     def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
