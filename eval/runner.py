@@ -269,6 +269,8 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEnco
     assistant = None
     if only_retrieval:
         snapshot = Collection(settings.collection_dir).open_snapshot()
+        if settings.sentence_vector_mode != "off":  # the sentence list (sentence_weight > 0) embeds on first use
+            snapshot.use_lazy_sentences(embedder)
         retriever = HybridRetriever(snapshot, embedder, settings)
     else:
         from rag.service.assistant import Assistant  # noqa: PLC0415 - needs the answering modes

@@ -58,7 +58,9 @@ def sample_settings(tmp_path_factory, embedder):
     from rag.settings import Settings
 
     root = tmp_path_factory.mktemp("index")
-    settings = Settings(index_dir=root, collection="sample")
+    # eager: the lookup tests read index-time sentence vectors; lazy ones (the default) are tested in
+    # tests/store/test_lazy_sentences.py, answers included.
+    settings = Settings(index_dir=root, collection="sample", sentence_vectors="eager")
     corpus = tmp_path_factory.mktemp("corpus") / "sample"
     shutil.copytree(SAMPLE, corpus)
     index_paths([corpus], settings, embedder=embedder)

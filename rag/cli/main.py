@@ -56,6 +56,7 @@ def index(
     if m is None or m.chunks == 0:
         fail("Nothing was indexed: no readable documents in the given paths.", code=2)
     _export_query_encoder(settings, m.model, m.encoder_family)
+    err.print(f"[dim]time: {report.time_split()}[/]", highlight=False)
 
 
 def _export_query_encoder(settings: Settings, model: str, family: str) -> None:

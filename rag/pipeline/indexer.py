@@ -41,7 +41,16 @@ class IndexReport:
     assets: list[str] = field(default_factory=list)  # non-document files passed over (.css, fonts, images)
     repeats: list[LoadProblem] = field(default_factory=list)  # files whose text repeats others': not indexed
     manifest: Manifest | None = None
+    # Wall-clock seconds by step: load (parse), encoder (load or export the model), chunk, embed (chunk
+    # vectors), embed_sentences (eager sentence vectors), store (the commit), total.
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def time_split(self) -> str:
+        """The steps' seconds in one line, in run order ("parse 2.1s, chunk 14.0s, ..."): `rag index` prints it last."""
+        names = (("load", "parse"), ("encoder", "load encoder"), ("chunk", "chunk"), ("embed", "encode chunks"),
+                 ("embed_sentences", "encode sentences"), ("store", "write"))
+        parts = [f"{label} {self.seconds[key]:.1f}s" for key, label in names if key in self.seconds]
+        return ", ".join(parts) + f" (total {self.seconds.get('total', 0.0):.1f}s)"
 
     @property
     def changed(self) -> bool:
@@ -140,7 +149,9 @@ def index_paths(
         if embedder is None:
             from rag.embed.factory import make_encoder  # noqa: PLC0415 - loads a model: only when needed
 
-            embedder = make_encoder(settings, "document", current)
+            t = time.perf_counter()
+            embedder = make_encoder(settings, "document", current)  # a first run also exports the ONNX file
+            report.seconds["encoder"] = time.perf_counter() - t
         if current is not None and embedder.identity.compat_key != current.encoder_key:
             raise IncompatibleIndex(
                 f"{embedder.identity.describe()} makes vectors of another kind than this collection's "

@@ -125,8 +125,8 @@ class HybridRetriever:
                                [*weights, s.sentence_weight])
             timings["sentences"] = (time.perf_counter() - t) * 1000
         elif s.sentence_weight > 0 and not snap.has_sentence_vectors:
-            notes.append("Sentence list off: this collection stores no sentence vectors (rebuild it with "
-                         "`rag index PATH --rebuild` and RAG_SENTENCE_VECTORS on to use RAG_SENTENCE_WEIGHT).")
+            notes.append("Sentence list off: this collection stores no sentence vectors and makes none on first use "
+                         "(RAG_SENTENCE_VECTORS=lazy or eager to use RAG_SENTENCE_WEIGHT).")
         t = time.perf_counter()
         chunk_score = dict(fused)
         depth = max(k, s.rerank_depth if self.reranker else k)

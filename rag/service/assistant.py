@@ -33,6 +33,7 @@ class Assistant:
         self.embedder = embedder if embedder is not None else make_encoder(settings, role, self._snapshot.manifest)
         self.reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
         self.path = QuestionPath(settings, self.embedder)
+        self._with_lazy_sentences(self._snapshot)
 
     # ------------------------------------------------------------------ snapshot life cycle
     @property
@@ -43,8 +44,16 @@ class Assistant:
             if self.collection.generation() != self._snapshot.generation:
                 # Requests still running hold a reference to the old snapshot; its SQLite connection
                 # closes when the last of them drops it (garbage collection), never under their feet.
-                self._snapshot = self.collection.open_snapshot()
+                self._snapshot = self._with_lazy_sentences(self.collection.open_snapshot())
             return self._snapshot
+
+    def _with_lazy_sentences(self, snapshot: Snapshot) -> Snapshot:
+        """A collection without index-time sentence vectors (built lazy or off): candidates' sentence vectors
+        are embedded on first use by the query encoder and kept in the collection's cache, so the next
+        question reads them (issue 30). Only RAG_SENTENCE_VECTORS=off keeps nothing (encoded per question)."""
+        if self.settings.sentence_vector_mode != "off":
+            snapshot.use_lazy_sentences(self.embedder)
+        return snapshot
 
     def retriever(self, snapshot: Snapshot | None = None) -> HybridRetriever:
         return HybridRetriever(snapshot or self.snapshot, self.embedder, self.settings, self.reranker)

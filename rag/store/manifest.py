@@ -35,7 +35,9 @@ class Manifest(BaseModel):
         FAMILY_FP, description="Vector family: 'fp' (fp32/bf16/ONNX fp32, interchangeable), 'int8' or 'int8-all' (each its own)"
     )
     encoder_key: str = Field("", description="Compatibility key: queries must come from an encoder with this key")
-    sentence_vectors: bool = Field(False, description="Every chunk's sentences are stored with their vectors")
+    sentence_vectors: bool = Field(
+        False, description="Every chunk's sentences are stored with their vectors at index time (RAG_SENTENCE_VECTORS="
+        "eager); False: none, or embedded on first use (lazy, rag/store/sentence_cache.py)")
     store: str = Field("local", description="Search backend holding the vectors and keyword index (RAG_STORE)")
     store_uri: str | None = Field(
         None, description="Where that backend keeps the data (Milvus URI); None = its default beside the collection"
@@ -62,7 +64,7 @@ class Manifest(BaseModel):
             encoder_backend=identity.backend,
             encoder_family=identity.family,
             encoder_key=identity.compat_key,
-            sentence_vectors=settings.sentence_vectors,
+            sentence_vectors=settings.sentence_vector_mode == "eager",
             model=settings.embedding_model,
             dim=dim,
             chunk_tokens=settings.chunk_tokens,

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embed.protocols import QueryEncoder
 from rag.models import Article, ChunkSentences, DocumentEntry, DocumentInfo, Passage, SearchFilters
 from rag.store import database as db
 from rag.store.backend import SearchIndex
 from rag.store.manifest import Manifest
+from rag.store.sentence_cache import LazySentences
 
 
 class Snapshot:
@@ -34,6 +36,7 @@ class Snapshot:
         self.index: SearchIndex  # set by Collection.open_snapshot (the backend needs this snapshot's lookup)
         self._conn = conn
         self._lock = threading.Lock()  # one sqlite3 connection shared by server threads
+        self._lazy: LazySentences | None = None  # set by use_lazy_sentences
 
     @property
     def size(self) -> int:
@@ -51,18 +54,35 @@ class Snapshot:
 
     @property
     def has_sentence_vectors(self) -> bool:
-        """True when every chunk's sentences were embedded at index time (settings.sentence_vectors)."""
-        return self.manifest.sentence_vectors
+        """True when `sentences` gives every chunk's sentence vectors: embedded at index time (an eager
+        collection), or on first use through `use_lazy_sentences`."""
+        return self.manifest.sentence_vectors or self._lazy is not None
+
+    def use_lazy_sentences(self, encoder: QueryEncoder) -> bool:
+        """Let `sentences` embed what a collection without index-time sentence vectors lacks, with
+        `encoder`, and keep the vectors in the collection's cache (rag/store/sentence_cache.py).
+        False (nothing changes) for an eager collection or an encoder of another vector family."""
+        if self.manifest.sentence_vectors or encoder.identity.compat_key != self.manifest.encoder_key:
+            return False
+        with self._lock:
+            (_, _, file), *_ = self._conn.execute("PRAGMA database_list").fetchall()
+        self._lazy = LazySentences(Path(file), encoder, self.manifest.dim)
+        return True
 
     def sentences(self, row_ids: list[int]) -> dict[int, ChunkSentences]:
-        """Sentences of these chunks (exact article spans) with their index-time vectors, by row id.
+        """Sentences of these chunks (exact article spans) with their vectors, by row id.
 
         Use `Passage.row_id` of a hit as the key. Spans are those `split_chunk_sentences` gives for
         the chunk text, offset to the article; vectors are unit vectors from this collection's
-        encoder, so `vectors @ query_vector` is the cosine. A chunk absent from the result has no
-        stored sentences (collection built with sentence_vectors off): encode its sentences yourself.
+        encoder, so `vectors @ query_vector` is the cosine. An eager collection reads them as
+        indexed; with `use_lazy_sentences` a missing one is encoded now and cached. A chunk absent
+        from the result has no sentence vectors (sentence vectors off): encode its sentences yourself.
         """
-        if not self.manifest.sentence_vectors or not row_ids:
+        if not row_ids:
+            return {}
+        if self._lazy is not None:
+            return self._lazy.sentences(self.passages(list(row_ids)))
+        if not self.manifest.sentence_vectors:
             return {}
         with self._lock:
             return db.sentences(self._conn, list(row_ids), self.manifest.dim)
@@ -107,6 +127,8 @@ class Snapshot:
         return problems + self.index.problems()
 
     def __del__(self) -> None:
+        if getattr(self, "_lazy", None) is not None:
+            self._lazy.close()
         try:
             self.index.close()
         except Exception:  # never opened, or interpreter shutdown
@@ -117,6 +139,8 @@ class Snapshot:
             pass
 
     def close(self) -> None:
+        if self._lazy is not None:
+            self._lazy.close()
         with self._lock:
             try:
                 self._conn.execute("COMMIT")

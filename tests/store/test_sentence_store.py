@@ -1,4 +1,4 @@
-"""Sentence vectors stored per generation: exact spans, the collection's own vectors, consistent
+"""Sentence vectors stored per generation (RAG_SENTENCE_VECTORS=eager): exact spans, the collection's own vectors, consistent
 through add / replace / delete and a process killed between the steps of a commit."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _orphan_sentence_rows(settings: Settings) -> int:
 
 def test_sentences_through_add_replace_delete(tmp_path, embedder):
     corpus = _corpus(tmp_path)
-    settings = Settings(index_dir=tmp_path / "idx", collection="s")
+    settings = Settings(index_dir=tmp_path / "idx", collection="s", sentence_vectors="eager")
     first = index_paths([corpus], settings, embedder=embedder)
     n0 = _check_sentences(settings, embedder)
     assert first.sentences_added == n0 and 0 < first.sentences_embedded <= n0
@@ -103,7 +103,7 @@ def test_collection_without_sentence_vectors_returns_none(tmp_path, embedder):
 
 def test_format_1_collection_is_refused_with_the_exact_rebuild_command(tmp_path, embedder):
     corpus = _corpus(tmp_path)
-    settings = Settings(index_dir=tmp_path / "idx", collection="old")
+    settings = Settings(index_dir=tmp_path / "idx", collection="old", sentence_vectors="eager")
     index_paths([corpus], settings, embedder=embedder)
     coll = Collection(settings.collection_dir)
     gen_manifest = settings.collection_dir / f"gen-{coll.generation():06d}" / "manifest.json"
@@ -126,7 +126,8 @@ def test_format_1_collection_is_refused_with_the_exact_rebuild_command(tmp_path,
 
 def _index_process(settings: Settings, corpus: Path, encoder_dir: Path, crash_at: str | None) -> int:
     env = {**os.environ, "RAG_INDEX_DIR": str(settings.index_dir), "RAG_COLLECTION": settings.collection,
-           "RAG_EMBED_BACKEND": "onnx", "RAG_ENCODER_DIR": str(encoder_dir)}  # onnx: no torch start-up
+           "RAG_EMBED_BACKEND": "onnx", "RAG_ENCODER_DIR": str(encoder_dir),
+           "RAG_SENTENCE_VECTORS": "eager"}  # onnx: no torch start-up
     env.pop("RAG_CRASH_AT", None)
     if crash_at:
         env["RAG_CRASH_AT"] = crash_at
@@ -138,7 +139,7 @@ def _index_process(settings: Settings, corpus: Path, encoder_dir: Path, crash_at
 @pytest.mark.slow
 def test_killed_between_steps_keeps_sentences_consistent(tmp_path, embedder, onnx_encoder_dir):
     corpus = _corpus(tmp_path)
-    settings = Settings(index_dir=tmp_path / "idx", collection="k")
+    settings = Settings(index_dir=tmp_path / "idx", collection="k", sentence_vectors="eager")
     index_paths([corpus], settings, embedder=embedder)
     before = _check_sentences(settings, embedder)
     # A replace and an add in one run, killed after the SQLite changes and after the new generation's
