@@ -116,6 +116,15 @@ ORG_WORDS = frozenset(
 PLACE_WORDS = frozenset("road street avenue district city province county village town region river lake".split())
 NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty
     hundred hundreds thousand thousands million millions billion billions dozen dozens half""".split())
+# Number words with their values, for folding "four" and "4" alike when a reader's answer is looked up in a
+# sentence (rag/answer/answer_match.py); up to the hundreds, since larger ones come with digits ("1.5 million").
+NUMBER_VALUES: dict[str, int] = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())} | {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+                                               "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12}
+# Words a short answer may add or drop without changing what it states ("the Shanghai Museum" = "Shanghai Museum").
+ANSWER_FILLER = frozenset("a an the of in on at to and or by for with from as is was are were be been it its their "
+                          "this that these those about around some".split())
 # The number words that hold an answer to a number question asking for no count ("how old", "how far"):
 # answer_type.holds_kind reads this shorter list there, NUMBER_WORDS for counts.
 SMALL_NUMBER_WORDS = frozenset("two three four five six seven eight nine ten dozen dozens hundred hundreds half".split())

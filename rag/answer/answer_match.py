@@ -10,30 +10,28 @@ already in the question (an answer that only repeats the question states nothing
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
 import Stemmer
 
-from rag.lexicon import MONTH_ABBREVIATIONS
-
-# Words an answer may add or drop without changing what it states ("the Shanghai Museum" = "Shanghai Museum").
-FILLER = frozenset("a an the of in on at to and or by for with from as is was are were be been it its their "
-                   "this that these those about around some".split())
-
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-         "seventeen eighteen nineteen").split()
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-NUMBER_VALUES: dict[str, int] = {w: i for i, w in enumerate(_ONES)} | _TENS | {"hundred": 100, "dozen": 12}
+from rag.lexicon import ANSWER_FILLER, MONTH_ABBREVIATIONS, NUMBER_VALUES
 
 _THOUSANDS = re.compile(r"(?<=\d)[,\u202f\u00a0](?=\d{3}\b)")
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.IGNORECASE)
 _WORD = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
 
 
-@lru_cache(maxsize=4)
+_LOCAL = threading.local()
+
+
 def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+    """One stemmer per thread: a PyStemmer object must not be shared by the server's threads."""
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        stemmer = _LOCAL.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def _word(w: str) -> str:
@@ -52,7 +50,7 @@ def fold(text: str) -> tuple[str, ...]:
 
 
 def content(text: str) -> frozenset[str]:
-    return frozenset(w for w in fold(text) if w not in FILLER)
+    return frozenset(w for w in fold(text) if w not in ANSWER_FILLER)
 
 
 def states(answer: str, sentence: str, question: str = "") -> bool:

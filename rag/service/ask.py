@@ -17,7 +17,7 @@ them in order and owns the decisions between them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -50,6 +50,13 @@ if TYPE_CHECKING:  # openai costs ~0.9 s of a one-shot `rag ask` that never call
 
 MODES = tuple(m.value for m in AnswerMode)
 Way = AnswerMode | Literal["extractive", "check", "refuse"]  # the composer a decision leaves
+
+
+def final_answer(items: Iterable[str | Progress | Answer]) -> Answer:
+    """The Answer a stream ends with (every stream of the path ends with one); what came before is dropped."""
+    *_, final = items
+    assert isinstance(final, Answer), "the path always ends with an Answer"
+    return final
 
 
 def check_question(question: str, max_chars: int) -> str:
@@ -194,9 +201,8 @@ class QuestionPath:
                explain: bool = False, stream_llm: bool = True, sentence_vectors: SentenceVectors | None = None,
                query_vector: np.ndarray | None = None) -> Answer:
         """`stream`'s final Answer."""
-        *_, final = self.stream(question, hits, articles, mode, explain, stream_llm, sentence_vectors, query_vector)
-        assert isinstance(final, Answer)
-        return final
+        return final_answer(self.stream(question, hits, articles, mode, explain, stream_llm, sentence_vectors,
+                                        query_vector))
 
     # ------------------------------------------------------------ 6. compose, 7.-8. verify and number
 

@@ -17,7 +17,7 @@ from rag.embed.protocols import QueryEncoder
 from rag.models import Answer, Article, AskRequest, Progress, SearchFilters
 from rag.retrieve.hybrid import HybridRetriever, SearchResult
 from rag.retrieve.rerank import CrossEncoderReranker
-from rag.service.ask import QuestionPath
+from rag.service.ask import QuestionPath, final_answer
 from rag.settings import Settings
 from rag.store.collection import Collection
 from rag.store.snapshot import Snapshot
@@ -67,9 +67,7 @@ class Assistant:
 
     def ask(self, request: AskRequest | str) -> Answer:
         """The final verified Answer for one request (a plain string is a request with defaults)."""
-        *_, final = self.stream(request)
-        assert isinstance(final, Answer)
-        return final
+        return final_answer(self.stream(request))
 
     def stream(self, request: AskRequest | str) -> Iterator[str | Progress | Answer]:
         """Answer text as it is produced, then the final verified Answer (always last): `QuestionPath.run`

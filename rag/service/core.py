@@ -29,7 +29,7 @@ from rag.models import (
 )
 from rag.retrieve.hybrid import SearchResult
 from rag.service import memory
-from rag.service.ask import check_question
+from rag.service.ask import check_question, final_answer
 from rag.service.assistant import Assistant
 from rag.service.errors import (
     DocumentNotFound, FileNotFound, InvalidRequest, NoIndex, NothingIndexed, translate_store_errors,
@@ -193,9 +193,7 @@ class RagService:
 
     def ask(self, request: AskRequest | str) -> Answer:
         """The final verified Answer (a plain string is a request with defaults)."""
-        *_, final = self.stream(request)
-        assert isinstance(final, Answer)
-        return final
+        return final_answer(self.stream(request))
 
     def stream(self, request: AskRequest | str) -> Iterator[str | Progress | Answer]:
         """Answer text as it is produced, then the final verified Answer (`rag.service.ask`). The request is
