@@ -29,7 +29,7 @@ from eval.train_answerer import FOLDS, _domain, _groups, answer_case, fit
 from rag.answer.features import FeatureExtractor
 from rag.answer.flow import Evidence
 from rag.answer.parts import question_parts
-from rag.answer.reader import ReaderComposer, ReaderCutoffs, build_reader_messages, shown_sentences
+from rag.answer.reader import ReaderComposer, ReaderCutoffs, build_reader_messages, shown_sentences, zone
 from rag.cite.verify import CitationVerifier
 
 REPLY_CACHE = Path("eval/results/reader_replies.jsonl")
@@ -129,18 +129,19 @@ def save_outcomes(outs: list[Outcome], path: Path) -> None:
 
 def handled(o: Outcome, cut: tuple[float, float, float, float]) -> tuple[bool, bool, bool]:
     """(handled right, refused, reader asked) for one question under cut-offs (refuse_below, check_above,
-    extractive_above, min_sentence_prob), as `rag.answer.reader.route` and the question path apply them."""
+    extractive_above, min_sentence_prob), routed by the product's own `rag.answer.reader.zone`."""
     refuse_below, check_above, extractive_above, min_prob = cut
-    a = o.answerability
-    if a is None or a < refuse_below:  # refused at once
+    if o.answerability is None:
         return o.unanswerable, True, False
-    if a >= extractive_above or o.multi_part or not o.read_called:  # the extractive answer stands
+    way = zone(o.answerability, ReaderCutoffs(refuse_below, extractive_above, min_prob, check_above), o.multi_part)
+    if way == "refuse":
+        return o.unanswerable, True, False
+    if way == "extractive" or not o.read_called:  # the extractive answer stands
         return (not o.unanswerable and o.extractive_right), False, False
     stood = o.read_stood_prob is not None and o.read_stood_prob >= min_prob
-    if a >= check_above:  # the reader's answer if it stands, else the extractive one
-        if stood:
-            return (not o.unanswerable and o.read_right), False, True
-        return (not o.unanswerable and o.extractive_right), False, True
+    if way == "check":  # the reader's answer if it stands, else the extractive one
+        right = o.read_right if stood else o.extractive_right
+        return (not o.unanswerable and right), False, True
     if o.unanswerable:
         return not stood, not stood, True
     return stood and o.read_right, not stood, True

@@ -232,6 +232,16 @@ class ReaderCutoffs:
 Route = Literal["refuse", "extractive", "reader", "check"]
 
 
+def zone(best: float, cutoffs: ReaderCutoffs, multi_part: bool) -> Route:
+    """Where an answerability falls among the cut-offs (`route` in the product, train-reader's simulation)."""
+    if best < cutoffs.refuse_below:
+        return "refuse"
+    # A question in two parts is composed part by part by the extractive composer (the reader names one thing).
+    if best >= cutoffs.extractive_above or multi_part:
+        return "extractive"
+    return "check" if best >= cutoffs.check_from else "reader"
+
+
 def route(hits: list[Hit], evidence: Evidence, cutoffs: ReaderCutoffs, question: str) -> tuple[RefusalTrace, Route]:
     """Step 5 of a `read` question: refuse at once, let the extractive answer stand, or ask the reader."""
     best = evidence.best
@@ -240,12 +250,9 @@ def route(hits: list[Hit], evidence: Evidence, cutoffs: ReaderCutoffs, question:
                   else "The retrieved passages hold no sentence that could answer the question.")
         return RefusalTrace(refused=True, reason=reason, threshold=cutoffs.refuse_below), "refuse"
     margin = best - cutoffs.refuse_below
-    if margin < 0:
+    way = zone(best, cutoffs, len(question_parts(question)) > 1)
+    if way == "refuse":
         return RefusalTrace(refused=True, best_score=best, threshold=cutoffs.refuse_below, margin=margin,
                             reason="No sentence in the retrieved passages answers the question well enough "
                                    f"(evidence score {best:.2f} < {cutoffs.refuse_below:.2f})."), "refuse"
-    trace = RefusalTrace(refused=False, best_score=best, threshold=cutoffs.refuse_below, margin=margin)
-    # A question in two parts is composed part by part by the extractive composer (the reader names one thing).
-    if best >= cutoffs.extractive_above or len(question_parts(question)) > 1:
-        return trace, "extractive"
-    return trace, "check" if best >= cutoffs.check_from else "reader"
+    return RefusalTrace(refused=False, best_score=best, threshold=cutoffs.refuse_below, margin=margin), way
