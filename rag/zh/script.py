@@ -1,0 +1,24 @@
+"""Which script a text is written in: enough to pick Han-aware code paths and a collection's encoder."""
+
+from __future__ import annotations
+
+import re
+
+# CJK Unified Ideographs, Extension A, and the compatibility block: the characters jieba segments.
+HAN_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN_RE = re.compile(f"[{HAN_CHAR}]")
+HAN_RUN_RE = re.compile(f"[{HAN_CHAR}]+")
+_LETTER_RE = re.compile(r"[^\W\d_]")  # letters of any script (Han characters are letters to Python)
+
+
+def has_han(text: str) -> bool:
+    """True when `text` holds at least one Han character."""
+    return HAN_RE.search(text) is not None
+
+
+def han_share(text: str) -> float:
+    """Han characters over all letters (0.0 for a text without letters)."""
+    letters = len(_LETTER_RE.findall(text))
+    if letters == 0:
+        return 0.0
+    return len(HAN_RE.findall(text)) / letters
