@@ -5,6 +5,13 @@ words up to the hundreds ("four" = "4"); ordinals ("5th" = "5"); month abbreviat
 "september"); "%" = "percent"; then a Snowball stem per word ("opened" = "open"). An answer stands on a
 sentence when every one of its content words occurs in the sentence, and at least one of them is not
 already in the question (an answer that only repeats the question states nothing).
+
+Han text has no spaces between words, so word sets say nothing there: when the answer or the sentence holds
+a Han character, the answer stands when its folded form (rag.zh.numbers: 五百万元 = 500万元 = 5,000,000 元,
+百分之五 = 5%, 七月二十七日 = 7月27日; case, spaces and punctuation ignored) occurs in the sentence's without
+cutting a number or a Latin word ("73家" is not in "173家"), and not already in the question's. `fold` cuts
+Han runs into jieba's words (after folding their numbers), so word overlaps with a question still count.
+Text without Han characters takes exactly the English path above.
 """
 
 from __future__ import annotations
@@ -17,6 +24,10 @@ from functools import lru_cache
 import Stemmer
 
 from rag.lexicon import ANSWER_FILLER, MONTH_ABBREVIATIONS, NUMBER_VALUES
+from rag.zh.numbers import contains as han_contains
+from rag.zh.numbers import fold_numbers
+from rag.zh.script import has_han
+from rag.zh.segment import cut
 
 _THOUSANDS = re.compile(r"(?<=\d)[,\u202f\u00a0](?=\d{3}\b)")
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.IGNORECASE)
@@ -40,9 +51,16 @@ def _word(w: str) -> str:
     return MONTH_ABBREVIATIONS.get(w, w)
 
 
+def _han_words(text: str) -> list[str]:
+    """jieba's words of a Han text, numbers folded first (五百万 -> 5000000), spaces and punctuation left out."""
+    return [w for w in cut(fold_numbers(text).casefold()) if any(c.isalnum() for c in w)]
+
+
 @lru_cache(maxsize=16_384)
 def fold(text: str) -> tuple[str, ...]:
     """The text's words, folded (see the module docstring), in order."""
+    if has_han(text):
+        return tuple(_han_words(text))
     text = unicodedata.normalize("NFKC", text).casefold().replace("%", " percent ")
     text = _ORDINAL.sub(r"\1", _THOUSANDS.sub("", text))
     words = [_word(w) for w in _WORD.findall(text)]
@@ -55,6 +73,8 @@ def content(text: str) -> frozenset[str]:
 
 def states(answer: str, sentence: str, question: str = "") -> bool:
     """The sentence states the answer: all its content words occur there, and it adds something to the question."""
+    if has_han(answer) or has_han(sentence):
+        return han_contains(sentence, answer) and not han_contains(question, answer)
     words = content(answer)
     if not words or not words <= set(fold(sentence)):
         return False
