@@ -8,6 +8,13 @@ The scoring parameters and the tokenizer are saved with each index (`bm25_params
 back on load, so queries are always tokenized the way their index was: an index written before
 the file existed used `LEGACY_PARAMS`. New indexes use `DEFAULT_PARAMS`, chosen on SciFact's
 tuning part by the retrieval-levers table (docs/DECISIONS.md, "Retrieval").
+
+Han text (issue 32): bm25s's pattern keeps a whole run of Han characters as one term, so a Chinese
+question matched only a chunk holding its exact clause. With `han` (every new index) each Han run
+is cut into words by jieba's search mode (words plus their dictionary sub-words: 上海市政府 also
+gives 上海, 政府), Chinese stop words dropped, and the digits between runs kept as terms even when
+single (7月27日 -> 7 月 27 日). A text without Han characters takes exactly the old path, so English
+collections rank byte-identically with or without `han`.
 """
 
 from __future__ import annotations
@@ -22,6 +29,10 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from rag.zh.script import HAN_RUN_RE, has_han
+from rag.zh.segment import cut_for_search
+from rag.zh.stopwords import is_stop
+
 # bm25s sets its own logger to DEBUG when imported, so "DEBUG:bm25s:Building index from tokens" reached the
 # terminal of every `rag index` as soon as any library had configured the root logger.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -33,6 +44,8 @@ SPARSE_RATIO = 8  # below num_docs / 8 postings, sorting the postings beats a de
 ZERO_FOR_ABSENT = ("lucene", "robertson", "atire")  # methods giving a chunk without the term 0
 # bm25s.tokenize's defaults (lower-case, this pattern, its English stop words): query_terms repeats them.
 TOKEN_PATTERN = re.compile(r"(?u)\b\w\w+\b")
+# Between Han runs a lone digit is a date or count part (7月, 3家), not noise: kept in Han-bearing text only.
+HAN_GAP_PATTERN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,9 @@ class Bm25Params:
     delta: float = 0.5  # BM25L / BM25+ only
     stem: bool = True  # English Snowball stemmer (PyStemmer)
     stopwords: bool = True  # bm25s's English stop-word list
+    # Han runs cut into words (jieba search mode, rag.zh.stopwords dropped); False = a Han run is one term,
+    # as in every index before issue 32 (absent from their params, so they are queried as they were built).
+    han: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -53,7 +69,7 @@ class Bm25Params:
 
 
 LEGACY_PARAMS = Bm25Params()  # bm25s defaults with stemming and stop words: every index before the params file
-DEFAULT_PARAMS = Bm25Params()
+DEFAULT_PARAMS = Bm25Params(han=True)
 
 
 def params_from_record(record: dict | None) -> Bm25Params:
@@ -70,7 +86,17 @@ class BM25Index:
         self._stopwords = frozenset(bm25s.stopwords.STOPWORDS_EN) if params.stopwords else frozenset()
 
     def tokenize(self, texts: list[str]) -> list[list[str]]:
-        """Texts as this index's terms (stop words dropped, stemmed, per its params)."""
+        """Texts as this index's terms (stop words dropped, stemmed, Han runs cut, per its params)."""
+        if not self.params.han:
+            return self._bm25s_tokenize(texts)
+        is_han = [has_han(t) for t in texts]
+        if not any(is_han):  # an English collection: one bm25s call, exactly as before
+            return self._bm25s_tokenize(texts)
+        latin = [t for t, h in zip(texts, is_han) if not h]
+        latin_terms = iter(self._bm25s_tokenize(latin) if latin else [])
+        return [self._han_terms(t) if h else next(latin_terms) for t, h in zip(texts, is_han)]
+
+    def _bm25s_tokenize(self, texts: list[str]) -> list[list[str]]:
         return bm25s.tokenize(texts, stopwords="en" if self.params.stopwords else None, stemmer=self._stemmer,
                               return_ids=False, show_progress=False)
 
@@ -80,8 +106,28 @@ class BM25Index:
 
         bm25s.tokenize builds vocabularies and three (disabled) progress bars per call: ~0.3 ms of a
         ~2 ms search; a question needs only the split, the stop-word filter and the stemmer."""
-        words = [w for w in TOKEN_PATTERN.findall(text.lower()) if w not in self._stopwords]
+        if self.params.han and has_han(text):
+            return self._han_terms(text)
+        return self._latin_terms(text, TOKEN_PATTERN)
+
+    def _latin_terms(self, text: str, pattern: re.Pattern[str]) -> list[str]:
+        words = [w for w in pattern.findall(text.lower()) if w not in self._stopwords]
         return self._stemmer.stemWords(words) if self._stemmer is not None else words
+
+    def _han_terms(self, text: str) -> list[str]:
+        """Han runs cut by jieba's search mode, the text between them as bm25s would split it (plus lone
+        digits). Documents and questions both take search mode: a question's long word then also
+        matches a chunk that holds only its parts (measured against precise mode: docs/DECISIONS.md)."""
+        terms: list[str] = []
+        start = 0
+        for run in HAN_RUN_RE.finditer(text):
+            if run.start() > start:
+                terms += self._latin_terms(text[start:run.start()], HAN_GAP_PATTERN)
+            terms += [w for w in cut_for_search(run.group()) if not is_stop(w)]
+            start = run.end()
+        if start < len(text):
+            terms += self._latin_terms(text[start:], HAN_GAP_PATTERN)
+        return terms
 
     @classmethod
     def build(cls, row_ids: np.ndarray, texts: list[str], params: Bm25Params = DEFAULT_PARAMS) -> BM25Index:
