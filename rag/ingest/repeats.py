@@ -10,8 +10,9 @@ at least MIN_LINE_CHARS characters, weighted by length):
   one of them holds that much: it is dropped, the parts are kept;
 - a chapter found inside a longer file is kept (the longer file is the concatenation).
 
-JSONL sources take no part: their records are data whose producer decides identity (an eval set
-may give the same passage to several questions, each in its own file).
+JSONL and .txt.xz sources take no part: their records are data whose producer decides identity (an eval
+set may give the same passage to several questions, each in its own file; a news dump holds the same
+story from two outlets).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rag.models import Article, LoadProblem
 
 MIN_LINE_CHARS = 40  # shorter lines (headings, "Back to top", dates) repeat across any site's pages
 REPEAT_COVERAGE = 0.9  # leaves room for a print page's own header, table of contents and footer
-EXEMPT_SUFFIXES = (".jsonl",)
+EXEMPT_SUFFIXES = (".jsonl", ".xz")
 
 
 def _lines(text: str) -> dict[str, int]:

@@ -28,6 +28,8 @@ from rag.ingest.html import visible_text
 from rag.ingest.limits import DEFAULT_LIMITS, LoadLimits, html_depth
 from rag.ingest.news import looks_like_press_releases, split_press_releases
 from rag.ingest.normalize import normalize_text
+from rag.ingest.xz import documents_per_line
+from rag.ingest.zh_news import modified_year, parse, split_marker, to_article
 from rag.models import Article, LoadResult
 
 MAX_TITLE_LINE = 120  # a first line longer than this is a paragraph, not a title
@@ -84,11 +86,31 @@ def _title_and_body(raw: str, stem: str) -> tuple[str, str]:
     return stem, normalize_text(raw)
 
 
+def _news_articles(raw: str, path: Path, source: str, encoding: str, limits: LoadLimits) -> LoadResult | None:
+    """A `<prefix>，正文：<body>` file (rag/ingest/zh_news.py): one article, its text the body; or, when every
+    non-empty line is such an article (a dump like docs.txt decompressed), one article a line. None when
+    the first line has no marker near its start."""
+    head = raw.lstrip()
+    if split_marker(head[: head.find("\n") if "\n" in head else len(head)]) is None:
+        return None  # every English file stops here, before any other work
+    lines = [ln for ln in raw.split("\n") if ln.strip()]
+    year = modified_year(path)
+    if len(lines) > 1 and all(split_marker(ln) is not None for ln in lines):
+        return documents_per_line(raw, source, limits, limits.deadline(path), "text-line", year)
+    start = len(raw) - len(raw.lstrip())
+    article = to_article(parse(raw[start:], (0, len(raw)), {"encoding": encoding}), source, path.stem, year)
+    return LoadResult(articles=[article] if article else [])
+
+
 def load(path: Path, source: str | None = None, limits: LoadLimits = DEFAULT_LIMITS) -> LoadResult:
     path = Path(path)
     source = source or os.path.abspath(path)
     deadline = limits.deadline(path)
     raw, encoding = read_text(path)
+    if path.suffix.lower() == ".txt" and (news := _news_articles(raw, path, source, encoding, limits)) is not None:
+        if news.articles or news.problems:
+            return news
+        raise LoadError(f"{path} has a news prefix but no text after its '，正文：' marker; add the article or remove the file")
     if looks_like_press_releases(raw):
         articles = [
             dataclasses.replace(a, meta={**a.meta, "encoding": encoding}) for a in split_press_releases(raw, source)

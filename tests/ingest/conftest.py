@@ -59,3 +59,22 @@ def sample_dir() -> Path:
     if not SAMPLE_DIR.is_dir():
         pytest.fail(f"bundled sample corpus missing at {SAMPLE_DIR}")
     return SAMPLE_DIR
+
+
+# ../shared beside the repository, as in CI. Missing data is a failure that names the path, never a skip.
+ZH_NEWS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "crud-news-zh" / "docs.txt.xz"
+
+
+def zh_news_lines(n: int) -> list[str]:
+    """The first `n` lines of the Chinese news corpus, decompressed with the stdlib."""
+    import lzma
+
+    if not ZH_NEWS.exists():
+        pytest.fail(f"Chinese news corpus not found at {ZH_NEWS}: put the shared data folder at ../shared beside the repository")
+    out: list[str] = []
+    with lzma.open(ZH_NEWS, "rt", encoding="utf-8", newline="\n") as f:
+        for line in f:
+            if len(out) >= n:
+                break
+            out.append(line.rstrip("\n"))
+    return out
