@@ -17,15 +17,19 @@ Use `Chunker.embedding_text(article, chunk)` to get the exact string a chunk was
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.chunk.sentences import split_sentences
 from rag.models import Article, Chunk
+from rag.zh.script import has_han
 
 MIN_BODY_TOKENS = 32  # a title may not squeeze the chunk text below this many word pieces
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 _TITLE_CACHE_MAX = 200_000
+# Where a Han sentence too long for one chunk is cut first: after a clause mark, with its closing quotes.
+_CLAUSE_END = re.compile(r"(?:[，；：]|[,;:](?!\d))+[”’」』）)\"']*")
 
 
 def embedding_input(title: str, text: str, title_prefix: bool = True) -> str:
@@ -187,30 +191,19 @@ class Chunker:
         return embedding_input(title, text[start:end], self.title_prefix)
 
     def _split_long(self, text: str, start: int, end: int, title: str) -> list[_Unit]:
-        """Cut an over-long sentence at word boundaries (characters for a giant 'word', e.g. CJK
-        text without spaces) into pieces whose embedded form fits, using exact counts."""
+        """Cut an over-long sentence into pieces whose embedded form fits, using exact counts: Han text at
+        its clause marks (，；： and their NFKC forms) first, then at word boundaries, then by characters
+        (a giant 'word', e.g. a Han clause without spaces). Text without Han characters never meets the
+        clause step, so English pieces are what they always were."""
 
         def fits(s: int, e: int) -> bool:
             return self._count([self._input(title, text, s, e)])[0] <= self.limit
 
-        pieces: list[tuple[int, int]] = []
-        ends = _word_ends(text, start, end)
-        starts = _word_starts(text, start, end)
-        w = 0
-        while w < len(ends):
-            s = starts[w]
-            k = _max_fitting(len(ends) - w, lambda k: fits(s, ends[w + k - 1]))
-            if k:
-                pieces.append((s, ends[w + k - 1]))
-                w += k
-                continue
-            # One word alone is too long: cut it by characters (one character always fits).
-            e_word = ends[w]
-            while s < e_word:
-                c = max(1, _max_fitting(e_word - s, lambda c: fits(s, s + c)))
-                pieces.append((s, s + c))
-                s += c
-            w += 1
+        if has_han(text[start:end]):
+            pieces = _pack_spans(_clause_spans(text, start, end), fits,
+                                 lambda s, e: _split_words(text, s, e, fits))
+        else:
+            pieces = _split_words(text, start, end, fits)
         counts = self._count([text[s:e] for s, e in pieces])
         return [_Unit(s, e, n - SPECIAL_TOKENS) for (s, e), n in zip(pieces, counts)]
 
@@ -239,6 +232,60 @@ def _max_fitting(n: int, ok: Callable[[int], bool]) -> int:
         else:
             hi = mid - 1
     return lo
+
+
+def _pack_spans(spans: list[tuple[int, int]], fits: Callable[[int, int], bool],
+                split: Callable[[int, int], list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """Greedy runs of consecutive `spans` (in order, non-overlapping) that fit; a span too long alone is
+    handed to `split`."""
+    pieces: list[tuple[int, int]] = []
+    w = 0
+    while w < len(spans):
+        s = spans[w][0]
+        k = _max_fitting(len(spans) - w, lambda k: fits(s, spans[w + k - 1][1]))
+        if k:
+            pieces.append((s, spans[w + k - 1][1]))
+            w += k
+        else:
+            pieces.extend(split(*spans[w]))
+            w += 1
+    return pieces
+
+
+def _split_words(text: str, start: int, end: int, fits: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+    """Pieces of text[start:end] cut at word boundaries, and a word too long alone by characters (one
+    character always fits)."""
+    words = list(zip(_word_starts(text, start, end), _word_ends(text, start, end)))
+
+    def by_characters(s: int, e_word: int) -> list[tuple[int, int]]:
+        out = []
+        while s < e_word:
+            c = max(1, _max_fitting(e_word - s, lambda c: fits(s, s + c)))
+            out.append((s, s + c))
+            s += c
+        return out
+
+    return _pack_spans(words, fits, by_characters)
+
+
+def _clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Clauses of text[start:end], each ending after its clause mark (and any closing quote), surrounding
+    whitespace excluded. A comma or colon before a digit is a number's ('5,000,000', '16:40'), not a mark."""
+    spans: list[tuple[int, int]] = []
+    s = start
+    for m in _CLAUSE_END.finditer(text, start, end):
+        spans.append((s, m.end()))
+        s = m.end()
+    spans.append((s, end))
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            out.append((a, b))
+    return out
 
 
 def _word_starts(text: str, start: int, end: int) -> list[int]:

@@ -55,3 +55,26 @@ def sample_articles() -> list[Article]:
 def corpus(sample_articles: list[Article]) -> list[Article]:
     """A realistic mix: the first 300 SciFact abstracts and the Shanghai press-release sample."""
     return _scifact(300) + sample_articles
+
+
+ZH_NEWS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "crud-news-zh" / "docs.txt.xz"
+
+
+@pytest.fixture(scope="session")
+def zh_news_articles() -> list[Article]:
+    """The first 300 articles of the Chinese news corpus, read as the ingest step reads them."""
+    import lzma
+
+    from rag.ingest.zh_news import parse, to_article
+
+    if not ZH_NEWS.exists():
+        pytest.fail(f"Chinese news corpus not found at {ZH_NEWS}: put the shared data folder at ../shared beside the repository")
+    out: list[Article] = []
+    with lzma.open(ZH_NEWS, "rt", encoding="utf-8", newline="\n") as f:
+        for i, line in enumerate(f, start=1):
+            if i > 300:
+                break
+            article = to_article(parse(line.rstrip("\n"), (0, 0), {"line": str(i)}), "docs.txt.xz", "", 2023)
+            assert article is not None
+            out.append(article)
+    return out
