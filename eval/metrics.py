@@ -2,6 +2,8 @@
 
 Standard library only, on purpose: the peer benchmarks (eval/bench/peers/) import this module
 from their own virtualenvs, so LlamaIndex, Haystack and our pipeline are scored by the same code.
+(rag.zh.script and rag.zh.numbers, for Han answers, are standard-library modules of our own, and
+so is every package __init__ on their way: keep them so.)
 
 Retrieval metrics take `ranked`, the retrieved ids best first (no duplicates: collapse chunk
 hits to documents with `collapse_ranking` first), and `qrels`, {doc id: graded relevance}.
@@ -32,6 +34,9 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
+
+from rag.zh.numbers import contains as han_contains
+from rag.zh.script import has_han
 
 K_VALUES: tuple[int, ...] = (1, 3, 5, 10, 20)
 
@@ -173,12 +178,34 @@ def answer_contains(answer: str, golds: Sequence[str]) -> bool:
     The match must sit on word boundaries: gold "95" is not found in "1995" (a plain substring
     test would count it). Empty golds are ignored; no usable gold at all is an error, because
     unanswerable questions are scored by the refusal metrics, not here.
+
+    Han text has no word boundaries (every Han character is a word character to a regex), so where
+    the answer or a gold holds a Han character, that gold also counts when it occurs in the answer
+    after rag.zh.numbers folding: numerals and units (五百万元 = 500万元 = 5,000,000 元, 173家 =
+    一百七十三家, 百分之五 = 5%), dates, case, spaces and punctuation, as long as the match does not
+    cut a number or a Latin word ("73家" is not in "173家"). Without Han the outcome is the old one.
     """
     norm_golds = [g for g in (normalize_answer_text(x) for x in golds) if g]
     if not norm_golds:
         raise ValueError("no non-empty gold answer: score unanswerable questions with refusal_scores")
     norm = normalize_answer_text(answer)
-    return any(re.search(rf"(?<!\w){re.escape(g)}(?!\w)", norm) for g in norm_golds)
+    if any(re.search(rf"(?<!\w){re.escape(g)}(?!\w)", norm) for g in norm_golds):
+        return True
+    han_answer = has_han(answer)
+    return any(han_contains(answer, g) for g in golds if han_answer or has_han(g))
+
+
+def answer_hit_scores(passages: Sequence[str], golds: Sequence[str], ks: Sequence[int] = K_VALUES) -> dict[str, float]:
+    """answer_hit@k: some top-k passage holds a gold answer (`answer_contains`, so Han-aware).
+
+    The retrieval figure of issue 32's targets ("the gold answer string occurs in one of `rag
+    search -k 5`'s passages"), beside the evidence-string hit@k; mrr as evidence_scores' mrr@10.
+    """
+    depth = max(*ks, 10)
+    first = next((i for i, p in enumerate(passages[:depth], start=1) if answer_contains(p, golds)), None)
+    out = {f"answer_hit@{k}": float(first is not None and first <= k) for k in ks}
+    out["answer_mrr@10"] = 1.0 / first if first is not None and first <= 10 else 0.0
+    return out
 
 
 def answer_accuracy(answers: Sequence[str], golds: Sequence[Sequence[str]]) -> float:

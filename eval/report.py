@@ -102,6 +102,28 @@ def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, Any]]:
     return rows
 
 
+# The figures issue 32's targets name, per language: retrieval by gold answer and by evidence, then answers.
+LANG_ROWS: tuple[tuple[str, str], ...] = (
+    ("retrieval", "answer_hit@5"), ("retrieval", "hit@5"), ("answer", "accuracy"), ("answer", "false_refusals"),
+    ("answer", "unanswerable_refused"), ("answer", "citation_precision"), ("answer", "citation_recall"),
+)
+
+
+def lang_table(metrics: dict[str, Any]) -> list[str]:
+    """A markdown table, one column per language and one for all questions; [] for a set without languages."""
+    by_lang = metrics.get("by_lang") or {}
+    if not by_lang:
+        return []
+    columns = [*by_lang.items(), ("all", metrics)]
+    lines = ["| metric | " + " | ".join(name for name, _ in columns) + " |", "|---" * (len(columns) + 1) + "|",
+             "| questions | " + " | ".join(fmt(m.get("questions")) for _, m in columns) + " |"]
+    for section, key in LANG_ROWS:
+        values = [(m.get(section) or {}).get(key) for _, m in columns]
+        if any(v is not None for v in values):
+            lines.append(f"| {section}.{key} | " + " | ".join(fmt(v) for v in values) + " |")
+    return lines
+
+
 def _failures(records: list[dict[str, Any]]) -> list[str]:
     """Questions worth reading first: errors, wrong answers, retrieval misses."""
     out = []
@@ -117,6 +139,8 @@ def _failures(records: list[dict[str, Any]]) -> list[str]:
             why = "repeated the planted fake answer"
         elif r.get("retrieval") and r["retrieval"].get("hit@5") == 0.0:
             why = "nothing relevant in the top 5"
+        elif r.get("retrieval") and r["retrieval"].get("answer_hit@5") == 0.0:
+            why = "no gold answer in the top 5"
         if why:
             out.append(f"- `{r['qid']}` {r['question'][:90]!r}: {why}")
     return out
@@ -127,6 +151,9 @@ def render_report(name: str, config: dict[str, Any], metrics: dict[str, Any], re
     lines += _table(_config_rows(config), ("setting", "value"))
     lines += ["", "## Metrics", ""]
     lines += _table(_metric_rows(metrics))
+    by_lang = lang_table(metrics)
+    if by_lang:
+        lines += ["", "## By language", ""] + by_lang
     lines += ["", "## Latency (ms)", "", "| stage | p50 | p95 | mean | max |", "|---|---|---|---|---|"]
     for stage, s in metrics.get("latency_ms", {}).items():
         lines.append(f"| {stage} | {s['p50_ms']:.1f} | {s['p95_ms']:.1f} | {s['mean_ms']:.1f} | {s['max_ms']:.1f} |")

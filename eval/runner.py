@@ -140,10 +140,13 @@ def collection_name(opts: EvalOptions, evalset: EvalSet, model: str = DEFAULT_MO
     suffix = "" if model == DEFAULT_MODEL else f"-m{Path(model).name or model}"
     if opts.dataset == "beir":
         return safe_name(f"eval-beir-{evalset.name}" + (f"-c{opts.corpus_limit}" if opts.corpus_limit else "") + suffix)
-    name = f"eval-{opts.dataset}-{split_of(opts)}"
     if opts.dataset == "seeds" and opts.corpus is not None and opts.corpus.resolve() != (REPO / "data" / "sample"):
-        name += f"-{opts.corpus.resolve().name}"
-    return safe_name(name + suffix)
+        # Another corpus is shared by every split of its questions, as BEIR's is: the train and test questions
+        # over the 11,576 Chinese articles read one index. A file is named with its folder (crud-news-zh-docs.txt.xz).
+        corpus = opts.corpus.resolve()
+        label = f"{corpus.parent.name}-{corpus.name}" if corpus.is_file() else corpus.name
+        return safe_name(f"eval-seeds-{label}{suffix}")
+    return safe_name(f"eval-{opts.dataset}-{split_of(opts)}{suffix}")
 
 
 def prepare(opts: EvalOptions, evalset: EvalSet, kinds: dict[str, EvalSet], questions: tuple[EvalQuestion, ...],
@@ -153,7 +156,8 @@ def prepare(opts: EvalOptions, evalset: EvalSet, kinds: dict[str, EvalSet], ques
     if opts.dataset == "seeds":
         corpus = (opts.corpus or REPO / "data" / "sample").resolve()
         if not corpus.exists():
-            raise DatasetError(f"seed corpus {corpus} not found: pass --corpus with the sample documents folder")
+            raise DatasetError(f"seed corpus {corpus} not found: pass --corpus with the documents the questions are about "
+                               "(a folder, or one file such as a .txt.xz of one article a line)")
         return PreparedCorpus([corpus], name)
     if opts.dataset == "rgb":
         return prepare_rgb(kinds, questions, cache, name)
@@ -248,7 +252,11 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEnco
         settings = settings.model_copy(update={"sentence_vectors": False})
     if opts.mode is not None:
         settings = settings.model_copy(update={"answer_mode": opts.mode})
-    if embedder is None:
+    # A set tagged by language (issue 32) runs as `rag index` + `rag ask` do: the indexer picks the encoder for a
+    # new collection from its documents (a multilingual one for mostly Han text) and questions use the one its
+    # manifest records. Other sets keep the one document encoder for everything, so their figures do not move.
+    product_encoder = embedder is None and any(q.lang for q in questions)
+    if embedder is None and not product_encoder:
         embedder = make_encoder(settings, "document")
 
     existing = Collection(settings.collection_dir)
@@ -269,6 +277,8 @@ def run_evaluation(opts: EvalOptions, settings: Settings, embedder: DocumentEnco
     assistant = None
     if only_retrieval:
         snapshot = Collection(settings.collection_dir).open_snapshot()
+        if embedder is None:
+            embedder = make_encoder(settings, "query", snapshot.manifest)
         if settings.sentence_vector_mode != "off":  # the sentence list (sentence_weight > 0) embeds on first use
             snapshot.use_lazy_sentences(embedder)
         retriever = HybridRetriever(snapshot, embedder, settings)
@@ -316,6 +326,8 @@ def _one(opts: EvalOptions, q: EvalQuestion, prepared: PreparedCorpus, retriever
     filters = prepared.filters_of.get(q.qid)
     rec: dict[str, Any] = {"qid": q.qid, "question": q.text, "kind": q.kind, "unanswerable": q.is_unanswerable,
                            "gold_answers": list(q.answers)}
+    if q.lang:
+        rec["lang"] = q.lang
     if q.fake_answers:
         rec["fake_answers"] = list(q.fake_answers)
     try:

@@ -14,6 +14,7 @@ from typing import Any
 from eval.adapters.base import EvalQuestion
 from eval.metrics import (
     answer_contains,
+    answer_hit_scores,
     collapse_ranking,
     evidence_scores,
     fold_evidence,
@@ -53,9 +54,13 @@ def score_retrieval(dataset: str, q: EvalQuestion, hits: Sequence[Hit],
     """(retrieved ids for the record, retrieval metrics or None when the question has no target)."""
     if dataset == "seeds":
         refs = [passage_ref(h) for h in hits]
-        if q.is_unanswerable or not q.evidence:
+        if q.is_unanswerable:
             return refs, None
-        return refs, evidence_scores([h.passage.text for h in hits], q.evidence)
+        texts = [h.passage.text for h in hits]
+        scores = evidence_scores(texts, q.evidence) if q.evidence else {}
+        if q.lang and q.answers:  # a set tagged by language (issue 32) is also scored by its gold answers
+            scores.update(answer_hit_scores(texts, q.answers))
+        return refs, scores or None
     ranked = ranked_dataset_ids(hits, ids_of)
     if not q.relevant:  # unanswerable SQuAD, RGB: no relevance labels
         return ranked, None
@@ -105,15 +110,25 @@ def _mean(values: Sequence[float]) -> float | None:
 
 def aggregate(dataset: str, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Run-level metrics from the per-question records."""
+    m = _quality(dataset, records)
+    m["latency_ms"] = latency_by_stage(records)
+    langs = sorted({r["lang"] for r in records if r.get("lang")})
+    if langs:  # a set that mixes languages: the same figures for each language's questions
+        m["by_lang"] = {lang: _quality(dataset, [r for r in records if r.get("lang") == lang]) for lang in langs}
+    return m
+
+
+def _quality(dataset: str, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     m: dict[str, Any] = {"questions": len(records)}
     scored = [r["retrieval"] for r in records if r.get("retrieval")]
     if scored:
-        m["retrieval"] = {k: _mean([s[k] for s in scored]) for k in scored[0]}
+        # A key some questions lack (answer_hit@k where a question has no gold) is averaged over those that have it.
+        keys = list(dict.fromkeys(k for s in scored for k in s))
+        m["retrieval"] = {k: _mean([s[k] for s in scored if k in s]) for k in keys}
         m["retrieval"]["scored_questions"] = len(scored)
     answered = [r for r in records if r.get("scores") is not None]
     if answered:
         m["answer"] = _answer_metrics(dataset, answered)
-    m["latency_ms"] = latency_by_stage(records)
     return m
 
 

@@ -58,6 +58,7 @@ class EvalQuestion:
     fake_answers: tuple[str, ...] = ()
     passages: tuple[str, ...] = ()
     parts: tuple[tuple[str, ...], ...] = ()  # list/two-part questions: each part's alternatives; all must appear
+    lang: str = ""  # the question's language (zh, en) where a set mixes them: figures are reported per language
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """Seed questions over the bundled sample corpus (shared/eval/seeds_dev.jsonl).
 
-Each line: id, kind (fact | multi | unanswerable), question, answers, evidence. Relevance is
+Each line: id, kind (fact | multi | unanswerable), question, answers, evidence; optionally `split` (the
+file is read one split at a time), `parts` and `lang` (zh | en: a set that mixes languages, such as
+eval/data/zh_news_questions.jsonl, is reported per language and also scored by whether a retrieved
+passage holds a gold answer, eval.metrics.answer_hit_scores). Relevance is
 textual: a retrieved passage is relevant when it contains an evidence string after NFKC and
 whitespace folding (eval.metrics.evidence_scores). The corpus is the product's sample
 collection, indexed by the pipeline, so the EvalSet carries no corpus.
@@ -8,7 +11,9 @@ collection, indexed by the pipeline, so the EvalSet carries no corpus.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from eval.adapters.base import (
     DatasetError,
@@ -22,6 +27,7 @@ from eval.adapters.base import (
 )
 
 KINDS = ("fact", "multi", "unanswerable")
+LANGS = ("zh", "en")
 WHAT = "the seed question file (seeds_dev.jsonl: id, kind, question, answers, evidence)"
 
 
@@ -57,6 +63,7 @@ def load_seeds(path: str | Path, split: str = "dev") -> EvalSet:
                 evidence=evidence,
                 kind=kind,
                 parts=tuple(tuple(str(x) for x in part) for part in obj.get("parts", ())),
+                lang=_lang(obj, where),
             )
         )
     if not questions:
@@ -65,3 +72,12 @@ def load_seeds(path: str | Path, split: str = "dev") -> EvalSet:
     result = tuple(questions)
     check_unique(result, p)
     return EvalSet(name="seeds", split=split, questions=result)
+
+
+def _lang(obj: Mapping[str, Any], where: str) -> str:
+    if "lang" not in obj:
+        return ""
+    lang = field_of(obj, "lang", str, where)
+    if lang not in LANGS:
+        raise DatasetError(f"{where}: lang {lang!r} is not one of {', '.join(LANGS)}")
+    return lang

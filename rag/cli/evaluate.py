@@ -41,7 +41,9 @@ def register(app: typer.Typer) -> None:
         bm25_weight: Annotated[Optional[float], typer.Option(min=0, help="BM25 weight in fusion (0 = dense alone)")] = None,
         k: Annotated[Optional[int], typer.Option("--k", min=1, max=100, help="Passages given to the answerer")] = None,
         depth: Annotated[int, typer.Option(min=20, help="Chunks retrieved per question for retrieval metrics")] = 100,
-        corpus: Annotated[Optional[Path], typer.Option(help="seeds: the documents folder (default data/sample)")] = None,
+        corpus: Annotated[Optional[Path], typer.Option(
+            help="seeds: the documents the questions are about, a folder or one file such as "
+                 "../shared/corpus/crud-news-zh/docs.txt.xz (default data/sample)")] = None,
         corpus_limit: Annotated[Optional[int], typer.Option(min=1, help="beir: index only the first N documents")] = None,
         index_dir: IndexDirOpt = None,
         progress: Annotated[bool, typer.Option(help="Show progress bars")] = True,
@@ -294,6 +296,12 @@ def _print_summary(folder: Path, metrics: dict, out: object) -> None:
         lines.append(f"latency    p50 {total['p50_ms']:.0f} ms  p95 {total['p95_ms']:.0f} ms")
     if metrics.get("errors"):
         lines.append(f"{metrics['errors']} question(s) failed: see questions.jsonl")
+    for lang, m in (metrics.get("by_lang") or {}).items():  # a set mixing languages (issue 32): each on its own
+        r, a = m.get("retrieval") or {}, m.get("answer") or {}
+        figures = [(k, r.get(k)) for k in ("answer_hit@5", "hit@5")] + [
+            (k, a.get(k)) for k in ("accuracy", "false_refusals", "unanswerable_refused", "citation_precision")]
+        lines.append(f"{lang:<10} questions {m['questions']}  "
+                     + "  ".join(f"{k} {fmt(v)}" for k, v in figures if v is not None))
     for line in lines:
         out.print(line, highlight=False)  # type: ignore[attr-defined]
 
