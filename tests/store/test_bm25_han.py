@@ -35,9 +35,10 @@ def test_stop_words_and_punctuation():
 
 
 def test_han_runs_are_cut_into_words_digits_kept_stop_words_dropped():
-    terms = _analyser().query_terms("上海市政府7月27日发布了173家企业的名单")
+    terms = _analyser().tokenize(["上海市政府7月27日发布了173家企业的名单"])[0]
     assert {"上海市政府", "上海", "政府", "发布", "企业", "名单", "7", "月", "27", "日", "173", "家"} <= set(terms)
     assert "的" not in terms and "了" not in terms
+    assert _analyser().query_terms("上海市政府发布了173家企业的名单") == ["上海市政府", "发布", "173", "家", "企业", "名单"]
     # The text between runs is split as bm25s splits English: lower-cased, stop words out, stemmed.
     assert _analyser().query_terms("华硕与Philip Colbert的running合作") == ["华硕", "philip", "colbert", "run", "合作"]
 
@@ -58,11 +59,15 @@ def test_english_text_takes_exactly_the_old_path():
             assert "政府" in mixed[1]
 
 
-def test_query_terms_equal_tokenize_on_chinese_news():
-    """query_terms (questions, and Milvus's stored text) and tokenize (the local index) agree on real articles."""
+def test_question_terms_are_among_the_chunk_terms_on_chinese_news():
+    """A question is cut in precise mode, a chunk in search mode (precise words plus their parts): the
+    same text as a question gives only terms the same text as a chunk holds, fewer of them."""
     bodies = _zh_bodies(40)
     idx = _analyser()
-    assert [idx.query_terms(t) for t in bodies] == idx.tokenize(bodies)
+    for question, chunk in zip([idx.query_terms(t) for t in bodies], idx.tokenize(bodies)):
+        assert set(question) <= set(chunk) and len(question) < len(chunk)
+    assert "半年" in idx.tokenize(["上海上半年地区生产总值"])[0]
+    assert idx.query_terms("上海上半年地区生产总值") == ["上海", "上半年", "地区", "生产总值"]
 
 
 def test_chinese_question_finds_its_article_and_sub_words_match():
