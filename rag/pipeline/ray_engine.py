@@ -163,7 +163,7 @@ class RayEngine:
         articles = [_article(r["payload"]) for r in rows if r["kind"] == "article"]
         # Ray returns blocks in any order; the local engine's order is by file, then position in the file.
         articles.sort(key=lambda a: (order.get(a.source, len(order)), a.span))
-        result.articles = articles
+        result.articles = discover.infer_folder_years(articles)  # as load_paths does: a folder's year for year-less dates
         result.problems += [LoadProblem(**json.loads(r["payload"])) for r in rows if r["kind"] == "problem"]
         result.files_seen = sorted((json.loads(r["payload"]) for r in rows if r["kind"] == "file"), key=order.get)
         result.assets = sorted((json.loads(r["payload"]) for r in rows if r["kind"] == "asset"), key=order.get)
