@@ -6,6 +6,12 @@ that the question does not already state (a sentence repeating the question's ow
 a count or an amount ("how many", "how much", "what is the fee") only a quantity counts, never a year, a
 day of a month or a clock time; "how long" is also held by a duration without a digit ("after a year").
 Both are features of the evidence model (`rag.answer.features`), not decisions on their own.
+
+Chinese: a question with Han characters is read by its Chinese question words first (`rag.zh.question`: 谁 ->
+person, 多少 -> number with the unit asked, 何时 -> date ...), and a sentence with Han characters is matched by
+jieba's tags (`rag.zh.pos`: persons, places, organisations), its Chinese dates (`rag.zh.timex`) and its numbers
+glued to Han words; an English question over a Chinese sentence takes the English kind and the Chinese matching.
+Text without Han characters takes exactly the English code.
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ from rag.lexicon import (
     PLACE_WORDS,
     SMALL_NUMBER_WORDS,
 )
+from rag.zh.pos import names as han_names
+from rag.zh.pos import tag as han_tag
+from rag.zh.question import answer_kind_zh, asked_units, asks_count_zh, states_unit
+from rag.zh.script import has_han
+from rag.zh.timex import han_dates, without_han_dates
 
 KINDS = ("person", "date", "number", "place", "org")
 
@@ -104,7 +115,9 @@ _DURATION = re.compile(
 
 
 def asks_count(question: str) -> bool:
-    """Does the question ask for a count or an amount ("how many", "how much", "what share")?"""
+    """Does the question ask for a count or an amount ("how many", "how much", "what share"; 多少, 几个)?"""
+    if has_han(question) and asks_count_zh(question):
+        return True
     return bool(_COUNT_QUESTION.search(question))
 
 
@@ -127,6 +140,8 @@ def number_words(text: str) -> frozenset[str]:
 def quantities(text: str) -> frozenset[str]:
     """Numbers that count or measure (normalised as extract_numbers does), and number words."""
     words = number_words(text)
+    if has_han(text):  # Chinese numerals count too ("三百余名"), so no shortcut on digits
+        return frozenset(extract_numbers(without_han_dates(without_dates(text))) | words)
     if not any(ch.isdigit() for ch in text):
         return frozenset(words)
     return frozenset(extract_numbers(without_dates(text)) | words)
@@ -134,7 +149,9 @@ def quantities(text: str) -> frozenset[str]:
 
 @lru_cache(maxsize=1024)  # the question's dates are asked for once per candidate
 def _dates(text: str) -> frozenset[str]:
-    """Months, years and clock times ("t9:00pm") the text states."""
+    """Months, years and clock times ("t9:00pm") the text states; in Han text also "july 27", "d22", "t16:40"."""
+    if has_han(text):
+        return frozenset(extract_months(text) | han_dates(text))
     out = extract_months(text) | set(_YEAR.findall(text))
     return frozenset(out | {"t" + re.sub(r"\s+", "", m.group(0).casefold()) for m in _CLOCK.finditer(text)})
 
@@ -153,7 +170,10 @@ _AUX_AFTER = re.compile(r"\s+(?:did|does|do|is|was|were|are|has|have|had|will|wo
 
 def answer_kind(question: str) -> str | None:
     """person | date | number | place | org | None, from the wording at the question's first wh-word (first
-    pattern that matches there wins); a question without a wh-word is read whole."""
+    pattern that matches there wins); a question without a wh-word is read whole. A question with Han characters
+    is read by its Chinese question words first (`rag.zh.question.answer_kind_zh`)."""
+    if has_han(question) and (kind := answer_kind_zh(question)) is not None:
+        return kind
     wh = _WH.search(question)
     later = _WH.search(question, wh.end()) if wh is not None else None
     if (wh is not None and later is not None and wh.group(0).casefold() in ("when", "where")
@@ -228,6 +248,8 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
     """Does the sentence hold an answer of `kind` that the question does not already state?"""
     if kind is None:
         return False
+    if has_han(sentence):
+        return _holds_kind_han(kind, sentence, question)
     if kind == "number":
         if asks_count(question):
             return bool(quantities(sentence) - quantities(question))
@@ -255,6 +277,21 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
     if kind == "org" and _names_an_org(sentence, q_words):
         return True
     return kind == "org" and bool(re.search(r"[\"“][^\"”]{6,}[\"”]", sentence))
+
+
+def _holds_kind_han(kind: str, sentence: str, question: str) -> bool:
+    """`holds_kind` for a sentence with Han characters: a quantity (in the unit asked: "多少家" wants "173家"), a
+    date, or a person / place / organisation jieba tags, that the question does not already state."""
+    if kind == "number":
+        if asks_count(question):
+            units = asked_units(question) if has_han(question) else ()
+            if units:
+                return states_unit(without_han_dates(sentence), units)
+            return bool(quantities(sentence) - quantities(question))
+        return bool(extract_numbers(sentence) - extract_numbers(question))
+    if kind == "date":
+        return bool(_dates(sentence) - _dates(question) - extract_numbers(question))
+    return any(name not in question for name in han_names(sentence).of_kind(kind))
 
 
 def _names_an_org(sentence: str, q_words: frozenset[str]) -> bool:
@@ -286,11 +323,32 @@ _LOCATIVE = re.compile(r"\b(?:in|at|into|to|near|inside|across|throughout|around
 
 def holds_location(sentence: str, question: str) -> bool:
     """Does the sentence hold a place the question does not state, after a locative preposition?"""
+    if has_han(sentence):
+        return _holds_location_han(sentence, question)
     q_words = _question_words(question)
     for m in _CAP_RUN.finditer(sentence):
         tokens = tuple(_cap_words(m.group(0)))
         if (any(t not in q_words and t not in COMMON_WORDS for t in tokens) and _is_place(tokens, sentence, q_words)
                 and _LOCATIVE.search(sentence, 0, m.start())):
+            return True
+    return False
+
+
+# Chinese locatives: "*在*浙江衢州举行", "出生*于*湖南邵阳", "*赴*南非"; the place follows within LOCATIVE_REACH words.
+_HAN_LOCATIVES = frozenset("在 于 到 赴 至 从 来自 位于 抵达 前往 落户 举行于 出生于".split())
+LOCATIVE_REACH = 2
+
+
+def _holds_location_han(sentence: str, question: str) -> bool:
+    places = han_names(sentence).place - {p for p in han_names(sentence).place if p in question}
+    if not places:
+        return False
+    tokens = [w for w, _ in han_tag(sentence)]
+    last_locative = -LOCATIVE_REACH - 1
+    for i, w in enumerate(tokens):
+        if w in _HAN_LOCATIVES:
+            last_locative = i
+        elif w in places and i - last_locative <= LOCATIVE_REACH:
             return True
     return False
 

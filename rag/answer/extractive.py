@@ -29,11 +29,13 @@ import numpy as np
 from rag.answer.citations import ArticleLookup, SentenceSpan
 from rag.answer.answer_type import answer_kind, holds_kind, holds_location, holds_possessor
 from rag.answer.definition import defining_sentence, definition_term
-from rag.answer.features import FEATURES, SUBJECT_KINDS, Candidates, TermAnalyzer, lead_span, looks_like_code
+from rag.answer.features import FEATURES, SUBJECT_KINDS, Candidates, TermAnalyzer, looks_like_code, word_count
+from rag.answer.lead import lead_span
 from rag.answer.mismatch import tokens
 from rag.answer.parts import question_parts
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
 from rag.models import AnswerDiagnostics, Hit
+from rag.zh.script import has_han
 
 # A sentence longer than this (words) is cut to its best clause window of at most CLAUSE_WINDOW_WORDS;
 # windows shorter than MIN_CLAUSE_WORDS are not considered (they lose the subject or the verb).
@@ -54,6 +56,12 @@ _ASKS_SUBJECT = re.compile(r"\bwho\b|^\s*(?:which|what)\s", re.I)
 _ASKS_OBJECT = re.compile(r"\b(?:did|does|do)\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[—–]\s+|\s+-\s+|\s+(?=(?:and|but|while|whereas|which)\s)")
 _TRAILING = " ,;:—–-"
+# Chinese clauses end at a comma with no space after it (，or the "," NFKC makes of it), a semicolon or a colon;
+# a quoted Chinese clause ends with "。".
+_HAN_CLAUSE_BREAK = re.compile(r"[,;:，；：]\s*|\s+[—–]\s+")
+_HAN_TRAILING = _TRAILING + "，；：、"
+_HAN_END = "。！？!?\"”'」』"
+_HAN_LEADING_CONJUNCTION = re.compile(r"(?:并且|而且|但是|并|而|但)(?=[\u4e00-\u9fff])")
 _LEADING_CONJUNCTION = re.compile(r"(?:and|but|while|whereas|which)\s+", re.I)
 _HEADING, _SHORT = FEATURES.index("heading"), FEATURES.index("short")
 # Inside the chosen sentence the question's names and numbers have done their work (they picked the
@@ -78,10 +86,15 @@ def asks_subject(question: str) -> bool:
     return bool(_ASKS_SUBJECT.search(question)) and not _ASKS_OBJECT.search(question)
 
 
+def _words(text: str) -> int:
+    """Words of a sentence or window: spaces apart, or jieba's words in Han text (`features.word_count`)."""
+    return word_count(text) if has_han(text) else len(text.split())
+
+
 def clause_spans(text: str) -> list[tuple[int, int]]:
     """Clause boundaries inside a sentence, as spans into it."""
     spans, pos = [], 0
-    for m in _CLAUSE_BREAK.finditer(text):
+    for m in (_HAN_CLAUSE_BREAK if has_han(text) else _CLAUSE_BREAK).finditer(text):
         spans.append((pos, m.start()))
         pos = m.end()
     spans.append((pos, len(text)))
@@ -99,15 +112,16 @@ def clause_windows(text: str) -> list[tuple[int, int]]:
     1961 to become *the year of ...*"), and a shorter window that stops at the echo scores as well as one that
     goes on to the answer (measured: see the constants)."""
     clauses = clause_spans(text)
+    trailing = _HAN_TRAILING if has_han(text) else _TRAILING
     windows: list[tuple[int, int]] = []
     for i in range(len(clauses)):
         for j in range(i, len(clauses)):
             s, e = clauses[i][0], clauses[j][1]
-            n_words = len(text[s:e].split())
+            n_words = _words(text[s:e])
             if n_words > CLAUSE_WINDOW_WORDS:
                 break
             if n_words >= MIN_CLAUSE_WORDS:
-                windows.append((s, s + len(text[s:e].rstrip(_TRAILING))))
+                windows.append((s, s + len(text[s:e].rstrip(trailing))))
     return maximal_windows(windows)
 
 
@@ -120,6 +134,9 @@ def _stored(cands: Candidates) -> dict[tuple[str, int, int], np.ndarray] | None:
 
 def _display(text: str) -> str:
     """Answer text of a quoted clause: capitalised, ends with a full stop. The quote stays verbatim."""
+    if has_han(text):  # Chinese: no capitals; the full stop is "。"
+        text = text.strip().rstrip(_HAN_TRAILING)
+        return text + "。" if text and text[-1] not in _HAN_END else text
     text = text.strip().rstrip(_TRAILING)
     if text and text[0].islower():
         text = text[0].upper() + text[1:]
@@ -220,7 +237,7 @@ class ExtractiveComposer:
         `vector`, `query_vector`: the sentence's and the question's vectors; every window takes the sentence's
         (windows differ by their words, type match and position), so nothing is encoded. Without them the
         windows and the question are encoded (callers outside the flow)."""
-        if len(span.text.split()) <= LONG_SENTENCE_WORDS:
+        if _words(span.text) <= LONG_SENTENCE_WORDS:
             return span.start, span.end
         windows = clause_windows(span.text)
         if not windows:
@@ -253,7 +270,7 @@ class ExtractiveComposer:
             if cands.kind == "place":  # "where": a place after "in", "at", "into", not one inside a title
                 order = [i for i in order if holds_location(pieces[i].text, question + said)] or order
         s, e = windows[order[0]]
-        lead_word = _LEADING_CONJUNCTION.match(span.text, s, e)
+        lead_word = (_HAN_LEADING_CONJUNCTION if has_han(span.text) else _LEADING_CONJUNCTION).match(span.text, s, e)
         if lead_word:  # quote "launched ..." rather than "and launched ..."
             s = lead_word.end()
         return span.start + s, span.start + e

@@ -47,17 +47,21 @@ import Stemmer
 
 from rag.answer.answer_type import KINDS, answer_kind, holds_kind
 from rag.answer.citations import ArticleLookup, SentenceSpan, passage_sentences
+from rag.answer.lead import lead_clause
 from rag.answer.mismatch import AskedPlacements, sentence_index, tokens
 from rag.answer.parts import question_parts
 from rag.cite.terms import extract_key_terms
 from rag.embed.protocols import QueryEncoder as TextEncoder
 from rag.lexicon import COMMON_WORDS, FOCUS_STOP_WORDS
 from rag.models import ChunkSentences, Hit
+from rag.zh.question import focus_phrase
+from rag.zh.script import has_han
+from rag.zh.stopwords import is_stop
+from rag.zh.words import han_split, mixed_words
 
 # Snapshot.sentences: chunk row ids -> their stored sentences with index-time vectors.
 SentenceVectors = Callable[[list[int]], dict[int, ChunkSentences]]
 
-LEAD_WORDS = 8  # a sentence's subject sits in its first few words (before the first comma)
 SHORT_WORDS = 6  # datelines and fragments are shorter than this (a feature, the model weighs it)
 BM25_K1, BM25_B = 1.2, 0.75  # the usual Okapi defaults; sentences are short, so b matters little
 
@@ -134,12 +138,28 @@ class TermAnalyzer:
         self._stemmer = Stemmer.Stemmer("english")
 
     def content_terms(self, text: str) -> list[str]:
+        if has_han(text):
+            return self._mixed_terms(text)
         words = [w.casefold().strip("'’-") for w in _WORD.findall(text)]
         words = [w for w in words if len(w) > 1 and w not in COMMON_WORDS]
         return self._stemmer.stemWords(words)
 
+    def _mixed_terms(self, text: str) -> list[str]:
+        """Content terms of text with Han runs: jieba's words with their dictionary sub-words ("上海市政府" also
+        "上海", "政府": a question and a sentence cut the same name differently less often), without stop words
+        and single characters (as English drops one-letter words); the Latin pieces between as English."""
+        out: list[str] = []
+        for piece, han in han_split(text):
+            if han:
+                out.extend(w for w in mixed_words(piece, _WORD, search=True) if len(w) > 1 and not is_stop(w))
+            else:
+                out.extend(self.content_terms(piece))
+        return out
+
     def focus_terms(self, question: str) -> set[str]:
         """Stemmed content words of the question's focus phrase (empty when it has none, e.g. "who")."""
+        if has_han(question) and (phrase := focus_phrase(question)):
+            return set(self.content_terms(phrase))  # "…的总投资是多少" -> 总投资 (rag.zh.question)
         m = _FOCUS_START.search(question)
         if not m:
             return set()
@@ -160,41 +180,17 @@ class TermAnalyzer:
         return set(self.content_terms(text)) | {f"#{t}" for t in extract_key_terms(text)}
 
 
-# A sentence-opening adverbial ("From July 17 to 18,", "This morning,", "In 1961,", "However,") is not the
-# subject: the lead starts after it ("From July 17 to 18, Chen Jining, Secretary ..., led the delegation").
-_OPENER = re.compile(
-    r"(?:from|on|in|at|since|during|after|before|until|by|over|throughout|within|following|according to|under"
-    r"|as of|for example|recently|yesterday|today|tonight|currently|previously|earlier|later|meanwhile|however"
-    r"|moreover|furthermore|additionally|subsequently|afterwards|then|now|finally|also|again|in addition"
-    r"|(?:this|last|next|that)\s+(?:morning|afternoon|evening|night|week|month|year|spring|summer|autumn|winter))\b",
-    re.I)
 SUBJECT_KINDS = ("person", "org")  # kinds a question asks of a sentence's subject ("who chaired", "which ministry signed")
-MAX_OPENERS = 2  # "At 9:00 pm on June 20th, ..." is one; two in a row is already rare
 
 
-def lead_span(text: str, skip_openers: bool = True) -> tuple[int, int]:
-    """Where the sentence's lead (its subject) lies: up to the next comma, at most LEAD_WORDS words, after
-    at most MAX_OPENERS opening adverbials ending in a comma (kept with `skip_openers=False`)."""
-    start = 0
-    for _ in range(MAX_OPENERS if skip_openers else 0):
-        comma = text.find(",", start)
-        if comma < 0 or not _OPENER.match(text, start) or not text[comma + 1:].strip():
-            break
-        start = comma + 1 + (len(text[comma + 1:]) - len(text[comma + 1:].lstrip()))
-    comma = text.find(",", start)
-    end = comma if comma >= 0 else len(text)
-    words = list(re.finditer(r"\S+", text[start:end]))[:LEAD_WORDS]
-    return start, start + (words[-1].end() if words else 0)
-
-
-def lead_clause(text: str, skip_openers: bool = True) -> str:
-    """The sentence's lead: its subject, up to the next comma or LEAD_WORDS words, after any opening adverbial
-    (with `skip_openers=False`: its first clause, where "On June 20th," states a date)."""
-    a, b = lead_span(text, skip_openers)
-    return text[a:b]
+def word_count(text: str) -> int:
+    """Words of a sentence: Latin words as `_WORD` finds them; in Han text jieba's words (a Han run is not one word)."""
+    return len(mixed_words(text, _WORD)) if has_han(text) else len(_WORD.findall(text))
 
 
 def _heading_like(text: str) -> bool:
+    if has_han(text):  # no capitals in Chinese: a short line without closing punctuation
+        return text.rstrip()[-1:] not in ".!?\"'”)。！？" and word_count(text) < SHORT_WORDS
     words = _WORD.findall(text)
     if not words or text.rstrip()[-1:] in ".!?\"'”)":
         return False
@@ -279,6 +275,10 @@ class FeatureExtractor:
         q_keys = {t for t in q_terms if t.startswith("#")}
         s_lists = [an.content_terms(s.text) for s in spans]
         s_terms = [set(lst) | {f"#{t}" for t in extract_key_terms(s.text)} for lst, s in zip(s_lists, spans)]
+        focus = an.focus_terms(question)
+        han_q = {t for t in q_terms | focus if has_han(t)}
+        if han_q:  # Chinese has no spaces: a Han term is held where its characters occur, however jieba cut there
+            s_terms = [st | {t for t in han_q if t.removeprefix("#") in s.text} for st, s in zip(s_terms, spans)]
         n = len(spans)
         idf = {t: math.log(1.0 + (n + 1) / (1 + sum(t in st for st in s_terms))) for t in q_terms}
         total = sum(idf.values()) or 1.0
@@ -306,7 +306,6 @@ class FeatureExtractor:
         cover_rank = np.empty(n, dtype=np.float32)
         cover_rank[np.argsort(-cover, kind="stable")] = np.arange(n)
         cos_z = (cos - cos.mean()) / (cos.std() + 1e-3)
-        focus = an.focus_terms(question)
         focus_in = np.array([len(focus & st) / len(focus) if focus else 1.0 for st in s_terms], dtype=np.float32)
         focus_nowhere = len(focus - union) / len(focus) if focus else 0.0
         has_kind = np.array([holds_kind(kind, s.text, question) for s in spans], dtype=bool) if kind else np.ones(n, bool)
@@ -321,7 +320,7 @@ class FeatureExtractor:
         for i, s in enumerate(spans):
             pos = starts.get(s.hit_index, 0)
             starts[s.hit_index] = pos + 1
-            words = len(_WORD.findall(s.text))
+            words = word_count(s.text)
             hit = hits[s.hit_index]
             mismatch = sentence_index(s.text)
             row = {

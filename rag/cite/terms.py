@@ -12,9 +12,22 @@ import re
 import unicodedata
 
 from rag.lexicon import COMMON_WORDS, MONTH_ABBREVIATIONS, MONTH_NAMES, NOT_A_UNIT
+from rag.zh.numbers import fold_numbers
+from rag.zh.pos import names as han_names
+from rag.zh.script import HAN_CHAR, has_han
+from rag.zh.stopwords import is_stop
+from rag.zh.timex import han_months
+from rag.zh.words import mixed_words, without_han
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUMBER_RE = re.compile(rf"(?<![\w.])(?:{_NUM})(?:\s?%)?(?!\d)")
+# In Han text a number is glued to the words around it ("在2023年", "投资500万元"): only a Latin letter, a digit,
+# "_" or "." before it makes it part of something else.
+_HAN_NUMBER_RE = re.compile(rf"(?<![.])(?<!(?![{HAN_CHAR}])\w)(?:{_NUM})(?:\s?%)?(?!\d)")
+# Han text is read with its numbers folded (`fold_numbers`: "五百万元" and "500万元" are both 5000000). A number the
+# folding made out of numeral characters is kept only from 3 digits or as a percentage on: one numeral character
+# is mostly part of a word (统一, 一起, 十分 "very").
+MIN_FOLDED_DIGITS = 3
 _ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _WORD_RE = re.compile(r"[^\W\d_][\w'’\-]*", re.UNICODE)
 _MARKER_RE = re.compile(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
@@ -58,9 +71,14 @@ def _norm_number(raw: str) -> str:
 
 
 def extract_numbers(text: str) -> set[str]:
-    """Numbers in normalised form: '1,215' -> '1215', '3.50 %' -> '3.5%', '09' -> '9'."""
+    """Numbers in normalised form: '1,215' -> '1215', '3.50 %' -> '3.5%', '09' -> '9'. In Han text also the digits
+    glued to Han words ("2023年" -> '2023') and numbers written in numerals or with 万/亿 ("五百万" -> '5000000')."""
     t = _PERCENT_RE.sub("%", _ISO_DATE_RE.sub(_iso_to_words, unicodedata.normalize("NFKC", text)))
-    return {_norm_number(m.group(0)) for m in _NUMBER_RE.finditer(t)}
+    if not has_han(t):
+        return {_norm_number(m.group(0)) for m in _NUMBER_RE.finditer(t)}
+    written = {_norm_number(m.group(0)) for m in _HAN_NUMBER_RE.finditer(t)}
+    folded = {_norm_number(m.group(0)) for m in _HAN_NUMBER_RE.finditer(fold_numbers(t))}
+    return {n for n in folded if n in written or len(n) >= MIN_FOLDED_DIGITS or n.endswith("%")}
 
 
 def _is_sentence_start(text: str, pos: int) -> bool:
@@ -69,7 +87,15 @@ def _is_sentence_start(text: str, pos: int) -> bool:
 
 
 def extract_names(text: str) -> set[str]:
-    """Capitalised words (casefolded) that are not filler: 'Gong Zheng' -> {'gong', 'zheng'}."""
+    """Capitalised words (casefolded) that are not filler: 'Gong Zheng' -> {'gong', 'zheng'}. In Han text also the
+    persons, places and organisations jieba tags ("王文涛", "衢州", "商务部"), each one term."""
+    if has_han(text):
+        han = han_names(text)
+        return _latin_names(without_han(text)) | han.person | han.place | han.org
+    return _latin_names(text)
+
+
+def _latin_names(text: str) -> set[str]:
     names: set[str] = set()
     for m in _WORD_RE.finditer(text):
         word = m.group(0).strip("'’-")
@@ -90,6 +116,12 @@ def extract_names(text: str) -> set[str]:
 
 def extract_months(text: str) -> set[str]:
     """Month names written in any case ('May' only when capitalised: 'may' is a verb)."""
+    if has_han(text):  # "7月", "七月"; and the Latin words between the Han runs ("July 7月")
+        return _latin_months(without_han(text)) | han_months(text)
+    return _latin_months(text)
+
+
+def _latin_months(text: str) -> set[str]:
     months: set[str] = set()
     for m in _WORD_RE.finditer(_ISO_DATE_RE.sub(_iso_to_words, text)):
         low = m.group(0).casefold().rstrip(".")
@@ -122,12 +154,20 @@ def term_in_text(term: str, normalized_text: str) -> bool:
     if term[0].isdigit():
         found = extract_numbers(normalized_text)
         return term in found or (not term.endswith("%") and f"{term}%" in found)
+    if has_han(term):  # Chinese writes no spaces between words: a Han name is held where its characters occur
+        return term in normalized_text
+    if term in MONTH_NAMES and has_han(normalized_text) and term in han_months(normalized_text):
+        return True  # "july" is backed by "7月"
+    if has_han(normalized_text):  # a Latin name beside Han words ("PC数据"): only Latin letters may not touch it
+        return re.search(rf"(?<![^\W{HAN_CHAR}]){re.escape(term)}(?:'s|s|es)?(?![^\W{HAN_CHAR}])",
+                         normalized_text) is not None
     # Names: allow a possessive or plural tail ("Shanghai's", "Germans") but not a longer word.
     return re.search(rf"(?<!\w){re.escape(term)}(?:'s|s|es)?(?!\w)", normalized_text) is not None
 
 
 _TOKEN_RE = re.compile(r"\d[\d.,]*%?|[^\W\d_][\w'\-]*")
 UNIT_WINDOW = 10  # words of context compared on each side of a number
+_HAN_DATE_UNITS = "年月日号时点分秒"  # after a number they make it part of a date or a time ("7月27日", "16时")
 
 
 def _unit_stem(word: str) -> str:
@@ -144,10 +184,13 @@ def unbound_numbers(sentence: str, span: str) -> list[str]:
     will graduate").
     """
     def content(words: list[str]) -> set[str]:
-        return {_unit_stem(w) for w in words if not w[0].isdigit() and w.casefold() not in NOT_A_UNIT}
+        return {_unit_stem(w) for w in words
+                if not w[0].isdigit() and w.casefold() not in NOT_A_UNIT and not (has_han(w) and is_stop(w))}
 
     def tokens(text: str) -> list[str]:
-        return _TOKEN_RE.findall(_PERCENT_RE.sub("%", unicodedata.normalize("NFKC", strip_markers(text))))
+        t = _PERCENT_RE.sub("%", unicodedata.normalize("NFKC", strip_markers(text)))
+        # Han runs as jieba's words, so that "投资500万元" gives the number and its unit "万元"
+        return mixed_words(t, _TOKEN_RE) if has_han(t) else _TOKEN_RE.findall(t)
 
     sent, spn = tokens(sentence), tokens(span)
     out = []
@@ -155,8 +198,8 @@ def unbound_numbers(sentence: str, span: str) -> list[str]:
         if not tok[0].isdigit() or tok.endswith("%"):
             continue
         after = sent[i + 1 : i + 1 + UNIT_WINDOW]
-        if after and (after[0].casefold() in MONTH_NAMES or after[0][0].isupper()):
-            continue  # a date ("17 July") or a name follows: not a counted thing
+        if after and (after[0].casefold() in MONTH_NAMES or after[0][0].isupper() or after[0][0] in _HAN_DATE_UNITS):
+            continue  # a date ("17 July", "7月27日") or a name follows: not a counted thing
         mine = content(after)
         number = _norm_number(tok.rstrip(".,"))
         around = [

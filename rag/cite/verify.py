@@ -21,8 +21,9 @@ __all__ = ["CitationVerifier", "Verdict", "extract_key_terms"]
 
 # What quoting a clause as a sentence may change (rag.answer.extractive._display): surrounding space,
 # trailing clause punctuation, an added full stop, the first letter's case. Texts equal up to these
-# are the same text: they score similarity 1.0 without being embedded.
-_QUOTE_TRAILING = " ,;:—–-."
+# are the same text: they score similarity 1.0 without being embedded. A Chinese clause is quoted with "。"
+# added and "，；：、" dropped.
+_QUOTE_TRAILING = " ,;:—–-.。，；：、"
 
 
 def same_text(a: str, b: str) -> bool:
