@@ -52,7 +52,7 @@ run: index serve
 
 # Debian chromium for the Playwright browser test (browser downloads fail on this network).
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	@{ command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; } || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; }
 
 # axe-core (npm) for the browser test's accessibility check: the npm registry is reachable where
 # browser downloads are not. Pinned; installed beside the test, never committed.

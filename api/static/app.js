@@ -27,12 +27,52 @@ function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
+    else if (k === "text") { node.textContent = v; setLang(node, v); }
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v);
   }
   for (const c of children) if (c != null) node.append(c);
   return node;
+}
+
+// ------------------------------------------------------------------ Chinese text
+// Documents, answers and quotes may be Chinese inside this English page. An element whose text is mostly
+// Han gets lang="zh": screen readers switch voice and the browser picks Chinese glyph forms and line
+// breaking. Text without Han characters is left exactly as before (no attribute).
+const HAN = /\p{Script=Han}/gu;
+const LETTER = /\p{L}/gu;
+const HAN_RUN = /(\p{Script=Han}+)/u;
+
+function scriptLang(text) {
+  const han = (text || "").match(HAN);
+  if (!han) return null;
+  return han.length * 2 >= (text.match(LETTER) || []).length ? "zh" : null;
+}
+
+function setLang(node, text) {
+  const lang = scriptLang(text);
+  if (lang) node.setAttribute("lang", lang); else node.removeAttribute("lang");
+}
+
+// Nodes for `text` inside an element that is not marked Chinese: Han runs become <span lang="zh">, the
+// rest stays plain text (so an English answer quoting a Chinese name is read and drawn right).
+function textNodes(text, inChinese) {
+  if (inChinese || !HAN_RUN.test(text)) return [document.createTextNode(text)];
+  return text.split(HAN_RUN).filter(Boolean)
+    .map((part) => (HAN_RUN.test(part) ? el("span", { lang: "zh", text: part }) : document.createTextNode(part)));
+}
+
+// The server's offsets count Unicode code points (Python strings); JavaScript strings count UTF-16 units,
+// so a character outside the BMP (an emoji, a rare Han character from Extension B) before or inside the
+// quote would shift the highlight. [before, quote, after] of `text` by code points.
+function splitByCodePoints(text, start, end) {
+  if (!/[\uD800-\uDBFF]/.test(text)) return [text.slice(0, start), text.slice(start, end), text.slice(end)];
+  const chars = Array.from(text);
+  return [chars.slice(0, start).join(""), chars.slice(start, end).join(""), chars.slice(end).join("")];
+}
+
+function codePointLength(text) {
+  return /[\uD800-\uDBFF]/.test(text) ? Array.from(text).length : text.length;
 }
 
 function headers(json = true) {
@@ -96,6 +136,8 @@ async function* sseEvents(resp) {
 // ------------------------------------------------------------------ rendering
 function renderAnswerText(container, text, citations) {
   container.replaceChildren();
+  setLang(container, text);
+  const inChinese = container.getAttribute("lang") === "zh";
   const byN = new Map(citations.map((c) => [c.n, c]));
   const parts = text.split(/(\[\d+\])/);
   for (const part of parts) {
@@ -107,7 +149,7 @@ function renderAnswerText(container, text, citations) {
         title: `${cit.title}${cit.date ? " · " + cit.date : ""}`, onclick: (ev) => openCitation(cit, ev.currentTarget),
       }, String(cit.n)));
     } else if (part) {
-      container.append(document.createTextNode(part));
+      container.append(...textNodes(part, inChinese));
     }
   }
 }
@@ -205,6 +247,7 @@ async function ask(question, retryTurn = null) {
         if (!answerBox) { answerBox = el("div", { class: "answer" }); node.replaceChildren(answerBox); }
         text += JSON.parse(data).text;
         answerBox.textContent = text;
+        setLang(answerBox, text);
         scrollToBottom();
       } else if (event === "progress") {
         // a slow step (the reader reading): said in the status line until the answer arrives
@@ -252,16 +295,22 @@ async function openCitation(cit, chip) {
   els.viewer.hidden = false;
   document.body.classList.add("viewer-open");
   els.viewerTitle.textContent = cit.title || "(untitled)";
+  setLang(els.viewerTitle, cit.title);
   els.viewerMeta.textContent = [cit.date, cit.source].filter(Boolean).join(" · ");
   els.viewerText.textContent = "Loading…";
+  els.viewerText.removeAttribute("lang");
   try {
     const doc = await loadDocument(cit.doc_id);
     els.viewerTitle.textContent = doc.title || "(untitled)";
+    setLang(els.viewerTitle, doc.title);
     els.viewerMeta.textContent = [doc.date, doc.source, cit.location].filter(Boolean).join(" · ");
-    const start = Math.max(0, Math.min(cit.start, doc.text.length));
-    const end = Math.max(start, Math.min(cit.end, doc.text.length));
-    const mark = el("mark", { text: doc.text.slice(start, end) });
-    els.viewerText.replaceChildren(doc.text.slice(0, start), mark, doc.text.slice(end));
+    const length = codePointLength(doc.text);
+    const start = Math.max(0, Math.min(cit.start, length));
+    const end = Math.max(start, Math.min(cit.end, length));
+    const [before, quote, after] = splitByCodePoints(doc.text, start, end);
+    const mark = el("mark", { text: quote });
+    els.viewerText.replaceChildren(before, mark, after);
+    setLang(els.viewerText, doc.text);
     mark.scrollIntoView({ block: "center" });
   } catch (err) {
     els.viewerText.replaceChildren(el("p", { class: "muted", text: `Cannot show this document: ${err.message}` }));
