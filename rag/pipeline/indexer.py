@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.chunk.sentences import split_chunk_sentences
+from rag.embed.choice import settings_for_collection
 from rag.embed.protocols import DocumentEncoder
 from rag.ingest.discover import load_paths
 from rag.ingest.limits import LoadLimits
@@ -144,6 +145,12 @@ def index_paths(
     collection = Collection(target, settings)
     with collection.writer() as writer:
         current = writer.current_manifest()
+        # The model follows the collection: its manifest's, or for a new one the auto-pick by script (a mostly
+        # Han collection gets the multilingual encoder, rag/embed/choice.py); a caller's own encoder is kept.
+        chosen = settings_for_collection(settings, current, loaded.articles if embedder is None else None)
+        if chosen is not settings:
+            settings = chosen
+            remote = _ray_engine(settings) if remote is not None else None  # workers chunk by these settings
         if current is not None:  # refuse before loading a model or touching anything
             current.check_compatible(settings, collection.rebuild_command())
         if embedder is None:

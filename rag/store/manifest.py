@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from rag.embed.protocols import FAMILY_FP, EncoderIdentity, compat_key, quantization_family
+from rag.embed.protocols import FAMILY_FP, FAMILY_PACKAGED, EncoderIdentity, compat_key, quantization_family
 from rag.files import atomic_write
 from rag.settings import Settings
 
@@ -32,7 +32,8 @@ class Manifest(BaseModel):
     precision: str = Field("fp32", description="Embedding arithmetic (fp32, bf16 autocast: same vectors to 1e-4; int8; int8-all)")
     encoder_backend: str = Field("torch", description="Runtime that built the vectors: torch or onnx")
     encoder_family: str = Field(
-        FAMILY_FP, description="Vector family: 'fp' (fp32/bf16/ONNX fp32, interchangeable), 'int8' or 'int8-all' (each its own)"
+        FAMILY_FP, description="Vector family: 'fp' (fp32/bf16/ONNX fp32, interchangeable), 'int8' or 'int8-all' (each its "
+        "own), 'packaged' (a model shipped in one form, e.g. the multilingual USE: RAG_EMBED_QUANTIZATION does not apply)"
     )
     encoder_key: str = Field("", description="Compatibility key: queries must come from an encoder with this key")
     sentence_vectors: bool = Field(
@@ -84,8 +85,10 @@ class Manifest(BaseModel):
     def check_compatible(self, settings: Settings, rebuild_command: str = "rag index PATH --rebuild") -> None:
         """Refuse to add vectors made with other settings than the collection's (writers call this)."""
         self.check_format(rebuild_command)
-        # auto (the default) takes the collection's family; a named one must be the collection's
-        family = self.encoder_family if settings.embed_quantization == "auto" else quantization_family(settings.embed_quantization)
+        # auto (the default) takes the collection's family; a named one must be the collection's. A packaged
+        # model has one form only: the quantization setting (a MiniLM export choice) does not apply to it.
+        named = settings.embed_quantization != "auto" and self.encoder_family != FAMILY_PACKAGED
+        family = quantization_family(settings.embed_quantization) if named else self.encoder_family
         if family != self.encoder_family or self.encoder_key != compat_key(self.model, self.encoder_family):
             raise IncompatibleIndex(
                 f"This collection holds {self.encoder_family!r} vectors ({self.encoder_key}); you asked for "
