@@ -2,6 +2,10 @@
 
 Only explicit calendar mentions count: "last year" or "recently" are relative to a date the
 documents do not share, so they never set a filter. The caller shows the user the filter it set.
+
+Chinese mentions (2023年7月, 2022年) deliberately set none (issue 32): in the Chinese news questions every
+year or month names the period a figure belongs to (2022年营收, 截至2023年6月30日), which the article
+reports a month or a year later, so a filter on it would hide the very article asked about.
 """
 
 from __future__ import annotations

@@ -81,6 +81,8 @@ class HybridRetriever:
         qvec = self.embedder.encode_query(query)  # once, also for the retry below and for the answer flow
         embed_ms = (time.perf_counter() - t) * 1000
         result = self._search(query, qvec, k, filters)
+        if filters.automatic and result.hits and not self._dated_in_range(query, qvec, k, filters, result.hits):
+            result.hits = []  # only undated documents passed: no document carries the question's date
         if filters.automatic and not result.hits:
             # The question's month/year matched no document date: say so and search everything.
             result = self._search(query, qvec, k, filters.model_copy(update={"since": None, "until": None, "automatic": False}))
@@ -90,6 +92,15 @@ class HybridRetriever:
         result.timings_ms = {"embed_query": embed_ms, **result.timings_ms}
         result.query_vector = qvec
         return result
+
+    def _dated_in_range(self, query: str, qvec: np.ndarray, k: int, filters: SearchFilters, hits: list[Hit]) -> bool:
+        """Whether a document dated inside the automatic filter's range matches. Undated documents pass such
+        a filter, so hits alone do not show it: a news collection has many undated articles, and a question
+        naming the year its figure belongs to (2022年营收, "in 2022") would otherwise see only those instead
+        of falling back to all dates. Asked again without undated documents only when no hit is dated."""
+        if any(h.passage.date for h in hits):
+            return True  # the filter let it through, so its date is inside the range
+        return bool(self._search(query, qvec, k, filters.model_copy(update={"include_undated": False})).hits)
 
     def _fuse(self, scored: list[list[tuple[int, float]]], weights: list[float]) -> list[tuple[int, float]]:
         if self.settings.fusion is FusionMethod.CONVEX:
