@@ -1,7 +1,8 @@
-"""Latency of the HTTP API: p50/p95 of POST /v1/ask and time to first streamed event.
+"""Latency of the HTTP API: p50/p95 of POST /v1/ask and time to first streamed event, or of GET /v1/search.
 
     python -m eval.bench.api_latency --url http://127.0.0.1:8000 [--n 100] [--api-key KEY]
     python -m eval.bench.api_latency --collection sample     # starts its own server in-process
+    python -m eval.bench.api_latency --collection zh --search --seeds eval/data/zh_news_questions.jsonl
 
 Start the server with RAG_RATE_LIMIT_PER_MINUTE=0 (200 requests in a minute exceed the default limit).
 Questions cycle through the seeds file; requests are sequential (one user), so the figures are
@@ -61,6 +62,25 @@ def time_stream(client: httpx.Client, question: str) -> tuple[float, float]:
     return (first if first is not None else total), total
 
 
+def time_search(client: httpx.Client, question: str) -> float:
+    t0 = time.perf_counter()
+    r = client.get("/v1/search", params={"q": question, "k": 5})
+    r.raise_for_status()
+    return (time.perf_counter() - t0) * 1000
+
+
+def run_search(url: str, questions: list[str], n: int, api_key: str | None) -> dict[str, Any]:
+    """GET /v1/search (top 5, no reader): the keyword + vector path alone, one client."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    with httpx.Client(base_url=url, headers=headers, timeout=300) as client:
+        time_search(client, questions[0])  # warm-up
+        times = [time_search(client, questions[i % len(questions)]) for i in range(n)]
+        ready = client.get("/readyz").json()
+    return {"url": url, "questions": len(questions), "requests": n, "search": summary(times),
+            "index": {k: ready.get(k) for k in ("collection", "documents", "chunks", "embedding_model")},
+            "cpu_count": os.cpu_count()}
+
+
 def run(url: str, questions: list[str], n: int, api_key: str | None) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     with httpx.Client(base_url=url, headers=headers, timeout=300) as client:
@@ -82,6 +102,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100, help="Requests per measurement")
     ap.add_argument("--api-key", default=os.environ.get("RAG_BENCH_API_KEY"))
     ap.add_argument("--out", type=Path, help="Also write the JSON report here")
+    ap.add_argument("--search", action="store_true", help="Time GET /v1/search instead of POST /v1/ask")
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for line in args.seeds.read_text().splitlines() if line.strip()]
     if args.url:
@@ -94,7 +115,7 @@ def main() -> None:
         settings = Settings(**({"collection": args.collection} if args.collection else {}), rate_limit_per_minute=0)
         ctx = live_server(create_app(settings))
     with ctx as url:
-        report = run(url, questions, args.n, args.api_key)
+        report = (run_search if args.search else run)(url, questions, args.n, args.api_key)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
