@@ -46,6 +46,7 @@ import numpy as np
 import Stemmer
 
 from rag.answer.answer_type import KINDS, answer_kind, holds_kind
+from rag.answer.bridge import TermBridge, question_words
 from rag.answer.citations import ArticleLookup, SentenceSpan, passage_sentences
 from rag.answer.lead import lead_clause
 from rag.answer.mismatch import AskedPlacements, sentence_index, tokens
@@ -54,8 +55,10 @@ from rag.cite.terms import extract_key_terms
 from rag.embed.protocols import QueryEncoder as TextEncoder
 from rag.lexicon import COMMON_WORDS, FOCUS_STOP_WORDS
 from rag.models import ChunkSentences, Hit
-from rag.zh.question import focus_phrase
+from rag.zh.pos import name_like
+from rag.zh.question import focus_phrase, is_question_word
 from rag.zh.script import has_han
+from rag.zh.segment import cut, cut_for_search
 from rag.zh.stopwords import is_stop
 from rag.zh.words import han_split, mixed_words
 
@@ -146,14 +149,17 @@ class TermAnalyzer:
 
     def _mixed_terms(self, text: str) -> list[str]:
         """Content terms of text with Han runs: jieba's words with their dictionary sub-words ("上海市政府" also
-        "上海", "政府": a question and a sentence cut the same name differently less often), without stop words
-        and single characters (as English drops one-letter words); the Latin pieces between as English."""
+        "上海", "政府": a question and a sentence cut the same name differently less often), without stop words,
+        question words ("哪一年", "多少岁") and single characters (as English drops one-letter words); the Latin
+        pieces between as English."""
         out: list[str] = []
         for piece, han in han_split(text):
-            if han:
-                out.extend(w for w in mixed_words(piece, _WORD, search=True) if len(w) > 1 and not is_stop(w))
-            else:
+            if not han:
                 out.extend(self.content_terms(piece))
+                continue
+            for word in cut(piece):
+                if not is_stop(word) and not is_question_word(word):
+                    out.extend(w for w in cut_for_search(word) if len(w) > 1 and not is_stop(w))
         return out
 
     def focus_terms(self, question: str) -> set[str]:
@@ -206,6 +212,7 @@ def _heading_like(text: str) -> bool:
 _CODE_MARKS = re.compile(r"[{}\[\]();=]|::|->|=>")
 _CODE_ONLY = re.compile(r"[{};]|::|->|=>")
 _SENTENCE_END = ".!?:\"'”’"
+_HAN_SENTENCE_END = "。！？」』”)"
 CODE_MARKS_PER_WORD = 0.3  # prose naming a type ("Box<T>", "Vec<i32>") has a few per sentence, code many
 
 
@@ -214,6 +221,8 @@ def looks_like_code(text: str) -> bool:
     t = text.rstrip()
     if not t or t[-1] in _SENTENCE_END or not _CODE_ONLY.search(t):
         return False
+    if has_han(t):  # "判处有期徒刑十一年,并处罚金…;以…罪" (NFKC makes ；ASCII): Chinese prose has no spaces to count
+        return t[-1] not in _HAN_SENTENCE_END and len(_CODE_MARKS.findall(t)) >= max(3, CODE_MARKS_PER_WORD * word_count(t))
     words = len(t.split())
     return len(_CODE_MARKS.findall(t)) >= max(3, CODE_MARKS_PER_WORD * words)
 
@@ -239,6 +248,21 @@ class FeatureExtractor:
     def __init__(self, encoder: TextEncoder) -> None:
         self.encoder = encoder
         self.analyzer = TermAnalyzer()
+        self.bridge = TermBridge(encoder)
+
+    def _bridge(self, question: str, spans: list[SentenceSpan], s_lists: list[list[str]], s_terms: list[set[str]]) -> None:
+        """An English question over Chinese candidates: a Chinese sentence holding a translation of a question word
+        (`rag.answer.bridge`) holds that word's terms (its stem, its key term), in place."""
+        han = [i for i, s in enumerate(spans) if has_han(s.text)]
+        # jieba's words, one-character ones too ("people" ~ 人 0.88), matched as whole words; longer ones as substrings
+        words = {i: set(mixed_words(spans[i].text, _WORD)) | set(s_lists[i]) for i in han}
+        found = self.bridge.translations(question_words(question), {w for i in han for w in words[i] if has_han(w)})
+        terms = {e: self.analyzer.terms(e) for e in found}
+        for i in han:
+            held = [e for e, zh in found.items() if any(z in words[i] or (len(z) > 1 and z in spans[i].text) for z in zh)]
+            for e in held:
+                s_terms[i] |= terms[e]
+                s_lists[i].extend(t for t in terms[e] if not t.startswith("#"))
 
     def candidates(self, question: str, hits: list[Hit], articles: ArticleLookup,
                    sentence_vectors: SentenceVectors | None = None, query_vector: np.ndarray | None = None) -> Candidates:
@@ -272,9 +296,13 @@ class FeatureExtractor:
         an = self.analyzer
         q_list = an.content_terms(question)
         q_terms = set(q_list) | {f"#{t}" for t in extract_key_terms(question)}
+        if has_han(question):  # names jieba cut apart in the question ("华|住") are key terms too
+            q_terms |= {f"#{t}" for t in name_like(question)}
         q_keys = {t for t in q_terms if t.startswith("#")}
         s_lists = [an.content_terms(s.text) for s in spans]
         s_terms = [set(lst) | {f"#{t}" for t in extract_key_terms(s.text)} for lst, s in zip(s_lists, spans)]
+        if not has_han(question) and any(has_han(s.text) for s in spans):
+            self._bridge(question, spans, s_lists, s_terms)
         focus = an.focus_terms(question)
         han_q = {t for t in q_terms | focus if has_han(t)}
         if han_q:  # Chinese has no spaces: a Han term is held where its characters occur, however jieba cut there

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import jieba.posseg
 
 from rag.zh.segment import _tokenizer  # the one loaded dictionary (~50 MB): shared, not loaded twice
-from rag.zh.stopwords import is_punct
+from rag.zh.stopwords import is_punct, is_stop
 
 _LOCK = threading.Lock()
 
@@ -63,8 +63,12 @@ def tag(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((p.word, p.flag) for p in _tagger().cut(text))
 
 
+# Colloquial question words jieba tags as names ("叫啥" nz): never a name.
+_ASKING = ("啥", "谁", "哪", "什么")
+
+
 def _kind_of(word: str, flag: str) -> str | None:
-    if len(word) < MIN_NAME_CHARS or is_punct(word):
+    if len(word) < MIN_NAME_CHARS or is_punct(word) or any(a in word for a in _ASKING):
         return None
     if flag.startswith("nr"):
         return "person"
@@ -94,3 +98,22 @@ def names(text: str) -> Names:
         if word == "·" and 0 < i < len(tokens) - 1 and tokens[i - 1][1].startswith("nr"):
             found["person"].add(tokens[i - 1][0] + "·" + tokens[i + 1][0])
     return Names(*(frozenset(found[k]) for k in ("person", "place", "org", "other")))
+
+
+@functools.lru_cache(maxsize=4096)
+def name_like(text: str) -> frozenset[str]:
+    """What a question names, for matching it in candidate sentences: the tagged names (`names`), plus runs of
+    single characters jieba could not join into a word ("华|住" for the hotel group 华住), at least MIN_NAME_CHARS
+    long. Matched as substrings, so a name cut differently in the question still finds its sentences. (Words
+    the dictionary lacks were tried too: fragments like "咏案" of "沈德咏案" came with the names.)"""
+    found = set(names(text).all())
+    run: list[str] = []
+    for word, _ in (*tag(text), ("", "x")):
+        han = bool(word) and not is_punct(word) and not word.isascii()
+        if han and len(word) == 1 and not is_stop(word) and word not in _ASKING:
+            run.append(word)
+            continue
+        if len(run) >= MIN_NAME_CHARS:
+            found.add("".join(run))
+        run = []
+    return frozenset(found)

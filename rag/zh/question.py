@@ -21,7 +21,7 @@ _NUMBER_Q = (r"多少|多大|多长|多高|多远|多久|多重|多深|多宽|�
              r"|(?:什么|哪个)(?:价格|比例|金额|数量|数字|数额|规模|水平|幅度)")
 # Between "哪个" and the kind noun a few characters may qualify it: "哪个*国际黑客*组织", "哪位*著名*演员".
 _GAP = r"[\u4e00-\u9fff]{0,4}?"
-_PERSON_Q = (r"谁|哪位|哪一位|哪个人|哪些人|什么人|(?:哪个|哪一个|哪名|哪些|什么|哪)" + _GAP +
+_PERSON_Q = (r"谁|(?:(?<=[人警员长官手师者练任板])(?:的名字)?|(?<=[人警员长官手师者练任板]的名字))(?:叫什么名字|叫啥名字|叫什么|叫啥|姓什么|姓啥)|哪位|哪一位|哪个人|哪些人|什么人|(?:哪个|哪一个|哪名|哪些|什么|哪)" + _GAP +
              r"(?:人物|官员|领导人?|部长|市长|省长|主席|总统|总理|书记|选手|运动员|演员|歌手|导演|作者|作家|记者|专家|学者"
              r"|教练|球员|负责人|发言人|董事长|总经理|总裁|院长|局长|校长|大使|主持人|嫌疑人|科学家|艺术家|明星|队员|冠军)")
 # One-character place nouns only right after 哪 ("哪国", "哪省"): "哪个国际组织" asks for no country.
@@ -71,6 +71,11 @@ def answer_kind_zh(question: str) -> str | None:
     (谁 哪位 / 何时 哪一年 几月 / 多少 几 多大 / 哪里 哪个城市 / 哪家 哪个机构 ...), skipping one that only says whose
     thing is asked ("哪家公司的董事长是谁" asks for a person)."""
     return _first_kind(question)
+
+
+def is_question_word(word: str) -> bool:
+    """A word that asks ("哪一年", "多少岁", "几月", "谁"): it says what kind of answer is wanted, never where it is."""
+    return (word[:1] in "谁哪何几多什啥" and _first_kind(word) is not None) or "啥" in word
 
 
 def asks_count_zh(question: str) -> bool:
