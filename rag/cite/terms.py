@@ -192,6 +192,8 @@ def unbound_numbers(sentence: str, span: str) -> list[str]:
         # Han runs as jieba's words, so that "投资500万元" gives the number and its unit "万元"
         return mixed_words(t, _TOKEN_RE) if has_han(t) else _TOKEN_RE.findall(t)
 
+    if has_han(sentence) != has_han(span):
+        return []  # an English sentence citing a Chinese span (or back): their words around a number never meet
     sent, spn = tokens(sentence), tokens(span)
     out = []
     for i, tok in enumerate(sent):

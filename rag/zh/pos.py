@@ -33,6 +33,7 @@ ORG_SUFFIXES = tuple("""
 PLACE_SUFFIXES = tuple("省 市 县 区 镇 乡 村 州 岛 湾 港 街道 路".split())
 # A one-character tag ("德" for Germany, "王" a surname alone) is too often a fragment of a longer word.
 MIN_NAME_CHARS = 2
+MAX_GUESSED_NAME_CHARS = 3
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,9 @@ def _kind_of(word: str, flag: str) -> str | None:
     if len(word) < MIN_NAME_CHARS or is_punct(word) or any(a in word for a in _ASKING):
         return None
     if flag.startswith("nr"):
-        return "person"
+        # a word the dictionary does not know is tagged by jieba's HMM, which calls many a phrase a name ("天气晴朗"):
+        # Chinese names it finds have 2-3 characters
+        return "person" if len(word) <= MAX_GUESSED_NAME_CHARS or _tokenizer().FREQ.get(word) else None
     if flag == "ns":
         return "place"
     if flag == "nt":
