@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rag.zh.script import has_han
+
 # NFKC already maps most typographic spaces (U+00A0, U+2000-U+200A, U+202F, U+3000) to ' ';
 # these survive it or carry no meaning at all.
 _DROP = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -30,6 +32,12 @@ _QUOTES = str.maketrans(
         "\u00bb": '"',
     }
 )
+# Chinese text keeps its own punctuation: a quote must read as the source wrote it (，not ,), and NFKC would
+# fold these full-width marks (and straighten “” ‘’) although they carry no compatibility difference in Han
+# prose. Each is swapped for a private-use character that NFKC leaves alone, and swapped back after.
+_HAN_PUNCT = "，：；！？（）“”‘’"
+_HAN_HIDE = {ord(c): chr(0xE000 + i) for i, c in enumerate(_HAN_PUNCT)}
+_HAN_SHOW = {ord(chr(0xE000 + i)): c for i, c in enumerate(_HAN_PUNCT)}
 _SPACES = re.compile(r"[^\S\n]+")  # any whitespace except newline
 _LINE_END_SPACES = re.compile(r" *\n *")
 _PARA_BREAK = re.compile(r"\n{3,}")
@@ -87,9 +95,15 @@ def normalize_text(s: str) -> str:
     NFKC; invisible characters dropped; curly quotes straightened; odd spaces and tabs become one
     space; glued sentences get their space back; paragraphs (blank-line separated) are joined by
     exactly "\\n\\n", single line breaks inside a paragraph are kept; no leading/trailing space.
+    Text with Han characters keeps its full-width punctuation and curly quotes (_HAN_PUNCT).
     """
     s = s.replace("\r\n", "\n").replace("\r", "\n")
+    han = has_han(s)
+    if han:
+        s = s.translate(_HAN_HIDE)
     s = unicodedata.normalize("NFKC", s).translate(_DROP).translate(_QUOTES)
+    if han:
+        s = s.translate(_HAN_SHOW)
     s = s.replace("\u2028", "\n").replace("\u2029", "\n\n").replace("\f", "\n\n").replace("\v", "\n")
     s = _SPACES.sub(" ", s)
     s = _repair_glue(s)

@@ -83,8 +83,9 @@ def test_paragraph_breaks_always_end_a_sentence() -> None:
 def test_chinese_and_mixed_text() -> None:
     text = "上海市今天举行会议。会议决定加快发展！Shanghai is great. 真的吗？是的。"
     assert sents(text) == ["上海市今天举行会议。", "会议决定加快发展！", "Shanghai is great.", "真的吗？", "是的。"]
-    # After NFKC the full-width ！ and ？ become ASCII with no space after them.
-    assert sents(normalize_text("加快发展！上海很好。")) == ["加快发展!", "上海很好。"]
+    # normalize_text keeps Chinese text's full-width ！ and ？; the ASCII forms right after Han still end a sentence.
+    assert sents(normalize_text("加快发展！上海很好。")) == ["加快发展！", "上海很好。"]
+    assert sents("加快发展!上海很好?是的。") == ["加快发展!", "上海很好?", "是的。"]
 
 
 def test_run_together_sentences_are_split_after_upstream_normalisation() -> None:

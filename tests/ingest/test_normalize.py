@@ -59,3 +59,10 @@ def test_idempotent_on_sample_like_text() -> None:
     raw = "Shanghai\u2019s chain.We must \u201cact\u201d.wantContinue to deepen,Provide jobs.\n\n\nNext\u00a0para."
     once = normalize_text(raw)
     assert normalize_text(once) == once
+
+
+def test_chinese_text_keeps_its_full_width_punctuation_and_quotes() -> None:
+    # A quote must read as the source wrote it; full-width digits and spaces are still folded.
+    raw = "记者刘仲华）7月27日晚，大使馆举行“庆祝”招待会：约３５０人出席！（完）"
+    assert normalize_text(raw) == "记者刘仲华）7月27日晚，大使馆举行“庆祝”招待会：约350人出席！（完）"
+    assert normalize_text("He said “hi”, ｆｕｌｌ：width") == 'He said "hi", full:width'  # no Han: as before

@@ -111,7 +111,7 @@ def test_xz_lines_problems_and_plain_lines(tmp_path: Path) -> None:
     f.write_bytes(lzma.compress(raw.encode("utf-8")))
     result = load_paths([tmp_path])
     a = result.articles
-    assert [x.text for x in a] == ["第一篇文章的正文。", "第二篇,没有年份。", "A plain line with no marker is a document too.",
+    assert [x.text for x in a] == ["第一篇文章的正文。", "第二篇，没有年份。", "A plain line with no marker is a document too.",
                                    "第一篇文章的正文。"]
     assert [x.date for x in a] == ["2021-03-04T10:00", "2021-03-05T08:00", None, "2021-03-06"]
     assert [x.meta["line"] for x in a] == ["1", "3", "5", "6"] and a[1].meta["date_inferred"] == "year"
