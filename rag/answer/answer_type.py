@@ -29,6 +29,7 @@ from rag.lexicon import (
     PLACE_WORDS,
     SMALL_NUMBER_WORDS,
 )
+from rag.zh.pos import name_like as han_name_like
 from rag.zh.pos import names as han_names
 from rag.zh.pos import tag as han_tag
 from rag.zh.question import answer_kind_zh, asked_units, asks_count_zh, states_unit
@@ -291,7 +292,9 @@ def _holds_kind_han(kind: str, sentence: str, question: str) -> bool:
         return bool(extract_numbers(sentence) - extract_numbers(question))
     if kind == "date":
         return bool(_dates(sentence) - _dates(question) - extract_numbers(question))
-    return any(name not in question for name in han_names(sentence).of_kind(kind))
+    # a name holding one the question gives is that one, cut with a character more ("温伯才开了门": 温伯才)
+    asked = han_name_like(question) if has_han(question) else frozenset()
+    return any(name not in question and not any(a in name for a in asked) for name in han_names(sentence).of_kind(kind))
 
 
 def _names_an_org(sentence: str, q_words: frozenset[str]) -> bool:

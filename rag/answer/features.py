@@ -256,7 +256,8 @@ class FeatureExtractor:
         han = [i for i, s in enumerate(spans) if has_han(s.text)]
         # jieba's words, one-character ones too ("people" ~ 人 0.88), matched as whole words; longer ones as substrings
         words = {i: set(mixed_words(spans[i].text, _WORD)) | set(s_lists[i]) for i in han}
-        found = self.bridge.translations(question_words(question), {w for i in han for w in words[i] if has_han(w)})
+        found = self.bridge.translations(question_words(question), {w for i in han for w in words[i] if has_han(w)},
+                                         question)
         terms = {e: self.analyzer.terms(e) for e in found}
         for i in han:
             held = [e for e, zh in found.items() if any(z in words[i] or (len(z) > 1 and z in spans[i].text) for z in zh)]

@@ -83,10 +83,16 @@ def asks_count_zh(question: str) -> bool:
     return _COUNT_Q.search(question) is not None and answer_kind_zh(question) == "number"
 
 
+# A rate, a share or a change asked by 多少 is answered by a percentage ("入住率多少" -> "81.8%"), "百分之几" too.
+_RATE_Q = re.compile(r"(?:率|比例|占比|比重|份额|增速|增幅|涨幅|降幅|百分比)(?:是|为|有|达到?)?(?:多少|几)|百分之几")
+
+
 @lru_cache(maxsize=1024)
 def asked_units(question: str) -> tuple[str, ...]:
-    """The units a sentence may state the asked count or amount in ("多少家" -> ("家",), "多少钱" -> the currencies);
-    () when the question names none ("总投资是多少")."""
+    """The units a sentence may state the asked count or amount in ("多少家" -> ("家",), "多少钱" -> the currencies,
+    "入住率多少" -> ("%",)); () when the question names none ("总投资是多少")."""
+    if _RATE_Q.search(question):
+        return ("%",)
     m = _ASKED_UNIT.search(question)
     if m is None or not m.group(2):
         return ()

@@ -17,6 +17,7 @@ from rag.answer.extractive import _display, clause_windows
 from rag.answer.features import FEATURES, FeatureExtractor, TermAnalyzer, lead_clause, looks_like_code
 from rag.answer.mismatch import sentence_index, tokens
 from rag.models import AskRequest, Hit, Passage
+from rag.zh.pinyin import pinyin_names, romanized
 from rag.zh.question import asked_units, focus_phrase
 from rag.zh.timex import han_dates
 from tests.conftest import SHARED
@@ -154,6 +155,15 @@ def test_english_question_words_reach_chinese_sentences_through_the_bridge(use):
     f = {name: c.x[:, i] for i, name in enumerate(FEATURES)}
     assert f["cover"][0] > 0.5 and f["cover"][1] == 0.0 and f["terms_nowhere"][0] == 0.0
     assert f["has_person"].tolist() == [1.0, 0.0]
+
+
+def test_names_written_in_pinyin_find_their_characters(use):
+    assert romanized("赵有亮") == "zhaoyouliang" and romanized("Apple") == ""
+    words = {"甘肃", "赵有亮", "江永", "基地", "李"}
+    assert pinyin_names("When did Zhao Youliang die? how many bases does gansu plan, Li", words) == {
+        "Zhao Youliang": {"赵有亮"}, "gansu": {"甘肃"}}  # "Li" alone: too short to trust
+    found = TermBridge(use).translations(["Jiangyong", "students"], ["江永", "学生", "研学"], "Jiangyong County students")
+    assert found["Jiangyong"] == {"江永"} and "学生" in found["students"]
 
 
 @pytest.fixture(scope="module")
