@@ -30,6 +30,10 @@ One row per candidate sentence (exact article span, de-duplicated across overlap
   subst_place           the question's facts placed by a preposition that the sentence places elsewhere ("the expo
                         in *Beijing*" vs "opened in *Shanghai*"), fewest over the question's parts (refusal only)
 
+Chinese: terms are jieba's words (`TermAnalyzer.content_terms`), a question's Han terms are held by a sentence
+where their characters occur, the kinds and leads read Chinese (`rag.answer.answer_type`, `rag.answer.lead`), and
+an English question reaches Chinese candidates through `rag.answer.bridge`; text without Han takes the old code.
+
 IDF and BM25 statistics are computed over the candidates themselves, so a word in every candidate
 (the collection's own topic) counts for little. Nothing here is a threshold on the answer: the
 model learns the weights (`eval/train_answerer.py`).
