@@ -71,3 +71,15 @@ Answer in a few words, copied exactly from the sentence that answers it."""
 
 # Where a reader's short answer ends.
 READER_STOP = ("\n",)
+
+# Cross-lingual retrieval (rag/answer/translate.py): an English question over a Chinese collection is searched
+# in Chinese, since keyword search cannot match English words in Han text. The examples show a translation,
+# not an answer: a small model otherwise tends to answer the question in Chinese.
+TRANSLATE_SYSTEM_PROMPT = (
+    "Translate the user's question into Simplified Chinese. Write names of people, places and organisations "
+    "the way Chinese news writes them. Reply with the translated question only; do not answer it."
+)
+TRANSLATE_EXAMPLES = (
+    ("how many cities take part in the trade fair this year", "今年有多少个城市参加贸易博览会？"),
+    ("When did the Ministry of Commerce sign the agreement with South Africa?", "商务部什么时候与南非签署协议？"),
+)

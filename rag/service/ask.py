@@ -36,6 +36,7 @@ from rag.answer.flow import (
     verify_and_number,
 )
 from rag.answer.reader import ReaderComposer, ReaderCutoffs, route
+from rag.answer.translate import QuestionTranslator, wants_translation
 from rag.cite.verify import CitationVerifier
 from rag.models import Answer, AnswerMode, AskRequest, ChatTurn, Hit, Progress, RefusalTrace
 from rag.retrieve.hybrid import HybridRetriever
@@ -86,6 +87,7 @@ class QuestionPath:
         self.llm: LLMAnswerer | None = None
         self.hybrid: HybridAnswerer | None = None
         self.reader: ReaderComposer | None = None
+        self.translator: QuestionTranslator | None = None
         if settings.llm_base_url or llm_client:
             from rag.answer.hybrid import HybridAnswerer  # noqa: PLC0415 - imports openai: only with an endpoint
             from rag.answer.llm import LLMAnswerer  # noqa: PLC0415
@@ -93,6 +95,7 @@ class QuestionPath:
             self.llm = LLMAnswerer(settings, self.verifier, client=llm_client)
             self.hybrid = HybridAnswerer(self.llm, self.extractive)
             self.reader = ReaderComposer(self.llm.client, settings, self.cutoffs.min_sentence_prob)
+            self.translator = QuestionTranslator(self.llm.client, settings.llm_model, settings.reader_timeout_s)
 
     # ------------------------------------------------------------ 1. check
 
@@ -127,7 +130,10 @@ class QuestionPath:
         t0 = time.perf_counter()
         req = self.check(request)  # 1. check
         rewritten = self.rewrite(req.question, req.history)  # 2. rewrite
-        result = retriever.search(rewritten, req.k, req.filters)  # 3. retrieve
+        query = self.search_query(rewritten, retriever.snapshot.manifest.model)
+        result = retriever.search(query, req.k, req.filters)  # 3. retrieve
+        if query != rewritten:
+            result.notes.insert(0, f"Searched the Chinese documents with a translation of the question: {query}")
         t_retrieve = (time.perf_counter() - t0) * 1000
         final: Answer | None = None
         looked_up = result.sentence_lookup(sentences) if sentences is not None else None
@@ -149,6 +155,13 @@ class QuestionPath:
             "timings_ms": {**final.timings_ms, **result.timings_ms, "retrieve": t_retrieve,
                            "total": (time.perf_counter() - t0) * 1000},
         })
+
+    def search_query(self, question: str, collection_model: str) -> str:
+        """Step 2b: what retrieval searches with: the question, or its Chinese translation when an English
+        question meets a Chinese collection and an LLM endpoint is configured (rag/answer/translate.py)."""
+        if self.translator is None or not wants_translation(question, collection_model):
+            return question
+        return self.translator.translate(question) or question
 
     def rewrite(self, question: str, history: list[ChatTurn]) -> str:
         """Step 2: a follow-up becomes a standalone question (unchanged without history or an endpoint)."""

@@ -63,7 +63,14 @@ class Assistant:
 
     # ------------------------------------------------------------------ queries
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
-        return self.retriever().search(query, k, filters)
+        """Ranked passages for `query`; an English query over a Chinese collection is searched in Chinese when
+        an LLM endpoint is configured (QuestionPath.search_query), and the result says so."""
+        retriever = self.retriever()
+        searched = self.path.search_query(query, retriever.snapshot.manifest.model)
+        result = retriever.search(searched, k, filters)
+        if searched != query:
+            result.notes.insert(0, f"Searched the Chinese documents with a translation of the question: {searched}")
+        return result
 
     def ask(self, request: AskRequest | str) -> Answer:
         """The final verified Answer for one request (a plain string is a request with defaults)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
 
 from rag.zh.script import HAN_RUN_RE
 
@@ -25,6 +24,8 @@ def romanized(word: str) -> str:
     word is not all Han characters."""
     if HAN_RUN_RE.fullmatch(word) is None:
         return ""
+    from pypinyin import lazy_pinyin  # noqa: PLC0415 - 0.2 s to import: only English questions over Han text need it
+
     return "".join(lazy_pinyin(word)).casefold()
 
 

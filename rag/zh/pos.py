@@ -15,11 +15,13 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass
-
-import jieba.posseg
+from typing import TYPE_CHECKING
 
 from rag.zh.segment import _tokenizer  # the one loaded dictionary (~50 MB): shared, not loaded twice
 from rag.zh.stopwords import is_punct, is_stop
+
+if TYPE_CHECKING:
+    import jieba.posseg
 
 _LOCK = threading.Lock()
 
@@ -54,6 +56,8 @@ class Names:
 
 @functools.cache
 def _tagger() -> jieba.posseg.POSTokenizer:
+    import jieba.posseg  # noqa: PLC0415 - 0.3 s to import: only a Chinese text pays it, not every `rag ask`
+
     with _LOCK:
         return jieba.posseg.POSTokenizer(_tokenizer())
 
