@@ -106,7 +106,9 @@ class LocalBackend:
         manifest = manifest.model_copy(update={"store": self.name})
         row_ids, texts, keys = rows.all_rows()
         vectors = self._next_vectors(gen - 1, manifest, change, row_ids, keys, rows)
-        self._write_generation(gen, manifest, vectors, BM25Index.build(row_ids, texts))
+        # The previous generation's saved terms: only the chunks this commit adds are analysed (issue 30).
+        previous = BM25Index.saved_terms(gen_dir(self.root, gen - 1) / "bm25") if gen > 1 else None
+        self._write_generation(gen, manifest, vectors, BM25Index.build(row_ids, texts, previous=previous))
         return manifest
 
     def published(self, gen: int, manifest: Manifest) -> None:
