@@ -226,6 +226,7 @@ def _answer_record(ans: Answer) -> dict[str, Any]:
         "mode": ans.mode,
         "route": ans.diagnostics.route,  # read mode: refuse / extractive / reader
         "reader_answer": ans.diagnostics.reader_answer,
+        "support": ans.diagnostics.support,  # the scorer's answerability: read-mode cut-offs are learned from it
         "citations": [c.model_dump(include={"n", "quote", "source", "doc_id", "start", "end", "verified",
                                             "similarity"}) for c in ans.citations],
         "notes": ans.notes,
@@ -332,7 +333,9 @@ def _one(opts: EvalOptions, q: EvalQuestion, prepared: PreparedCorpus, retriever
         rec["fake_answers"] = list(q.fake_answers)
     try:
         t0 = time.perf_counter()
-        result = retriever.search(q.text, opts.depth, filters)
+        # With answers, search as the product does (Assistant.search: an English question over a Chinese
+        # collection is searched in Chinese when an endpoint is configured); the same search otherwise.
+        result = (assistant.search if assistant is not None else retriever.search)(q.text, opts.depth, filters)
         search_ms = (time.perf_counter() - t0) * 1000
         # A list with weight 0 still lends its candidates a fused score of 0: they are not "retrieved".
         hits = [h for h in result.hits if (h.fused_score or 0) > 0]

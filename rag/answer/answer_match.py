@@ -29,6 +29,10 @@ from rag.zh.numbers import fold_numbers
 from rag.zh.script import has_han
 from rag.zh.segment import cut
 
+# Words a reader puts before a figure that the sentence may word otherwise ("超过1700亿元" for "超1700亿元"): the
+# figure must still be there. Chinese counterpart of ANSWER_FILLER.
+HAN_QUALIFIER = re.compile(r"^(?:超过|超|大约|约|将近|近|逾|共计|共|总共|达到|达|高达|多达|仅)(?=[\d一二三四五六七八九十两百千万亿])")
+
 _THOUSANDS = re.compile(r"(?<=\d)[,\u202f\u00a0](?=\d{3}\b)")
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.IGNORECASE)
 _WORD = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
@@ -74,7 +78,8 @@ def content(text: str) -> frozenset[str]:
 def states(answer: str, sentence: str, question: str = "") -> bool:
     """The sentence states the answer: all its content words occur there, and it adds something to the question."""
     if has_han(answer) or has_han(sentence):
-        return han_contains(sentence, answer) and not han_contains(question, answer)
+        bare = HAN_QUALIFIER.sub("", answer, count=1) or answer
+        return any(han_contains(sentence, a) and not han_contains(question, a) for a in dict.fromkeys((answer, bare)))
     words = content(answer)
     if not words or not words <= set(fold(sentence)):
         return False

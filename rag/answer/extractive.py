@@ -149,7 +149,12 @@ def eligible_candidates(evidence: Evidence) -> list[tuple[int, float]]:
     """(candidate index, probability), best first; headings, fragments and code are never answers."""
     x, spans = evidence.candidates.x, evidence.candidates.spans
     return [(int(i), float(evidence.probs[i])) for i in evidence.order
-            if not (x[i, _HEADING] or x[i, _SHORT] or looks_like_code(spans[i].text))]
+            if not (x[i, _HEADING] or x[i, _SHORT] or looks_like_code(spans[i].text) or _han_question(spans[i].text))]
+
+
+def _han_question(text: str) -> bool:
+    """A Chinese sentence that asks ("宁宣高铁今年能否开工？") answers nothing: news quotes readers' questions."""
+    return text.rstrip().endswith(("？", "?")) and has_han(text)
 
 
 class ExtractiveComposer:

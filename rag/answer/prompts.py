@@ -69,6 +69,14 @@ READER_PROMPT = """Sentences:
 Question: {question}
 Answer in a few words, copied exactly from the sentence that answers it."""
 
+# Chinese sentences: asked in English, the small reader translates its answer ("20 minutes" for 20分钟), and a
+# translation cannot be found in the sentence. The instruction in Chinese keeps the answer in the sentence's words.
+READER_PROMPT_HAN = """句子：
+{sentences}
+
+问题：{question}
+用几个字回答，照抄回答这个问题的那个句子里的原文，不要翻译。"""
+
 # Where a reader's short answer ends.
 READER_STOP = ("\n",)
 

@@ -33,10 +33,21 @@ from rag.answer.citations import ArticleLookup, SentenceSpan
 from rag.answer.extractive import LONG_SENTENCE_WORDS, clause_windows, eligible_candidates
 from rag.answer.flow import Draft, DraftSentence, Evidence, Quote
 from rag.answer.parts import question_parts
-from rag.answer.prompts import READER_PROMPT, READER_SENTENCE_TEMPLATE, READER_STOP, READER_SYSTEM_PROMPT
+from rag.answer.prompts import (
+    READER_PROMPT,
+    READER_PROMPT_HAN,
+    READER_SENTENCE_TEMPLATE,
+    READER_STOP,
+    READER_SYSTEM_PROMPT,
+)
 from rag.cite.injection import instruction_regions
 from rag.models import AnswerDiagnostics, Hit, Progress, RefusalTrace
 from rag.settings import Settings
+from rag.cite.terms import extract_numbers
+from rag.zh.question import asked_multiplier, asked_units, states_in_unit
+from rag.zh.script import has_han
+
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")  # the digits of a short answer, matched in the sentence as written
 
 if TYPE_CHECKING:
     import openai
@@ -95,8 +106,9 @@ def shown_sentences(evidence: Evidence, limit: int) -> list[tuple[int, SentenceS
 def build_reader_messages(question: str, sentences: list[str]) -> list[dict[str, str]]:
     listed = "\n".join(READER_SENTENCE_TEMPLATE.format(n=n, text=" ".join(t.split()))
                        for n, t in enumerate(sentences, start=1))
+    prompt = READER_PROMPT_HAN if any(has_han(t) for t in sentences) else READER_PROMPT
     return [{"role": "system", "content": READER_SYSTEM_PROMPT},
-            {"role": "user", "content": READER_PROMPT.format(sentences=listed, question=question)}]
+            {"role": "user", "content": prompt.format(sentences=listed, question=question)}]
 
 
 def quote_window(text: str, short: str, question: str) -> tuple[int, int]:
@@ -114,10 +126,32 @@ def quote_window(text: str, short: str, question: str) -> tuple[int, int]:
 def standing_sentence(short: str, question: str, shown: list[tuple[int, SentenceSpan, float]], kind: str | None,
                       min_prob: float) -> tuple[SentenceSpan, float] | None:
     """The best-scored shown sentence that states the short answer, if the answer is the kind asked."""
-    if not short or (kind is not None and not holds_kind(kind, short, question)):
+    if not short:
+        return None
+    if kind == "number" and has_han(question):
+        return _standing_figure(short, question, shown, min_prob)
+    if kind is not None and not holds_kind(kind, short, question):
         return None
     for _, span, p in shown:
         if p >= min_prob and states(short, span.text, question):
+            return span, p
+    return None
+
+
+def _standing_figure(short: str, question: str, shown: list[tuple[int, SentenceSpan, float]],
+                     min_prob: float) -> tuple[SentenceSpan, float] | None:
+    """A Chinese question for a figure: the answer gives a number the question does not, and the sentence
+    states that number in the unit asked (the reader may leave the unit out: "240万" for "240多万元"; the
+    sentence decides: "374家" does not answer "营收多少亿元")."""
+    figures = sorted(_FIGURE.findall(short), key=len, reverse=True)
+    if not figures or not extract_numbers(short) - extract_numbers(question):
+        return None
+    units = asked_units(question) or tuple(filter(None, [asked_multiplier(question)]))
+    for _, span, p in shown:
+        written = any(re.search(rf"(?<![\d.]){re.escape(f)}(?!\d)", span.text) for f in figures)  # "32.8亿元"
+        if p < min_prob or not (written or states(short, span.text, question)):
+            continue
+        if not units or any(states_in_unit(span.text, f, units) for f in figures):
             return span, p
     return None
 

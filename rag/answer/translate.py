@@ -47,10 +47,21 @@ class QuestionTranslator:
         self._client, self._model, self._timeout = client, model, timeout_s
         self._lock = threading.Lock()
         self._cached = functools.lru_cache(maxsize=CACHE_SIZE)(self._translate)
+        self._made: dict[str, None] = {}  # recent translations, oldest first
 
     def translate(self, question: str) -> str | None:
         with self._lock:  # lru_cache is thread-safe for lookups; the lock keeps one call per new question
-            return self._cached(question)
+            out = self._cached(question)
+            if out is not None:
+                self._made[out] = None
+                while len(self._made) > CACHE_SIZE:
+                    self._made.pop(next(iter(self._made)))
+            return out
+
+    def made(self, text: str) -> bool:
+        """Whether `text` is one of this translator's recent translations (its names may be mistranslated)."""
+        with self._lock:
+            return text in self._made
 
     def _translate(self, question: str) -> str | None:
         import openai  # noqa: PLC0415 - only a path with an endpoint gets here (openai is slow to import)

@@ -35,6 +35,7 @@ from rag.answer.flow import (
     refusal_answer,
     verify_and_number,
 )
+from rag.answer.grounding import unstated_names
 from rag.answer.reader import ReaderComposer, ReaderCutoffs, route
 from rag.answer.translate import QuestionTranslator, wants_translation
 from rag.cite.verify import CitationVerifier
@@ -137,7 +138,9 @@ class QuestionPath:
         t_retrieve = (time.perf_counter() - t0) * 1000
         final: Answer | None = None
         looked_up = result.sentence_lookup(sentences) if sentences is not None else None
-        for item in self.stream(rewritten, result.hits, articles, req.mode, req.explain,  # 4.-8.
+        # An English question over Chinese documents is answered as its translation: the scorer, the reader and
+        # the name check then compare Chinese with Chinese (the reply keeps the user's question; a note says so).
+        for item in self.stream(query, result.hits, articles, req.mode, req.explain,  # 4.-8.
                                 sentence_vectors=looked_up, query_vector=result.query_vector):
             if isinstance(item, Answer):
                 final = item
@@ -269,7 +272,21 @@ class QuestionPath:
                 update=draft.diagnostics.model_dump(exclude_defaults=True)), "timings_ms": dict(draft.timings_ms)})
         if draft.failed:
             return self.fallback(question, hits, articles, evidence, draft)
-        return verify_and_number(draft, hits, articles, self.verifier, question)
+        return self.grounded(question, hits, articles, evidence,
+                             verify_and_number(draft, hits, articles, self.verifier, question))
+
+    def grounded(self, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence,
+                 ans: Answer) -> Answer:
+        """Step 8b: an answer whose quotes never come near a name the (Chinese) question gives is about
+        something else: a refusal that says which name (rag/answer/grounding.py)."""
+        translated = self.translator is not None and self.translator.made(question)
+        missing = unstated_names(question, ans, articles, [h.passage.text for h in hits] if translated else None)
+        if not missing:
+            return ans
+        reason = f"The passages that hold an answer never mention {'、'.join(missing)}."
+        refusal = refusal_answer(question, hits, reason, ans.mode, evidence.best)
+        return refusal.model_copy(update={"diagnostics": refusal.diagnostics.model_copy(
+            update=ans.diagnostics.model_dump(exclude_defaults=True)), "timings_ms": dict(ans.timings_ms)})
 
     def fallback(self, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence, draft: Draft) -> Answer:
         """What `--mode extractive` answers (its own refusal cut-off included), with the failure said in a note."""
@@ -283,7 +300,8 @@ class QuestionPath:
         fallback.mode = "fallback"
         fallback.notes.insert(0, f"{draft.failed} This answer was extracted from the passages instead.")
         fallback.diagnostics = fallback.diagnostics.model_copy(update=counts)
-        return verify_and_number(fallback, hits, articles, self.verifier, question)
+        return self.grounded(question, hits, articles, evidence,
+                             verify_and_number(fallback, hits, articles, self.verifier, question))
 
     def answer_from_reply(self, question: str, reply: str, hits: list[Hit], articles: ArticleLookup) -> Answer:
         """Steps 4-8 for an LLM reply already in hand (tests, offline replays): score, align, verify, number."""

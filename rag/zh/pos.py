@@ -107,6 +107,11 @@ def names(text: str) -> Names:
     return Names(*(frozenset(found[k]) for k in ("person", "place", "org", "other")))
 
 
+def dictionary_frequency(word: str) -> int | None:
+    """How often jieba's dictionary counts `word`, None for a word it does not know."""
+    return _tokenizer().FREQ.get(word) or None
+
+
 @functools.lru_cache(maxsize=4096)
 def name_like(text: str) -> frozenset[str]:
     """What a question names, for matching it in candidate sentences: the tagged names (`names`), plus runs of

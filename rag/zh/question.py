@@ -47,6 +47,7 @@ _PEOPLE = ("人", "名", "位", "人次", "余人", "多人")
 _UNIT_GROUPS: dict[str, tuple[str, ...]] = {
     "钱": _MONEY, "元": _MONEY, "资金": _MONEY, "金额": _MONEY, "美元": ("美元",), "欧元": ("欧元",),
     "人": _PEOPLE, "名": _PEOPLE, "位": _PEOPLE, "人次": ("人次",),
+    "天": ("天", "日"),  # "拘了几天" is answered by "行政拘留5日"
 }
 _ASKED_UNIT = re.compile(
     r"(?:多少|几)\s*(万|亿|千|百)?\s*(钱|元|美元|欧元|资金|金额|人次|人|名|位|家|个|项|件|场|座|所|辆|台|吨|公里|千米|米"
@@ -98,6 +99,20 @@ def asked_units(question: str) -> tuple[str, ...]:
         return ()
     unit = m.group(2)
     return _UNIT_GROUPS.get(unit, (unit,))
+
+
+def asked_multiplier(question: str) -> str | None:
+    """The order of magnitude a figure is asked in: "营收多少亿" -> "亿" (None when the question names none)."""
+    m = _ASKED_UNIT.search(question)
+    return m.group(1) if m is not None and m.group(1) else None
+
+
+def states_in_unit(sentence: str, figure: str, units: tuple[str, ...]) -> bool:
+    """Does the sentence state `figure` (the digits of a short answer: "240", "1700") in one of `units`
+    ("骗走240多万元" for "240" asked in money)? The reader may drop the unit from its answer ("240万"); the
+    sentence must not ("374家" answers no question asked in 亿元)."""
+    alt = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+    return re.search(rf"(?<![\d.]){re.escape(figure)}(?![\d]){_MULTIPLIER}\s*(?:{alt})", sentence) is not None
 
 
 def states_unit(sentence: str, units: tuple[str, ...]) -> bool:
