@@ -26,7 +26,7 @@ import Stemmer
 from rag.lexicon import ANSWER_FILLER, MONTH_ABBREVIATIONS, NUMBER_VALUES
 from rag.zh.numbers import contains as han_contains
 from rag.zh.numbers import fold_numbers
-from rag.zh.script import has_han
+from rag.zh.script import han_text
 from rag.zh.segment import cut
 
 # Words a reader puts before a figure that the sentence may word otherwise ("超过1700亿元" for "超1700亿元"): the
@@ -63,7 +63,7 @@ def _han_words(text: str) -> list[str]:
 @lru_cache(maxsize=16_384)
 def fold(text: str) -> tuple[str, ...]:
     """The text's words, folded (see the module docstring), in order."""
-    if has_han(text):
+    if han_text(text):
         return tuple(_han_words(text))
     text = unicodedata.normalize("NFKC", text).casefold().replace("%", " percent ")
     text = _ORDINAL.sub(r"\1", _THOUSANDS.sub("", text))
@@ -77,7 +77,7 @@ def content(text: str) -> frozenset[str]:
 
 def states(answer: str, sentence: str, question: str = "") -> bool:
     """The sentence states the answer: all its content words occur there, and it adds something to the question."""
-    if has_han(answer) or has_han(sentence):
+    if han_text(answer) or han_text(sentence):
         bare = HAN_QUALIFIER.sub("", answer, count=1) or answer
         return any(han_contains(sentence, a) and not han_contains(question, a) for a in dict.fromkeys((answer, bare)))
     words = content(answer)

@@ -33,7 +33,7 @@ from rag.zh.pos import name_like as han_name_like
 from rag.zh.pos import names as han_names
 from rag.zh.pos import tag as han_tag
 from rag.zh.question import answer_kind_zh, asked_units, asks_count_zh, states_unit
-from rag.zh.script import has_han
+from rag.zh.script import han_text
 from rag.zh.timex import han_dates, without_han_dates
 
 KINDS = ("person", "date", "number", "place", "org")
@@ -117,7 +117,7 @@ _DURATION = re.compile(
 
 def asks_count(question: str) -> bool:
     """Does the question ask for a count or an amount ("how many", "how much", "what share"; 多少, 几个)?"""
-    if has_han(question) and asks_count_zh(question):
+    if han_text(question) and asks_count_zh(question):
         return True
     return bool(_COUNT_QUESTION.search(question))
 
@@ -141,7 +141,7 @@ def number_words(text: str) -> frozenset[str]:
 def quantities(text: str) -> frozenset[str]:
     """Numbers that count or measure (normalised as extract_numbers does), and number words."""
     words = number_words(text)
-    if has_han(text):  # Chinese numerals count too ("三百余名"), so no shortcut on digits
+    if han_text(text):  # Chinese numerals count too ("三百余名"), so no shortcut on digits
         return frozenset(extract_numbers(without_han_dates(without_dates(text))) | words)
     if not any(ch.isdigit() for ch in text):
         return frozenset(words)
@@ -151,7 +151,7 @@ def quantities(text: str) -> frozenset[str]:
 @lru_cache(maxsize=1024)  # the question's dates are asked for once per candidate
 def _dates(text: str) -> frozenset[str]:
     """Months, years and clock times ("t9:00pm") the text states; in Han text also "july 27", "d22", "t16:40"."""
-    if has_han(text):
+    if han_text(text):
         return frozenset(extract_months(text) | han_dates(text))
     out = extract_months(text) | set(_YEAR.findall(text))
     return frozenset(out | {"t" + re.sub(r"\s+", "", m.group(0).casefold()) for m in _CLOCK.finditer(text)})
@@ -173,7 +173,7 @@ def answer_kind(question: str) -> str | None:
     """person | date | number | place | org | None, from the wording at the question's first wh-word (first
     pattern that matches there wins); a question without a wh-word is read whole. A question with Han characters
     is read by its Chinese question words first (`rag.zh.question.answer_kind_zh`)."""
-    if has_han(question) and (kind := answer_kind_zh(question)) is not None:
+    if han_text(question) and (kind := answer_kind_zh(question)) is not None:
         return kind
     wh = _WH.search(question)
     later = _WH.search(question, wh.end()) if wh is not None else None
@@ -249,7 +249,7 @@ def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
     """Does the sentence hold an answer of `kind` that the question does not already state?"""
     if kind is None:
         return False
-    if has_han(sentence):
+    if han_text(sentence):
         return _holds_kind_han(kind, sentence, question)
     if kind == "number":
         if asks_count(question):
@@ -285,7 +285,7 @@ def _holds_kind_han(kind: str, sentence: str, question: str) -> bool:
     date, or a person / place / organisation jieba tags, that the question does not already state."""
     if kind == "number":
         if asks_count(question):
-            units = asked_units(question) if has_han(question) else ()
+            units = asked_units(question) if han_text(question) else ()
             if units:
                 return states_unit(without_han_dates(sentence), units)
             return bool(quantities(sentence) - quantities(question))
@@ -293,7 +293,7 @@ def _holds_kind_han(kind: str, sentence: str, question: str) -> bool:
     if kind == "date":
         return bool(_dates(sentence) - _dates(question) - extract_numbers(question))
     # a name holding one the question gives is that one, cut with a character more ("温伯才开了门": 温伯才)
-    asked = han_name_like(question) if has_han(question) else frozenset()
+    asked = han_name_like(question) if han_text(question) else frozenset()
     return any(name not in question and not any(a in name for a in asked) for name in han_names(sentence).of_kind(kind))
 
 
@@ -326,7 +326,7 @@ _LOCATIVE = re.compile(r"\b(?:in|at|into|to|near|inside|across|throughout|around
 
 def holds_location(sentence: str, question: str) -> bool:
     """Does the sentence hold a place the question does not state, after a locative preposition?"""
-    if has_han(sentence):
+    if han_text(sentence):
         return _holds_location_han(sentence, question)
     q_words = _question_words(question)
     for m in _CAP_RUN.finditer(sentence):

@@ -35,7 +35,7 @@ from rag.answer.mismatch import tokens
 from rag.answer.parts import question_parts
 from rag.answer.flow import Draft, DraftSentence, Evidence, EvidenceScorer, Quote
 from rag.models import AnswerDiagnostics, Hit
-from rag.zh.script import has_han
+from rag.zh.script import han_text
 
 # A sentence longer than this (words) is cut to its best clause window of at most CLAUSE_WINDOW_WORDS;
 # windows shorter than MIN_CLAUSE_WORDS are not considered (they lose the subject or the verb).
@@ -88,13 +88,13 @@ def asks_subject(question: str) -> bool:
 
 def _words(text: str) -> int:
     """Words of a sentence or window: spaces apart, or jieba's words in Han text (`features.word_count`)."""
-    return word_count(text) if has_han(text) else len(text.split())
+    return word_count(text) if han_text(text) else len(text.split())
 
 
 def clause_spans(text: str) -> list[tuple[int, int]]:
     """Clause boundaries inside a sentence, as spans into it."""
     spans, pos = [], 0
-    for m in (_HAN_CLAUSE_BREAK if has_han(text) else _CLAUSE_BREAK).finditer(text):
+    for m in (_HAN_CLAUSE_BREAK if han_text(text) else _CLAUSE_BREAK).finditer(text):
         spans.append((pos, m.start()))
         pos = m.end()
     spans.append((pos, len(text)))
@@ -112,7 +112,7 @@ def clause_windows(text: str) -> list[tuple[int, int]]:
     1961 to become *the year of ...*"), and a shorter window that stops at the echo scores as well as one that
     goes on to the answer (measured: see the constants)."""
     clauses = clause_spans(text)
-    trailing = _HAN_TRAILING if has_han(text) else _TRAILING
+    trailing = _HAN_TRAILING if han_text(text) else _TRAILING
     windows: list[tuple[int, int]] = []
     for i in range(len(clauses)):
         for j in range(i, len(clauses)):
@@ -134,7 +134,7 @@ def _stored(cands: Candidates) -> dict[tuple[str, int, int], np.ndarray] | None:
 
 def _display(text: str) -> str:
     """Answer text of a quoted clause: capitalised, ends with a full stop. The quote stays verbatim."""
-    if has_han(text):  # Chinese: no capitals; the full stop is "。"
+    if han_text(text):  # Chinese: no capitals; the full stop is "。"
         text = text.strip().rstrip(_HAN_TRAILING)
         return text + "。" if text and text[-1] not in _HAN_END else text
     text = text.strip().rstrip(_TRAILING)
@@ -154,7 +154,7 @@ def eligible_candidates(evidence: Evidence) -> list[tuple[int, float]]:
 
 def _han_question(text: str) -> bool:
     """A Chinese sentence that asks ("宁宣高铁今年能否开工？") answers nothing: news quotes readers' questions."""
-    return text.rstrip().endswith(("？", "?")) and has_han(text)
+    return text.rstrip().endswith(("？", "?")) and han_text(text)
 
 
 class ExtractiveComposer:
@@ -275,7 +275,7 @@ class ExtractiveComposer:
             if cands.kind == "place":  # "where": a place after "in", "at", "into", not one inside a title
                 order = [i for i in order if holds_location(pieces[i].text, question + said)] or order
         s, e = windows[order[0]]
-        lead_word = (_HAN_LEADING_CONJUNCTION if has_han(span.text) else _LEADING_CONJUNCTION).match(span.text, s, e)
+        lead_word = (_HAN_LEADING_CONJUNCTION if han_text(span.text) else _LEADING_CONJUNCTION).match(span.text, s, e)
         if lead_word:  # quote "launched ..." rather than "and launched ..."
             s = lead_word.end()
         return span.start + s, span.start + e

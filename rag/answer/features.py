@@ -61,7 +61,7 @@ from rag.lexicon import COMMON_WORDS, FOCUS_STOP_WORDS
 from rag.models import ChunkSentences, Hit
 from rag.zh.pos import name_like
 from rag.zh.question import focus_phrase, is_question_word
-from rag.zh.script import has_han
+from rag.zh.script import han_text, has_han
 from rag.zh.segment import cut, cut_for_search
 from rag.zh.stopwords import is_stop
 from rag.zh.words import han_split, mixed_words
@@ -145,7 +145,7 @@ class TermAnalyzer:
         self._stemmer = Stemmer.Stemmer("english")
 
     def content_terms(self, text: str) -> list[str]:
-        if has_han(text):
+        if han_text(text):
             return self._mixed_terms(text)
         words = [w.casefold().strip("'’-") for w in _WORD.findall(text)]
         words = [w for w in words if len(w) > 1 and w not in COMMON_WORDS]
@@ -168,7 +168,7 @@ class TermAnalyzer:
 
     def focus_terms(self, question: str) -> set[str]:
         """Stemmed content words of the question's focus phrase (empty when it has none, e.g. "who")."""
-        if has_han(question) and (phrase := focus_phrase(question)):
+        if han_text(question) and (phrase := focus_phrase(question)):
             return set(self.content_terms(phrase))  # "…的总投资是多少" -> 总投资 (rag.zh.question)
         m = _FOCUS_START.search(question)
         if not m:
@@ -195,11 +195,11 @@ SUBJECT_KINDS = ("person", "org")  # kinds a question asks of a sentence's subje
 
 def word_count(text: str) -> int:
     """Words of a sentence: Latin words as `_WORD` finds them; in Han text jieba's words (a Han run is not one word)."""
-    return len(mixed_words(text, _WORD)) if has_han(text) else len(_WORD.findall(text))
+    return len(mixed_words(text, _WORD)) if han_text(text) else len(_WORD.findall(text))
 
 
 def _heading_like(text: str) -> bool:
-    if has_han(text):  # no capitals in Chinese: a short line without closing punctuation
+    if han_text(text):  # no capitals in Chinese: a short line without closing punctuation
         return text.rstrip()[-1:] not in ".!?\"'”)。！？" and word_count(text) < SHORT_WORDS
     words = _WORD.findall(text)
     if not words or text.rstrip()[-1:] in ".!?\"'”)":
@@ -225,7 +225,7 @@ def looks_like_code(text: str) -> bool:
     t = text.rstrip()
     if not t or t[-1] in _SENTENCE_END or not _CODE_ONLY.search(t):
         return False
-    if has_han(t):  # "判处有期徒刑十一年,并处罚金…;以…罪" (NFKC makes ；ASCII): Chinese prose has no spaces to count
+    if han_text(t):  # "判处有期徒刑十一年,并处罚金…;以…罪" (NFKC makes ；ASCII): Chinese prose has no spaces to count
         return t[-1] not in _HAN_SENTENCE_END and len(_CODE_MARKS.findall(t)) >= max(3, CODE_MARKS_PER_WORD * word_count(t))
     words = len(t.split())
     return len(_CODE_MARKS.findall(t)) >= max(3, CODE_MARKS_PER_WORD * words)
@@ -257,7 +257,7 @@ class FeatureExtractor:
     def _bridge(self, question: str, spans: list[SentenceSpan], s_lists: list[list[str]], s_terms: list[set[str]]) -> None:
         """An English question over Chinese candidates: a Chinese sentence holding a translation of a question word
         (`rag.answer.bridge`) holds that word's terms (its stem, its key term), in place."""
-        han = [i for i, s in enumerate(spans) if has_han(s.text)]
+        han = [i for i, s in enumerate(spans) if han_text(s.text)]
         # jieba's words, one-character ones too ("people" ~ 人 0.88), matched as whole words; longer ones as substrings
         words = {i: set(mixed_words(spans[i].text, _WORD)) | set(s_lists[i]) for i in han}
         found = self.bridge.translations(question_words(question), {w for i in han for w in words[i] if has_han(w)},
@@ -301,12 +301,12 @@ class FeatureExtractor:
         an = self.analyzer
         q_list = an.content_terms(question)
         q_terms = set(q_list) | {f"#{t}" for t in extract_key_terms(question)}
-        if has_han(question):  # names jieba cut apart in the question ("华|住") are key terms too
+        if han_text(question):  # names jieba cut apart in the question ("华|住") are key terms too
             q_terms |= {f"#{t}" for t in name_like(question)}
         q_keys = {t for t in q_terms if t.startswith("#")}
         s_lists = [an.content_terms(s.text) for s in spans]
         s_terms = [set(lst) | {f"#{t}" for t in extract_key_terms(s.text)} for lst, s in zip(s_lists, spans)]
-        if not has_han(question) and any(has_han(s.text) for s in spans):
+        if not han_text(question) and any(han_text(s.text) for s in spans):
             self._bridge(question, spans, s_lists, s_terms)
         focus = an.focus_terms(question)
         han_q = {t for t in q_terms | focus if has_han(t)}

@@ -22,7 +22,7 @@ from rag.answer.citations import ArticleLookup
 from rag.models import Answer
 from rag.zh.pinyin import romanized
 from rag.zh.pos import dictionary_frequency, names
-from rag.zh.script import HAN_RUN_RE, has_han
+from rag.zh.script import HAN_RUN_RE, han_text
 
 MIN_NAME_CHARS = 2
 COMMON_WORD_FREQUENCY = 1000  # jieba dictionary counts: 洪水 1383, 古蔺 (a county, tagged nr) 3
@@ -30,7 +30,7 @@ COMMON_WORD_FREQUENCY = 1000  # jieba dictionary counts: 洪水 1383, 古蔺 (a 
 
 def question_names(question: str) -> list[str]:
     """The names a Han-script question gives, longest first (none for a question without Han)."""
-    if not has_han(question):
+    if not han_text(question):
         return []
     found = names(question)
     # jieba tags some everyday words as persons (洪水 "flood"); a person's name is rarely a frequent word of its

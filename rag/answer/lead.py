@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from rag.zh.script import has_han
+from rag.zh.script import han_text
 from rag.zh.words import mixed_words
 
 LEAD_WORDS = 8  # a sentence's subject sits in its first few words (before the first comma)
@@ -59,7 +59,7 @@ def _lead_span_han(text: str, skip_openers: bool) -> tuple[int, int]:
 def lead_span(text: str, skip_openers: bool = True) -> tuple[int, int]:
     """Where the sentence's lead (its subject) lies: up to the next comma, at most LEAD_WORDS words, after
     at most MAX_OPENERS opening adverbials ending in a comma (kept with `skip_openers=False`)."""
-    if has_han(text):
+    if han_text(text):
         return _lead_span_han(text, skip_openers)
     start = 0
     for _ in range(MAX_OPENERS if skip_openers else 0):

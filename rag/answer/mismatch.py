@@ -30,7 +30,7 @@ from functools import lru_cache
 from rag.lexicon import COMMON_WORDS, MONTH_ABBREVIATIONS, MONTH_NAMES
 from rag.zh.pos import name_like
 from rag.zh.pos import tag as han_tag
-from rag.zh.script import has_han
+from rag.zh.script import han_text, has_han
 from rag.zh.stopwords import is_punct, is_stop
 from rag.zh.words import han_split
 
@@ -68,7 +68,7 @@ def tokens(text: str) -> Tokens:
     """Lower-cased words and numbers (possessive 's dropped: "Shanghai's" -> "shanghai"; "third" -> "3rd"),
     whether each is a fact: a number, an ordinal, or a name (capitalised, not the text's first word); and
     whether each was possessive. Text with Han characters: `_han_tokens`."""
-    if has_han(text):
+    if han_text(text):
         return _han_tokens(text, fillers=False)
     words, facts, poss = [], [], []
     for k, raw in enumerate(_TOKEN.findall(text)):
@@ -163,8 +163,8 @@ class SubstitutionIndex:
     fact the sentence lacks, and then nothing is indexed)."""
 
     def __init__(self, text: str) -> None:
-        self.words, self._facts, self._poss = _han_tokens(text, fillers=True) if has_han(text) else tokens(text)
-        self._han_text = text if has_han(text) else ""
+        self.words, self._facts, self._poss = _han_tokens(text, fillers=True) if han_text(text) else tokens(text)
+        self._han_text = text if han_text(text) else ""
         self.vocab = frozenset(self.words)
         self._prefixes = frozenset(w[:PREFIX] for w in self.words if len(w) >= PREFIX)
         self._in_slot: dict[tuple[str, tuple[str, ...]], set[str]] | None = None

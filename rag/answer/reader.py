@@ -45,7 +45,7 @@ from rag.models import AnswerDiagnostics, Hit, Progress, RefusalTrace
 from rag.settings import Settings
 from rag.cite.terms import extract_numbers
 from rag.zh.question import asked_multiplier, asked_units, states_in_unit
-from rag.zh.script import has_han
+from rag.zh.script import han_text
 
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")  # the digits of a short answer, matched in the sentence as written
 
@@ -106,7 +106,7 @@ def shown_sentences(evidence: Evidence, limit: int) -> list[tuple[int, SentenceS
 def build_reader_messages(question: str, sentences: list[str]) -> list[dict[str, str]]:
     listed = "\n".join(READER_SENTENCE_TEMPLATE.format(n=n, text=" ".join(t.split()))
                        for n, t in enumerate(sentences, start=1))
-    prompt = READER_PROMPT_HAN if any(has_han(t) for t in sentences) else READER_PROMPT
+    prompt = READER_PROMPT_HAN if any(han_text(t) for t in sentences) else READER_PROMPT
     return [{"role": "system", "content": READER_SYSTEM_PROMPT},
             {"role": "user", "content": prompt.format(sentences=listed, question=question)}]
 
@@ -128,7 +128,7 @@ def standing_sentence(short: str, question: str, shown: list[tuple[int, Sentence
     """The best-scored shown sentence that states the short answer, if the answer is the kind asked."""
     if not short:
         return None
-    if kind == "number" and has_han(question):
+    if kind == "number" and han_text(question):
         return _standing_figure(short, question, shown, min_prob)
     if kind is not None and not holds_kind(kind, short, question):
         return None

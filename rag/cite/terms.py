@@ -14,7 +14,7 @@ import unicodedata
 from rag.lexicon import COMMON_WORDS, MONTH_ABBREVIATIONS, MONTH_NAMES, NOT_A_UNIT
 from rag.zh.numbers import fold_numbers
 from rag.zh.pos import names as han_names
-from rag.zh.script import HAN_CHAR, has_han
+from rag.zh.script import HAN_CHAR, han_text, has_han
 from rag.zh.stopwords import is_stop
 from rag.zh.timex import han_months
 from rag.zh.words import mixed_words, without_han
@@ -74,7 +74,7 @@ def extract_numbers(text: str) -> set[str]:
     """Numbers in normalised form: '1,215' -> '1215', '3.50 %' -> '3.5%', '09' -> '9'. In Han text also the digits
     glued to Han words ("2023年" -> '2023') and numbers written in numerals or with 万/亿 ("五百万" -> '5000000')."""
     t = _PERCENT_RE.sub("%", _ISO_DATE_RE.sub(_iso_to_words, unicodedata.normalize("NFKC", text)))
-    if not has_han(t):
+    if not han_text(t):
         return {_norm_number(m.group(0)) for m in _NUMBER_RE.finditer(t)}
     written = {_norm_number(m.group(0)) for m in _HAN_NUMBER_RE.finditer(t)}
     folded = {_norm_number(m.group(0)) for m in _HAN_NUMBER_RE.finditer(fold_numbers(t))}
@@ -89,7 +89,7 @@ def _is_sentence_start(text: str, pos: int) -> bool:
 def extract_names(text: str) -> set[str]:
     """Capitalised words (casefolded) that are not filler: 'Gong Zheng' -> {'gong', 'zheng'}. In Han text also the
     persons, places and organisations jieba tags ("王文涛", "衢州", "商务部"), each one term."""
-    if has_han(text):
+    if han_text(text):
         han = han_names(text)
         return _latin_names(without_han(text)) | han.person | han.place | han.org
     return _latin_names(text)
@@ -116,7 +116,7 @@ def _latin_names(text: str) -> set[str]:
 
 def extract_months(text: str) -> set[str]:
     """Month names written in any case ('May' only when capitalised: 'may' is a verb)."""
-    if has_han(text):  # "7月", "七月"; and the Latin words between the Han runs ("July 7月")
+    if han_text(text):  # "7月", "七月"; and the Latin words between the Han runs ("July 7月")
         return _latin_months(without_han(text)) | han_months(text)
     return _latin_months(text)
 
@@ -156,9 +156,9 @@ def term_in_text(term: str, normalized_text: str) -> bool:
         return term in found or (not term.endswith("%") and f"{term}%" in found)
     if has_han(term):  # Chinese writes no spaces between words: a Han name is held where its characters occur
         return term in normalized_text
-    if term in MONTH_NAMES and has_han(normalized_text) and term in han_months(normalized_text):
+    if term in MONTH_NAMES and han_text(normalized_text) and term in han_months(normalized_text):
         return True  # "july" is backed by "7月"
-    if has_han(normalized_text):  # a Latin name beside Han words ("PC数据"): only Latin letters may not touch it
+    if han_text(normalized_text):  # a Latin name beside Han words ("PC数据"): only Latin letters may not touch it
         return re.search(rf"(?<![^\W{HAN_CHAR}]){re.escape(term)}(?:'s|s|es)?(?![^\W{HAN_CHAR}])",
                          normalized_text) is not None
     # Names: allow a possessive or plural tail ("Shanghai's", "Germans") but not a longer word.
@@ -190,9 +190,9 @@ def unbound_numbers(sentence: str, span: str) -> list[str]:
     def tokens(text: str) -> list[str]:
         t = _PERCENT_RE.sub("%", unicodedata.normalize("NFKC", strip_markers(text)))
         # Han runs as jieba's words, so that "投资500万元" gives the number and its unit "万元"
-        return mixed_words(t, _TOKEN_RE) if has_han(t) else _TOKEN_RE.findall(t)
+        return mixed_words(t, _TOKEN_RE) if han_text(t) else _TOKEN_RE.findall(t)
 
-    if has_han(sentence) != has_han(span):
+    if han_text(sentence) != han_text(span):
         return []  # an English sentence citing a Chinese span (or back): their words around a number never meet
     sent, spn = tokens(sentence), tokens(span)
     out = []

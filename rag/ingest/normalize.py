@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.zh.script import has_han
+from rag.zh.script import han_text
 
 # NFKC already maps most typographic spaces (U+00A0, U+2000-U+200A, U+202F, U+3000) to ' ';
 # these survive it or carry no meaning at all.
@@ -98,7 +98,7 @@ def normalize_text(s: str) -> str:
     Text with Han characters keeps its full-width punctuation and curly quotes (_HAN_PUNCT).
     """
     s = s.replace("\r\n", "\n").replace("\r", "\n")
-    han = has_han(s)
+    han = han_text(s)
     if han:
         s = s.translate(_HAN_HIDE)
     s = unicodedata.normalize("NFKC", s).translate(_DROP).translate(_QUOTES)

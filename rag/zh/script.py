@@ -22,3 +22,14 @@ def han_share(text: str) -> float:
     if letters == 0:
         return 0.0
     return len(HAN_RE.findall(text)) / letters
+
+
+# A text is read as Chinese when Han characters are at least this share of its letters: an English sentence
+# quoting a name in characters ("the Shoushi Li (授時暦), disseminated in 1281", 3 of 110 letters) keeps the
+# English reading; a Chinese one naming "Philip Colbert" or "PC数据" stays Chinese.
+HAN_TEXT_SHARE = 0.15
+
+
+def han_text(text: str) -> bool:
+    """True when `text` is to be read as Chinese: it holds Han characters, at least HAN_TEXT_SHARE of its letters."""
+    return has_han(text) and han_share(text) >= HAN_TEXT_SHARE
