@@ -18,6 +18,8 @@ untouched.
 
 from __future__ import annotations
 
+import re
+
 from rag.answer.citations import ArticleLookup
 from rag.models import Answer
 from rag.zh.pinyin import romanized
@@ -25,6 +27,7 @@ from rag.zh.pos import dictionary_frequency, names
 from rag.zh.script import HAN_RUN_RE, han_text
 
 MIN_NAME_CHARS = 2
+_ASKED_NOUN = re.compile(r"(?:哪一?[个家所座位条支款种国]?|什么|啥)\0")
 COMMON_WORD_FREQUENCY = 1000  # jieba dictionary counts: 洪水 1383, 古蔺 (a county, tagged nr) 3
 
 
@@ -37,6 +40,8 @@ def question_names(question: str) -> list[str]:
     # dictionary, so those are not names here. Words it does not know (new names: 宁宣, 沈德咏) are kept.
     persons = {w for w in found.person if (dictionary_frequency(w) or 0) < COMMON_WORD_FREQUENCY}
     wanted = persons | found.place | found.org | found.other
+    # The noun a question word asks for ("哪个城市", "什么公司") is the kind asked, not a name the question gives.
+    wanted = {w for w in wanted if not _ASKED_NOUN.search(question.replace(w, "\0"))}
     return sorted({w for w in wanted if len(w) >= MIN_NAME_CHARS and HAN_RUN_RE.fullmatch(w)}, key=lambda w: -len(w))
 
 

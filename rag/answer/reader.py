@@ -44,6 +44,7 @@ from rag.cite.injection import instruction_regions
 from rag.models import AnswerDiagnostics, Hit, Progress, RefusalTrace
 from rag.settings import Settings
 from rag.cite.terms import extract_numbers
+from rag.zh.pos import names
 from rag.zh.question import asked_multiplier, asked_units, states_in_unit
 from rag.zh.script import han_text
 
@@ -130,12 +131,20 @@ def standing_sentence(short: str, question: str, shown: list[tuple[int, Sentence
         return None
     if kind == "number" and han_text(question):
         return _standing_figure(short, question, shown, min_prob)
-    if kind is not None and not holds_kind(kind, short, question):
+    if kind is not None and not (holds_kind(kind, short, question) or _names_new(kind, short, question)):
         return None
     for _, span, p in shown:
         if p >= min_prob and states(short, span.text, question):
             return span, p
     return None
+
+
+def _names_new(kind: str, short: str, question: str) -> bool:
+    """A Chinese answer naming someone or somewhere the question does not: jieba tags a transliterated name as a
+    person whatever it names (约翰内斯堡, Johannesburg: nrt), so for the named kinds any tagged name will do."""
+    if kind not in ("person", "place", "org") or not han_text(question):
+        return False
+    return any(name not in question for name in names(short).all())
 
 
 def _standing_figure(short: str, question: str, shown: list[tuple[int, SentenceSpan, float]],

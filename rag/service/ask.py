@@ -42,6 +42,7 @@ from rag.cite.verify import CitationVerifier
 from rag.models import Answer, AnswerMode, AskRequest, ChatTurn, Hit, Progress, RefusalTrace
 from rag.retrieve.hybrid import HybridRetriever
 from rag.service.errors import InvalidRequest
+from rag.service.questions import check_question, final_answer
 from rag.settings import Settings
 
 if TYPE_CHECKING:  # openai costs ~0.9 s of a one-shot `rag ask` that never calls a model
@@ -52,24 +53,6 @@ if TYPE_CHECKING:  # openai costs ~0.9 s of a one-shot `rag ask` that never call
 
 MODES = tuple(m.value for m in AnswerMode)
 Way = AnswerMode | Literal["extractive", "check", "refuse"]  # the composer a decision leaves
-
-
-def final_answer(items: Iterable[str | Progress | Answer]) -> Answer:
-    """The Answer a stream ends with (every stream of the path ends with one); what came before is dropped."""
-    *_, final = items
-    assert isinstance(final, Answer), "the path always ends with an Answer"
-    return final
-
-
-def check_question(question: str, max_chars: int) -> str:
-    """Step 1: the question stripped, or the caller's error (a 4xx over HTTP)."""
-    question = question.strip()
-    if not question:
-        raise InvalidRequest("The question is empty; ask something, e.g. \"Who chaired the meeting?\"")
-    if len(question) > max_chars:
-        raise InvalidRequest(f"The question has {len(question)} characters; the limit is {max_chars}. Shorten it.",
-                             code="question_too_long")
-    return question
 
 
 class QuestionPath:

@@ -29,8 +29,7 @@ from rag.models import (
 )
 from rag.retrieve.hybrid import SearchResult
 from rag.service import memory
-from rag.service.ask import check_question, final_answer
-from rag.service.assistant import Assistant
+from rag.service.questions import check_question, final_answer
 from rag.service.errors import (
     DocumentNotFound, FileNotFound, InvalidRequest, NoIndex, NothingIndexed, translate_store_errors,
 )
@@ -45,6 +44,8 @@ from rag.store.manifest import IncompatibleIndex, Manifest
 
 if TYPE_CHECKING:  # the indexer (rich progress, chunker, writer) loads only when a command writes
     from rag.pipeline.indexer import IndexReport
+    # and the answer path (evidence model, jieba, the reader) only when a command asks or searches
+    from rag.service.assistant import Assistant
 
 log = logging.getLogger("rag.service")
 ANSWER_MODES = tuple(m.value for m in AnswerMode)
@@ -101,6 +102,8 @@ class RagService:
                 self.settings = settings
                 if self._assistant is not None:  # built before the model was up (a search came first): rebuilt
                     # on the same encoder; the old one is left to requests still using it, not closed under them.
+                    from rag.service.assistant import Assistant  # noqa: PLC0415 - see TYPE_CHECKING above
+
                     self._assistant = Assistant(settings, embedder=self._assistant.embedder, role=self._role)
         return self
 
@@ -109,6 +112,8 @@ class RagService:
         with self._lock:
             if self._assistant is None:
                 try:
+                    from rag.service.assistant import Assistant  # noqa: PLC0415 - see TYPE_CHECKING above
+
                     self._assistant = Assistant(self.settings, embedder=self._embedder, role=self._role)
                     self._load_error = None
                 except (CollectionNotFound, IncompatibleIndex) as e:

@@ -40,3 +40,8 @@ def test_english_questions_and_refusals_are_not_checked() -> None:
     assert unstated_names("Who coaches the US women's team?", _answer("中国女足主教练水庆霞表示"), lookup) == []
     refused = _answer("唐尚珺考了594分").model_copy(update={"refused": True})
     assert unstated_names("美国女足的主教练是谁", refused, lookup) == []
+
+
+def test_the_noun_a_question_word_asks_for_is_no_name() -> None:
+    assert "城市" not in question_names("中国和南非的企业贸易对接会在哪个城市举行？")
+    assert "美国" in question_names("美国女足的主教练是谁")

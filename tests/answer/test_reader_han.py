@@ -31,3 +31,11 @@ def test_chinese_sentences_get_the_chinese_instruction_english_ones_the_english(
     zh = build_reader_messages("How long is the trip?", ["通车后防城港到东兴只需20分钟。"])[1]["content"]
     en = build_reader_messages("How long is the trip?", ["The trip takes 20 minutes."])[1]["content"]
     assert "不要翻译" in zh and "不要翻译" not in en
+
+
+def test_a_transliterated_place_name_answers_a_where_question() -> None:
+    # jieba tags 约翰内斯堡 (Johannesburg) as a person's name; a "which city" answer naming it still stands
+    q = "中国和南非的企业贸易对接会在哪个城市举行？"
+    found = standing_sentence("南非约翰内斯堡", q, _shown("贸易对接会10日在南非约翰内斯堡举行。"), "place", 0.0)
+    assert found is not None
+    assert standing_sentence("南非", q, _shown("贸易对接会10日在南非约翰内斯堡举行。"), "place", 0.0) is None
