@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser.test_chat_page import ANSWER_DONE, _ask
 from tests.browser.test_documents_panel import axe_violations
 from tests.conftest import SHARED
 
@@ -20,8 +21,6 @@ ZH_DOCS = SHARED / "corpus" / "crud-news-zh" / "docs.txt.xz"
 LINES = (1, 25, 34, 9)
 QUESTION = "今年第5号超强台风叫什么名字？"
 ANSWER = "杜苏芮"
-ANSWER_DONE = ".msg.assistant:not(.streaming)"
-TIMEOUT_MS = 120_000
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +43,6 @@ def zh_server(sample_settings, tmp_path_factory) -> Iterator[str]:
     index_paths([folder], settings)
     with live_server(create_app(settings)) as url:
         yield url
-
-
-def _ask(page, question: str) -> None:
-    done = page.locator(ANSWER_DONE).count()
-    page.fill("#question", question)
-    page.press("#question", "Enter")
-    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length > n", arg=[ANSWER_DONE, done],
-                           timeout=TIMEOUT_MS)
 
 
 def _overflows(page, selector: str) -> bool:
