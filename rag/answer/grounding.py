@@ -28,7 +28,8 @@ from rag.zh.script import HAN_RUN_RE, han_text
 
 MIN_NAME_CHARS = 2
 _ASKED_NOUN = re.compile(r"(?:哪一?[个家所座位条支款种国]?|什么|啥)\0")
-COMMON_WORD_FREQUENCY = 1000  # jieba dictionary counts: 洪水 1383, 古蔺 (a county, tagged nr) 3
+COMMON_WORD_FREQUENCY = 1000
+SOUND_WINDOW = 1500  # characters around a quote (and the lead) searched for a homophone of a name  # jieba dictionary counts: 洪水 1383, 古蔺 (a county, tagged nr) 3
 
 
 def question_names(question: str) -> list[str]:
@@ -45,12 +46,14 @@ def question_names(question: str) -> list[str]:
     return sorted({w for w in wanted if len(w) >= MIN_NAME_CHARS and HAN_RUN_RE.fullmatch(w)}, key=lambda w: -len(w))
 
 
-def _stated(name: str, text: str) -> bool:
-    if name in text:
+def _stated(name: str, whole: str, near: str) -> bool:
+    """`name` in the articles, or a homophone of it near the quotes (the pinyin scan is bounded: a Chinese PDF
+    can be a 100,000-character article)."""
+    if name in whole:
         return True
     sound = romanized(name)  # a homophone typo: same toneless pinyin, same length
-    return bool(sound) and any(romanized(text[i:i + len(name)]) == sound
-                               for i in range(len(text) - len(name) + 1) if text[i] not in "，。、：；")
+    return bool(sound) and any(romanized(near[i:i + len(name)]) == sound
+                               for i in range(len(near) - len(name) + 1) if near[i] not in "，。、：；")
 
 
 def unstated_names(question: str, answer: Answer, articles: ArticleLookup,
@@ -64,10 +67,12 @@ def unstated_names(question: str, answer: Answer, articles: ArticleLookup,
         wanted = [w for w in wanted if any(w in text for text in known_in)]
     if not wanted or answer.refused or not answer.citations:
         return []
-    context: list[str] = []
+    whole: dict[str, str] = {}
+    near: list[str] = []
     for c in answer.citations:
         article = articles(c.doc_id)
         text = article.text if article is not None else c.quote
-        context.append(text)
-    near = "\n".join(context)
-    return [w for w in wanted if not _stated(w, near)]
+        whole.setdefault(c.doc_id, text)
+        near += [text[:SOUND_WINDOW], text[max(0, c.start - SOUND_WINDOW): c.end + SOUND_WINDOW]]
+    everything, close = "\n".join(whole.values()), "\n".join(near)
+    return [w for w in wanted if not _stated(w, everything, close)]
