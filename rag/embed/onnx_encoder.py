@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embed.parallel import run_batches
 from rag.embed.protocols import FAMILY_FP, QUANTIZED_FAMILIES, EncoderIdentity
 
 DEFAULT_MAX_TOKENS = 256
@@ -156,31 +157,9 @@ class OnnxEncoder:
         # in cache it is also faster (SciFact chunks 0.92x the time of 1,536-word-piece batches).
         max_rows = 1 if self.identity.family in QUANTIZED_FAMILIES else self.batch_size
         batches = [[order[j] for j in part] for part in token_batches([len(enc[i]) for i in order], max_rows, self.batch_tokens)]
-        if self._bulk_n == 1 or len(batches) == 1:
-            for rows in batches:
-                out[rows] = self._run([enc[i] for i in rows])
-            return out
-        # Each worker takes the next batch (longest first, so the pool finishes together); the
-        # batches are the same as one session's, so the vectors are too.
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
-        from queue import Empty, SimpleQueue  # noqa: PLC0415
-
-        todo: SimpleQueue[list[int]] = SimpleQueue()
-        for rows in batches:
-            todo.put(rows)
-
-        def work(session) -> None:  # noqa: ANN001 - onnxruntime type
-            while True:
-                try:
-                    rows = todo.get(block=False)
-                except Empty:
-                    return
-                out[rows] = self._run([enc[i] for i in rows], session)  # disjoint rows: no lock needed
-
-        with ThreadPoolExecutor(len(self._bulk)) as pool:
-            for done in [pool.submit(work, sess) for sess in self._bulk]:
-                done.result()  # re-raises a worker's error here
-        return out
+        # Each session takes the next batch (rag/embed/parallel.py): the same batches, so the same vectors.
+        sessions = self._bulk if self._bulk_n > 1 and len(batches) > 1 else [None]  # None: the query session
+        return run_batches(batches, sessions, out, lambda rows, session: self._run([enc[i] for i in rows], session))
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._run([self._tokenizer.encode(text).ids])[0]

@@ -21,12 +21,11 @@ import importlib.machinery
 import importlib.util
 import os
 import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from rag.embed.parallel import run_batches
 from rag.embed.protocols import FAMILY_PACKAGED, EncoderIdentity, EncoderUnavailable
 from rag.settings import MULTILINGUAL_MODEL
 
@@ -204,29 +203,8 @@ class UseEncoder:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         batches = [order[i : i + ROWS_PER_RUN] for i in range(0, len(order), ROWS_PER_RUN)]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        if len(batches) == 1 or self._bulk_n == 1:
-            for rows in batches:
-                out[rows] = self._run([texts[i] for i in rows])
-            return out
-        work = iter(batches)
-        lock = threading.Lock()
-
-        def take() -> Iterator[list[int]]:
-            while True:
-                with lock:
-                    rows = next(work, None)
-                if rows is None:
-                    return
-                yield rows
-
-        def worker(session) -> None:  # noqa: ANN001 - onnxruntime type
-            for rows in take():
-                out[rows] = self._run([texts[i] for i in rows], session)  # disjoint rows: no lock needed
-
-        with ThreadPoolExecutor(len(self._bulk)) as pool:
-            for done in [pool.submit(worker, s) for s in self._bulk]:
-                done.result()  # re-raises a worker's error here
-        return out
+        sessions = self._bulk if self._bulk_n > 1 and len(batches) > 1 else [None]  # None: the query session
+        return run_batches(batches, sessions, out, lambda rows, session: self._run([texts[i] for i in rows], session))
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._run([text])[0]
