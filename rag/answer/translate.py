@@ -10,9 +10,9 @@ Han characters leaves the question as it was.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from rag.answer.prompts import TRANSLATE_EXAMPLES, TRANSLATE_SYSTEM_PROMPT
@@ -46,22 +46,24 @@ class QuestionTranslator:
     def __init__(self, client: openai.OpenAI, model: str, timeout_s: float) -> None:
         self._client, self._model, self._timeout = client, model, timeout_s
         self._lock = threading.Lock()
-        self._cached = functools.lru_cache(maxsize=CACHE_SIZE)(self._translate)
-        self._made: dict[str, None] = {}  # recent translations, oldest first
+        self._cache: OrderedDict[str, str | None] = OrderedDict()  # question -> translation, least recent first
 
     def translate(self, question: str) -> str | None:
-        with self._lock:  # lru_cache is thread-safe for lookups; the lock keeps one call per new question
-            out = self._cached(question)
-            if out is not None:
-                self._made[out] = None
-                while len(self._made) > CACHE_SIZE:
-                    self._made.pop(next(iter(self._made)))
-            return out
+        with self._lock:
+            if question in self._cache:
+                self._cache.move_to_end(question)
+                return self._cache[question]
+        out = self._translate(question)  # outside the lock: a slow model call must not hold up cached questions
+        with self._lock:
+            self._cache[question] = out
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return out
 
     def made(self, text: str) -> bool:
         """Whether `text` is one of this translator's recent translations (its names may be mistranslated)."""
         with self._lock:
-            return text in self._made
+            return text in self._cache.values()
 
     def _translate(self, question: str) -> str | None:
         import openai  # noqa: PLC0415 - only a path with an endpoint gets here (openai is slow to import)

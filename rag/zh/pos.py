@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.zh.segment import _tokenizer  # the one loaded dictionary (~50 MB): shared, not loaded twice
+from rag.zh.segment import tokenizer  # the one loaded dictionary (~50 MB): shared, not loaded twice
 from rag.zh.stopwords import is_punct, is_stop
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def _tagger() -> jieba.posseg.POSTokenizer:
     import jieba.posseg  # noqa: PLC0415 - 0.3 s to import: only a Chinese text pays it, not every `rag ask`
 
     with _LOCK:
-        return jieba.posseg.POSTokenizer(_tokenizer())
+        return jieba.posseg.POSTokenizer(tokenizer())
 
 
 @functools.lru_cache(maxsize=16384)
@@ -78,7 +78,7 @@ def _kind_of(word: str, flag: str) -> str | None:
     if flag.startswith("nr"):
         # a word the dictionary does not know is tagged by jieba's HMM, which calls many a phrase a name ("天气晴朗"):
         # Chinese names it finds have 2-3 characters
-        return "person" if len(word) <= MAX_GUESSED_NAME_CHARS or _tokenizer().FREQ.get(word) else None
+        return "person" if len(word) <= MAX_GUESSED_NAME_CHARS or tokenizer().FREQ.get(word) else None
     if flag == "ns":
         return "place"
     if flag == "nt":
@@ -109,7 +109,7 @@ def names(text: str) -> Names:
 
 def dictionary_frequency(word: str) -> int | None:
     """How often jieba's dictionary counts `word`, None for a word it does not know."""
-    return _tokenizer().FREQ.get(word) or None
+    return tokenizer().FREQ.get(word) or None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -18,7 +18,7 @@ _LOCK = threading.Lock()
 
 
 @functools.cache
-def _tokenizer() -> jieba.Tokenizer:
+def tokenizer() -> jieba.Tokenizer:
     with _LOCK:
         tok = jieba.Tokenizer()
         tok.initialize()
@@ -27,9 +27,9 @@ def _tokenizer() -> jieba.Tokenizer:
 
 def cut(text: str) -> list[str]:
     """The words of `text` in order (jieba's precise mode); punctuation and spaces come back as tokens."""
-    return _tokenizer().lcut(text)
+    return tokenizer().lcut(text)
 
 
 def cut_for_search(text: str) -> list[str]:
     """Words plus their shorter dictionary sub-words ("上海市政府" also gives "上海", "政府"): for keyword search."""
-    return _tokenizer().lcut_for_search(text)
+    return tokenizer().lcut_for_search(text)
