@@ -1,6 +1,6 @@
 """The development set over the bundled sample (eval/data/sample_questions.jsonl) and its checks.
 
-Each line has the seeds fields (id, kind, question, answers, evidence) plus `split` (train | test | test2),
+Each line has the seeds fields (id, kind, question, answers, evidence) plus `split` (train | test | test2 | test3),
 `style` (who, when, list, two-article, paraphrase, ...), `parts` for list/two-part questions (each
 part's alternatives; all parts must appear) and, for unanswerable questions, `about`: the start of
 the title of the article the question is about (on topic, but the article does not answer it).
@@ -11,6 +11,8 @@ article serves both train and a test split. `train` is for tuning and fitting; `
 only to report. `test2` is a second held-out set, written later in the way people type (lower case,
 short, misspelt, paraphrased): it draws ONLY on the articles of the `test` split, so an article may
 serve test and test2, never train and either; it is scored once, by someone who has not tuned on it.
+`test3` is a third held-out set of the same kind and over the same test articles, written 2026-12-07 by
+someone who did not tune the answerer; it is scored once, at the end.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from rag.models import Article
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = REPO / "eval" / "data" / "sample_questions.jsonl"
-SPLITS = ("train", "test", "test2")
-TEST_SPLITS = ("test", "test2")  # held out: never trained or tuned on
+SPLITS = ("train", "test", "test2", "test3")
+TEST_SPLITS = ("test", "test2", "test3")  # held out: never trained or tuned on
 
 
 @dataclass
@@ -96,13 +98,13 @@ def check_questions(rows: Sequence[dict], articles: Sequence[Article]) -> SplitR
     for split in TEST_SPLITS:
         for i in sorted(train & rep.split_articles.get(split, set())):
             rep.problems.append(f"article {i} ({articles[i].title[:50]!r}) serves both train and {split} questions")
-    # test2 is written over the test split's articles only (a second look at the same held-out articles)
+    # test2 and test3 are written over the test split's articles only (a second look at the same held-out articles)
     test = rep.split_articles.get("test", set())
     for r in rows:
-        if r.get("split") == "test2":
+        if r.get("split") in ("test2", "test3"):
             for i in sorted(rep.articles_of.get(r.get("id", "?"), set()) - test - train):
                 rep.problems.append(f"{r.get('id')}: article {i} ({articles[i].title[:50]!r}) is not an article "
-                                    "of the test split: test2 questions draw only on test articles")
+                                    f"of the test split: {r.get('split')} questions draw only on test articles")
     # Training labels every retrieved sentence that holds an evidence string as an answer, whatever its
     # article: an evidence string that also sits in an article of the other split would label that
     # article's sentence (e.g. a stock phrase about a speech, repeated in several press releases).

@@ -38,10 +38,11 @@ def test_sizes_and_kinds():
 
 
 def test_the_eval_loader_reads_one_split_at_a_time():
-    train, test, test2, every = (load_seeds(QUESTIONS, s) for s in ("train", "test", "test2", "all"))
-    assert len(train.questions) + len(test.questions) + len(test2.questions) == len(every.questions)
+    train, test, test2, test3, every = (load_seeds(QUESTIONS, s) for s in ("train", "test", "test2", "test3", "all"))
+    assert sum(len(s.questions) for s in (train, test, test2, test3)) == len(every.questions)
     assert all(q.qid.startswith("te-") for q in test.questions)
     assert all(q.qid.startswith("t2-") for q in test2.questions)
+    assert all(q.qid.startswith("t3-") for q in test3.questions)
     two_part = [q for q in test.questions if q.parts]
     assert two_part and all(len(q.parts) >= 2 for q in two_part)
 
