@@ -198,6 +198,9 @@ class Settings(BaseSettings):
         description="What answer_mode=auto uses when an LLM endpoint is set: read (the model names the answer, the "
         "source decides: issue 28), llm or hybrid",
     )
+    check_question_names: bool = Field(
+        True, description="Refuse an English answer whose quoted articles never mention a name or year the question "
+        "gives (rag/answer/grounding_en.py; Chinese questions' names are always checked)")
     reader_sentences: int = Field(
         5, ge=1, le=20, description="Candidate sentences (best first) the reader sees; every prompt token costs time "
         "on a CPU (~190-240 prompt tokens for 5)")

@@ -134,9 +134,30 @@ def standing_sentence(short: str, question: str, shown: list[tuple[int, Sentence
     if kind is not None and not (holds_kind(kind, short, question) or _names_new(kind, short, question)):
         return None
     for _, span, p in shown:
-        if p >= min_prob and states(short, span.text, question):
+        text = _ENUMERATOR.sub("", span.text) if kind == "number" else span.text  # "2. Send a letter…" states no 2
+        if p >= min_prob and states(short, text, question) and counts_what_was_asked(question, span.text):
             return span, p
     return None
+
+
+_ENUMERATOR = re.compile(r"^\s*\(?\d{1,2}[.)]\s+")
+_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[a-z][\w-]*\s+){0,3}?[a-z][\w-]*s)\b", re.IGNORECASE)
+# Counted nouns a sentence says in other words ("how many people" / "1,000 participants").
+GENERIC_COUNTED = frozenset("people persons times ones things items cases members units".split())
+
+
+def counts_what_was_asked(question: str, sentence: str) -> bool:
+    """An English "how many X" question: the sentence names X (its stem: "stores", "store"), else its figure counts
+    something else ("How many visitors came?" is not answered by "400 exhibitors took part")."""
+    m = _HOW_MANY.search(question)
+    if not m or han_text(question) or han_text(sentence):  # an untranslated English question over Chinese text
+        return True
+    head = m.group(1).split()[-1].casefold()
+    if head in GENERIC_COUNTED:
+        return True
+    stem = head[:-1] if head.endswith("s") else head
+    stem = stem[:-2] if stem.endswith("ie") else stem  # "cities": "citi" -> "cit"
+    return bool(re.search(rf"\b{re.escape(stem[:max(3, len(stem) - 2)])}", sentence, re.IGNORECASE))
 
 
 def _names_new(kind: str, short: str, question: str) -> bool:

@@ -36,6 +36,7 @@ from rag.answer.flow import (
     verify_and_number,
 )
 from rag.answer.grounding import unstated_names
+from rag.answer.grounding_en import two_sided, unstated_specifics
 from rag.answer.reader import ReaderComposer, ReaderCutoffs, route
 from rag.answer.translate import QuestionTranslator, wants_translation
 from rag.cite.verify import CitationVerifier
@@ -260,13 +261,17 @@ class QuestionPath:
 
     def grounded(self, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence,
                  ans: Answer) -> Answer:
-        """Step 8b: an answer whose quotes never come near a name the (Chinese) question gives is about
-        something else: a refusal that says which name (rag/answer/grounding.py)."""
+        """Step 8b: an answer whose quoted articles never mention a name (or, in English, a year) the question
+        gives is about something else: a refusal that says which (rag/answer/grounding.py, grounding_en.py)."""
         translated = self.translator is not None and self.translator.made(question)
         missing = unstated_names(question, ans, articles, [h.passage.text for h in hits] if translated else None)
+        joiner = "、"
+        if not missing and self.settings.check_question_names:
+            passages = [(h.passage.text, h.passage.date) for h in hits]
+            missing, joiner = unstated_specifics(question, ans, articles, passages, two_sided(question)), ", "
         if not missing:
             return ans
-        reason = f"The passages that hold an answer never mention {'、'.join(missing)}."
+        reason = f"The passages that hold an answer never mention {joiner.join(missing)}."
         refusal = refusal_answer(question, hits, reason, ans.mode, evidence.best)
         return refusal.model_copy(update={"diagnostics": refusal.diagnostics.model_copy(
             update=ans.diagnostics.model_dump(exclude_defaults=True)), "timings_ms": dict(ans.timings_ms)})
