@@ -53,13 +53,17 @@ def _span(i: int, text: str) -> SentenceSpan:
 
 
 def test_the_answer_must_be_the_kind_asked_and_its_sentence_score_enough() -> None:
-    shown = [(0, _span(0, "The Old Expo attracted 400 exhibitors."), 0.08),
+    shown = [(0, _span(0, "The Old Expo drew 400 first stores."), 0.08),
              (1, _span(1, "Shanghai added 1,215 first stores in 2023."), 0.6)]
     q = "How many first stores opened in Shanghai in 2023?"
     assert standing_sentence("1,215", q, shown, "number", 0.0)[0].start == 100
     assert standing_sentence("400", q, shown, "number", 0.0)[0].start == 0  # words occur: only the score can stop it
     assert standing_sentence("400", q, shown, "number", 0.1) is None  # ... and does
-    assert standing_sentence("exhibitors", q, shown, "number", 0.0) is None  # not a number
+    assert standing_sentence("stores", q, shown, "number", 0.0) is None  # not a number
+    other = [(0, _span(0, "The Old Expo attracted 400 exhibitors."), 0.5)]
+    assert standing_sentence("400", q, other, "number", 0.0) is None  # it counts exhibitors, not stores
+    listed = [(0, _span(0, "2. Send opinions to the office at People's Avenue."), 0.5)]
+    assert standing_sentence("2", "How many opinions were sent?", listed, "number", 0.0) is None  # a list number
 
 
 def _evidence(answerability: float | None, question: str = "Who chaired it?") -> tuple[list[Hit], Evidence]:
