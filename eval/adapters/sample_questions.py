@@ -1,6 +1,6 @@
 """The development set over the bundled sample (eval/data/sample_questions.jsonl) and its checks.
 
-Each line has the seeds fields (id, kind, question, answers, evidence) plus `split` (train | test | test2 | test3),
+Each line has the seeds fields (id, kind, question, answers, evidence) plus `split` (train | train2 | test | test2 | test3 | test4),
 `style` (who, when, list, two-article, paraphrase, ...), `parts` for list/two-part questions (each
 part's alternatives; all parts must appear) and, for unanswerable questions, `about`: the start of
 the title of the article the question is about (on topic, but the article does not answer it).
@@ -12,7 +12,8 @@ only to report. `test2` is a second held-out set, written later in the way peopl
 short, misspelt, paraphrased): it draws ONLY on the articles of the `test` split, so an article may
 serve test and test2, never train and either; it is scored once, by someone who has not tuned on it.
 `test3` is a third held-out set of the same kind and over the same test articles, written 2026-12-07 by
-someone who did not tune the answerer; it is scored once, at the end.
+someone who did not tune the answerer; it is scored once, at the end. `test4` likewise, written later.
+`train2` is typed the same way over the `train` articles, to tune on.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from rag.models import Article
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = REPO / "eval" / "data" / "sample_questions.jsonl"
-SPLITS = ("train", "test", "test2", "test3")
-TEST_SPLITS = ("test", "test2", "test3")  # held out: never trained or tuned on
+SPLITS = ("train", "train2", "test", "test2", "test3", "test4")
+TRAIN_SPLITS = ("train", "train2")  # tuned on
+TEST_SPLITS = ("test", "test2", "test3", "test4")  # held out: never trained or tuned on
 
 
 @dataclass
@@ -94,14 +96,14 @@ def check_questions(rows: Sequence[dict], articles: Sequence[Article]) -> SplitR
         rep.split_articles.setdefault(split, set()).update(docs)
         c = rep.counts.setdefault(split, {"answerable": 0, "unanswerable": 0})
         c["unanswerable" if r["kind"] == "unanswerable" else "answerable"] += 1
-    train = rep.split_articles.get("train", set())
+    train = set().union(*(rep.split_articles.get(s, set()) for s in TRAIN_SPLITS))
     for split in TEST_SPLITS:
         for i in sorted(train & rep.split_articles.get(split, set())):
             rep.problems.append(f"article {i} ({articles[i].title[:50]!r}) serves both train and {split} questions")
     # test2 and test3 are written over the test split's articles only (a second look at the same held-out articles)
     test = rep.split_articles.get("test", set())
     for r in rows:
-        if r.get("split") in ("test2", "test3"):
+        if r.get("split") in TEST_SPLITS[1:]:
             for i in sorted(rep.articles_of.get(r.get("id", "?"), set()) - test - train):
                 rep.problems.append(f"{r.get('id')}: article {i} ({articles[i].title[:50]!r}) is not an article "
                                     f"of the test split: {r.get('split')} questions draw only on test articles")
@@ -113,7 +115,7 @@ def check_questions(rows: Sequence[dict], articles: Sequence[Article]) -> SplitR
         split = r.get("split")
         if split not in SPLITS:
             continue
-        other, others = ("test", held_out) if split == "train" else ("train", train)
+        other, others = ("test", held_out) if split in TRAIN_SPLITS else ("train", train)
         for ev in r.get("evidence") or []:
             hit = [i for i in others if ev in articles[i].text]
             if hit:

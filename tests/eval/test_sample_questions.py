@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from eval.adapters import load_seeds
-from eval.adapters.sample_questions import QUESTIONS, check_questions, read_questions
+from eval.adapters.sample_questions import QUESTIONS, SPLITS, check_questions, read_questions
 from rag.ingest.discover import load_paths
 from tests.conftest import SAMPLE
 
@@ -38,8 +38,10 @@ def test_sizes_and_kinds():
 
 
 def test_the_eval_loader_reads_one_split_at_a_time():
-    train, test, test2, test3, every = (load_seeds(QUESTIONS, s) for s in ("train", "test", "test2", "test3", "all"))
-    assert sum(len(s.questions) for s in (train, test, test2, test3)) == len(every.questions)
+    every = load_seeds(QUESTIONS, "all")
+    splits = {s: load_seeds(QUESTIONS, s) for s in SPLITS}
+    assert sum(len(s.questions) for s in splits.values()) == len(every.questions)
+    test, test2, test3 = splits["test"], splits["test2"], splits["test3"]
     assert all(q.qid.startswith("te-") for q in test.questions)
     assert all(q.qid.startswith("t2-") for q in test2.questions)
     assert all(q.qid.startswith("t3-") for q in test3.questions)
