@@ -39,7 +39,8 @@ def test_sizes_and_kinds():
 
 def test_the_eval_loader_reads_one_split_at_a_time():
     every = load_seeds(QUESTIONS, "all")
-    splits = {s: load_seeds(QUESTIONS, s) for s in SPLITS}
+    present = {r["split"] for r in read_questions()}  # a split may be declared before its questions are written
+    splits = {s: load_seeds(QUESTIONS, s) for s in SPLITS if s in present}
     assert sum(len(s.questions) for s in splits.values()) == len(every.questions)
     test, test2, test3 = splits["test"], splits["test2"], splits["test3"]
     assert all(q.qid.startswith("te-") for q in test.questions)
