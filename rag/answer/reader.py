@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from rapidfuzz import fuzz
+
 from rag.answer.answer_match import content, states
 from rag.answer.answer_type import holds_kind
 from rag.answer.citations import ArticleLookup, SentenceSpan
@@ -156,8 +158,12 @@ def counts_what_was_asked(question: str, sentence: str) -> bool:
     if head in GENERIC_COUNTED:
         return True
     stem = head[:-1] if head.endswith("s") else head
-    stem = stem[:-2] if stem.endswith("ie") else stem  # "cities": "citi" -> "cit"
-    return bool(re.search(rf"\b{re.escape(stem[:max(3, len(stem) - 2)])}", sentence, re.IGNORECASE))
+    stem = (stem[:-2] if stem.endswith("ie") else stem)[:max(3, len(stem) - 2)]  # "cities" -> "cit", "stores" -> "sto"
+    words = [w.casefold() for w in re.findall(r"[A-Za-z]+", sentence)]
+    if len(stem) < 5:
+        return any(w.startswith(stem) for w in words)
+    # a misspelt count ("exibitors") still names what the sentence counts ("exhibitors")
+    return any(fuzz.ratio(stem, w[:len(stem) + 1]) >= 80 or fuzz.ratio(stem, w[:len(stem)]) >= 80 for w in words)
 
 
 def _names_new(kind: str, short: str, question: str) -> bool:

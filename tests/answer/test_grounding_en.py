@@ -106,3 +106,4 @@ def test_a_how_many_answer_must_count_what_was_asked() -> None:
     assert counts_what_was_asked("How many people came?", "1,000 participants came")  # a generic count
     assert counts_what_was_asked("Who came?", "1,000 participants came")
     assert counts_what_was_asked("How many stores opened?", "今年新开了四家门店")  # Chinese text: not checked here
+    assert counts_what_was_asked("how many exibitors at the old expo", "attracting 400 exhibitors")  # misspelt
