@@ -198,6 +198,9 @@ class Settings(BaseSettings):
         description="What answer_mode=auto uses when an LLM endpoint is set: read (the model names the answer, the "
         "source decides: issue 28), llm or hybrid",
     )
+    respell: bool = Field(
+        True, description="Read a misspelt question word as the retrieved passages' nearest word and search again "
+        "(rag/retrieve/respell.py); the reply's notes say which word was read how")
     check_question_names: bool = Field(
         True, description="Refuse an English answer whose quoted articles never mention a name or year the question "
         "gives (rag/answer/grounding_en.py; Chinese questions' names are always checked)")

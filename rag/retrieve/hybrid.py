@@ -23,8 +23,10 @@ from rag.models import ChunkSentences, Hit, SearchFilters
 from rag.retrieve.dates import date_filter_from_question
 from rag.retrieve.fusion import DocAggregation, FusionMethod, by_document, convex, rrf
 from rag.retrieve.rerank import CrossEncoderReranker
+from rag.retrieve.respell import known_words, respell
 from rag.settings import Settings
 from rag.store.snapshot import Snapshot
+from rag.zh.script import han_text
 
 
 @dataclass
@@ -37,6 +39,7 @@ class SearchResult:
     query_vector: np.ndarray | None = None
     # Stored sentences read for the sentence list, by row id: the answer flow reads them from here first.
     sentences: dict[int, ChunkSentences] = field(default_factory=dict)
+    query: str | None = None  # the question as searched, when a misspelt word was read as the documents' word
 
     def sentence_lookup(self, read: Callable[[list[int]], dict[int, ChunkSentences]]
                         ) -> Callable[[list[int]], dict[int, ChunkSentences]]:
@@ -72,8 +75,26 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
         self.reranker = reranker
+        self._known: frozenset[str] | None = None  # real English words, read on the first question that needs them
 
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
+        """The ranked passages; a word no passage uses and spelled nearly like one of theirs is read as theirs and
+        the question searched again (rag/retrieve/respell.py): `result.query` is then what was searched."""
+        result = self._search_dated(query, k, filters)
+        if not self.settings.respell or han_text(query) or not result.hits:
+            return result
+        if self._known is None:
+            self._known = known_words()
+        fixed = respell(query, [h.passage.text for h in result.hits], self._known)
+        if not fixed.changed:
+            return result
+        again = self._search_dated(fixed.question, k, filters)
+        again.query = fixed.question
+        again.notes.insert(0, fixed.note())
+        again.timings_ms = {f"{name}_first": ms for name, ms in result.timings_ms.items()} | again.timings_ms
+        return again
+
+    def _search_dated(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
         s = self.settings
         k = k or s.k
         filters = merge_filters(filters, query, s.auto_date_filter)

@@ -119,6 +119,7 @@ class QuestionPath:
         result = retriever.search(query, req.k, req.filters)  # 3. retrieve
         if query != rewritten:
             result.notes.insert(0, f"Searched the Chinese documents with a translation of the question: {query}")
+        query = result.query or query  # a misspelt word read as the documents' word (rag/retrieve/respell.py)
         t_retrieve = (time.perf_counter() - t0) * 1000
         final: Answer | None = None
         looked_up = result.sentence_lookup(sentences) if sentences is not None else None
