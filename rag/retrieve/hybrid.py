@@ -85,7 +85,7 @@ class HybridRetriever:
             return result
         if self._known is None:
             self._known = known_words()
-        fixed = respell(query, [h.passage.text for h in result.hits], self._known)
+        fixed = respell(query, [h.passage.text for h in result.hits], self._known, self._written)
         if not fixed.changed:
             return result
         again = self._search_dated(fixed.question, k, filters)
@@ -93,6 +93,12 @@ class HybridRetriever:
         again.notes.insert(0, fixed.note())
         again.timings_ms = {f"{name}_first": ms for name, ms in result.timings_ms.items()} | again.timings_ms
         return again
+
+    def _written(self, word: str) -> bool:
+        """Whether some document writes `word` as typed: its best keyword hits, read back (keyword search stems,
+        and "applicance" shares its stem with "application")."""
+        ids = [int(i) for i in self.snapshot.index.keyword(word, 3).ids]
+        return any(word in p.text.casefold() for p in self.snapshot.passages(ids).values())
 
     def _search_dated(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
         s = self.settings

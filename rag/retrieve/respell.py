@@ -5,7 +5,8 @@ word, the dense vector drifts, and the answer scorer finds none of its words in 
 first search still lands near the topic (the other words and the encoder's word pieces carry it), so the
 words of its passages are the vocabulary a typo is checked against: a question word (five letters or
 more, not filler, not a whole word of the English encoder's 30,000-piece vocabulary: "visitors" is a word,
-"shoping" is not) that no passage uses in any form (Snowball stem) is replaced by the passage word spelled
+"shoping" is not) that no passage uses in any form (Snowball stem) and no document of the collection uses (a
+keyword search for it alone finds nothing: "hypoxia" stays in a biology collection) is replaced by the passage word spelled
 most nearly like it (same first letter, at most two letters longer or shorter, rapidfuzz ratio at least
 `MIN_RATIO`), and the question is searched again. A word with no near passage word stays as typed (a
 name the documents never mention must stay visible to the answer checks).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,9 +55,9 @@ def known_words() -> frozenset[str]:
 
 
 def respell(question: str, passages: list[str], known: frozenset[str] = frozenset(),
-            stemmer: Stemmer.Stemmer | None = None) -> Respelled:
+            in_collection: Callable[[str], bool] | None = None, stemmer: Stemmer.Stemmer | None = None) -> Respelled:
     """The question with words no passage uses replaced by the nearest passage word, if one is near enough;
-    words in `known` (real words) are never replaced."""
+    words in `known` (real words) and words `in_collection` says some document uses are never replaced."""
     stemmer = stemmer or Stemmer.Stemmer("english")
     seen: Counter[str] = Counter(w.casefold() for text in passages for w in _WORD.findall(text))
     if not seen:
@@ -71,6 +73,8 @@ def respell(question: str, passages: list[str], known: frozenset[str] = frozense
         low = typed.casefold()
         if (len(low) < MIN_LETTERS or low in COMMON_WORDS or low in known or low in seen
                 or stemmer.stemWord(low) in stems):
+            continue
+        if in_collection is not None and in_collection(low):  # "hypoxia" is a word of a biology collection
             continue
         near = [w for w in by_letter.get(low[0], []) if abs(len(w) - len(low)) <= MAX_LENGTH_GAP]
         scored = [(fuzz.ratio(low, w), seen[w], w) for w in near]

@@ -287,7 +287,7 @@ def test_cli_runs_an_evaluation(tmp_path, index_dir) -> None:
     assert json.loads((folder / "metrics.json").read_text())["config"]["limit"] == 3
 
 
-def test_cli_scores_a_scifact_train_slice(tmp_path, embedder) -> None:
+def test_cli_scores_a_scifact_train_slice(tmp_path, embedder, monkeypatch) -> None:
     """`rag eval --dataset beir` on real SciFact train queries: a split file of ids, a 200-abstract slice.
 
     Then the score matrices `rag eval train-encoder` chooses its settings with (eval/collection_scores.py),
@@ -303,6 +303,9 @@ def test_cli_scores_a_scifact_train_slice(tmp_path, embedder) -> None:
     ids = [q.qid for q in sliced.questions][:8]
     split = tmp_path / "ids.txt"
     split.write_text("# qrels: train\n" + "\n".join(ids) + "\n")
+    # The score matrices below rank the typed claim; the product would read "ischaemia" as the slice's
+    # "ischemia" and search again (rag/retrieve/respell.py), which the matrices do not model.
+    monkeypatch.setenv("RAG_RESPELL", "false")
     res = CliRunner().invoke(app, ["eval", "--dataset", "beir", "--path", str(scifact), "--split", str(split),
                                    "--corpus-limit", "200", "--index-dir", str(tmp_path / "idx"),
                                    "--output", str(tmp_path / "out"), "--no-progress"])

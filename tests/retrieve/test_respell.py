@@ -39,3 +39,8 @@ def test_the_answer_is_found_for_the_respelled_question_and_says_so(assistant) -
     assert not ans.refused and "January" in ans.answer
     assert ans.question == "when did the arcteryx museum store open"  # the reply keeps what was typed
     assert any("“arcteryx” as “arc'teryx”" in n for n in ans.notes)
+
+
+def test_a_word_some_document_writes_is_no_typo() -> None:
+    assert respell("hypoxia in tumours", ["hypoxic tumour cells"], known_words()).changed
+    assert not respell("hypoxia in tumours", ["hypoxic tumour cells"], known_words(), lambda w: w == "hypoxia").changed
