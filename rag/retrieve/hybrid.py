@@ -83,9 +83,7 @@ class HybridRetriever:
         result = self._search_dated(query, k, filters)
         if not self.settings.respell or han_text(query) or not result.hits:
             return result
-        if self._known is None:
-            self._known = known_words()
-        fixed = respell(query, [h.passage.text for h in result.hits], self._known, self._written)
+        fixed = respell(query, [h.passage.text for h in result.hits], self._known_words, self._written)
         if not fixed.changed:
             return result
         again = self._search_dated(fixed.question, k, filters)
@@ -93,6 +91,11 @@ class HybridRetriever:
         again.notes.insert(0, fixed.note())
         again.timings_ms = {f"{name}_first": ms for name, ms in result.timings_ms.items()} | again.timings_ms
         return again
+
+    def _known_words(self) -> frozenset[str]:
+        if self._known is None:
+            self._known = known_words()
+        return self._known
 
     def _written(self, word: str) -> bool:
         """Whether some document writes `word` as typed: its best keyword hits, read back (keyword search stems,

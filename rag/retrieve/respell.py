@@ -54,10 +54,12 @@ def known_words() -> frozenset[str]:
     return frozenset(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha())
 
 
-def respell(question: str, passages: list[str], known: frozenset[str] = frozenset(),
+def respell(question: str, passages: list[str], known: frozenset[str] | Callable[[], frozenset[str]] = frozenset(),
             in_collection: Callable[[str], bool] | None = None, stemmer: Stemmer.Stemmer | None = None) -> Respelled:
     """The question with words no passage uses replaced by the nearest passage word, if one is near enough;
-    words in `known` (real words) and words `in_collection` says some document uses are never replaced."""
+    words in `known` (real words; a callable is asked only when some word is a candidate, since reading the
+    vocabulary costs ~0.1 s of a one-shot `rag ask`) and words `in_collection` says some document uses are
+    never replaced."""
     stemmer = stemmer or Stemmer.Stemmer("english")
     seen: Counter[str] = Counter(w.casefold() for text in passages for w in _WORD.findall(text))
     if not seen:
@@ -71,8 +73,11 @@ def respell(question: str, passages: list[str], known: frozenset[str] = frozense
     for m in reversed(list(_WORD.finditer(question))):
         typed = m.group(0)
         low = typed.casefold()
-        if (len(low) < MIN_LETTERS or low in COMMON_WORDS or low in known or low in seen
-                or stemmer.stemWord(low) in stems):
+        if len(low) < MIN_LETTERS or low in COMMON_WORDS or low in seen or stemmer.stemWord(low) in stems:
+            continue
+        if callable(known):
+            known = known()
+        if low in known:
             continue
         if in_collection is not None and in_collection(low):  # "hypoxia" is a word of a biology collection
             continue

@@ -44,3 +44,14 @@ def test_the_answer_is_found_for_the_respelled_question_and_says_so(assistant) -
 def test_a_word_some_document_writes_is_no_typo() -> None:
     assert respell("hypoxia in tumours", ["hypoxic tumour cells"], known_words()).changed
     assert not respell("hypoxia in tumours", ["hypoxic tumour cells"], known_words(), lambda w: w == "hypoxia").changed
+
+
+def test_the_vocabulary_is_read_only_when_a_word_could_be_a_typo() -> None:
+    calls: list[int] = []
+
+    def known() -> frozenset[str]:
+        calls.append(1)
+        return known_words()
+
+    assert not respell("who is the mayor", PASSAGES, known).changed and not calls  # nothing to check
+    assert respell("which shoping events", PASSAGES, known).changed and calls
