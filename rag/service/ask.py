@@ -262,7 +262,7 @@ class QuestionPath:
 
     def grounded(self, question: str, hits: list[Hit], articles: ArticleLookup, evidence: Evidence,
                  ans: Answer) -> Answer:
-        """Step 8b: an answer whose quoted articles never mention a name (or, in English, a year) the question
+        """Step 8b: an answer whose quoted articles never mention a name (or, in English, a year or figure) the question
         gives is about something else: a refusal that says which (rag/answer/grounding.py, grounding_en.py)."""
         translated = self.translator is not None and self.translator.made(question)
         missing = unstated_names(question, ans, articles, [h.passage.text for h in hits] if translated else None)
