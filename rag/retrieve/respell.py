@@ -62,18 +62,20 @@ def respell(question: str, passages: list[str], known: frozenset[str] | Callable
     never replaced."""
     stemmer = stemmer or Stemmer.Stemmer("english")
     seen: Counter[str] = Counter(w.casefold() for text in passages for w in _WORD.findall(text))
-    if not seen:
-        return Respelled(question)
+    unseen = [m for m in _WORD.finditer(question)
+              if len(low := m.group(0).casefold()) >= MIN_LETTERS and low not in COMMON_WORDS and low not in seen]
+    if not seen or not unseen:
+        return Respelled(question)  # most questions: every long word is in the passages, nothing to stem
     stems = set(stemmer.stemWords(list(seen)))
     by_letter: dict[str, list[str]] = {}
     for w in seen:
         by_letter.setdefault(w[0], []).append(w)
     changes: list[tuple[str, str]] = []
     out = question
-    for m in reversed(list(_WORD.finditer(question))):
+    for m in reversed(unseen):
         typed = m.group(0)
         low = typed.casefold()
-        if len(low) < MIN_LETTERS or low in COMMON_WORDS or low in seen or stemmer.stemWord(low) in stems:
+        if stemmer.stemWord(low) in stems:
             continue
         if callable(known):
             known = known()
