@@ -1,6 +1,6 @@
 """The development set over the bundled sample (eval/data/sample_questions.jsonl) and its checks.
 
-Each line has the seeds fields (id, kind, question, answers, evidence) plus `split` (train | train2 | test | test2 | test3 | test4 | test5),
+Each line has the seeds fields (id, kind, question, answers, evidence) plus `split` (train | train2 | train3 | test | test2 | ... | test6),
 `style` (who, when, list, two-article, paraphrase, ...), `parts` for list/two-part questions (each
 part's alternatives; all parts must appear) and, for unanswerable questions, `about`: the start of
 the title of the article the question is about (on topic, but the article does not answer it).
@@ -12,8 +12,8 @@ only to report. `test2` is a second held-out set, written later in the way peopl
 short, misspelt, paraphrased): it draws ONLY on the articles of the `test` split, so an article may
 serve test and test2, never train and either; it is scored once, by someone who has not tuned on it.
 `test3` is a third held-out set of the same kind and over the same test articles, written 2026-12-07 by
-someone who did not tune the answerer; it is scored once, at the end. `test4` and `test5` likewise, written later.
-`train2` is typed the same way over the `train` articles, to tune on.
+someone who did not tune the answerer; it is scored once, at the end. `test4`, `test5` and `test6` likewise, written later.
+`train2` and `train3` are typed the same way over the `train` articles, to tune on.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from rag.models import Article
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = REPO / "eval" / "data" / "sample_questions.jsonl"
-SPLITS = ("train", "train2", "test", "test2", "test3", "test4", "test5")
-TRAIN_SPLITS = ("train", "train2")  # tuned on
-TEST_SPLITS = ("test", "test2", "test3", "test4", "test5")  # held out: never trained or tuned on
+SPLITS = ("train", "train2", "train3", "test", "test2", "test3", "test4", "test5", "test6")
+TRAIN_SPLITS = ("train", "train2", "train3")  # tuned on
+TEST_SPLITS = ("test", "test2", "test3", "test4", "test5", "test6")  # held out: never trained or tuned on
 
 
 @dataclass
