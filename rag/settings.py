@@ -201,6 +201,10 @@ class Settings(BaseSettings):
     respell: bool = Field(
         True, description="Read a misspelt question word as the retrieved passages' nearest word and search again "
         "(rag/retrieve/respell.py); the reply's notes say which word was read how")
+    read_typed: bool = Field(
+        True, description="Read a typed English question as a written one before answering: chat shorthand spelled "
+        "out (whats, ppl, govt), filler dropped (etc, stuff) (rag/answer/written.py); retrieval and the reply keep "
+        "what was typed")
     check_question_names: bool = Field(
         True, description="Refuse an English answer whose quoted articles never mention a name or year the question "
         "gives (rag/answer/grounding_en.py; Chinese questions' names are always checked)")

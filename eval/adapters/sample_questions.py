@@ -29,7 +29,8 @@ from rag.models import Article
 REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = REPO / "eval" / "data" / "sample_questions.jsonl"
 SPLITS = ("train", "train2", "train3", "test", "test2", "test3", "test4", "test5", "test6")
-TRAIN_SPLITS = ("train", "train2", "train3")  # tuned on
+TYPED_TRAIN_SPLITS = ("train2", "train3")  # typed the way people type, over the train articles
+TRAIN_SPLITS = ("train", *TYPED_TRAIN_SPLITS)  # tuned on
 TEST_SPLITS = ("test", "test2", "test3", "test4", "test5", "test6")  # held out: never trained or tuned on
 
 

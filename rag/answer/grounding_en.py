@@ -94,7 +94,8 @@ def lower_case_names(question: str, known: set[str]) -> list[str]:
 _ORDINALS = {w: i for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
                                          "twelfth".split(), start=1)}
 # A number right after these counts the answer's items ("which two events", "name three"), not a fact to find.
-_COUNTS_ANSWER = re.compile(r"\b(?:which|what|name|list|give|the\s+top)(?:\s+(?:are|were|is|was|the|me))*\s+$",
+# So does one that opens the question ("3 neighbourhood problems sorted out in anqiu").
+_COUNTS_ANSWER = re.compile(r"(?:\b(?:which|what|name|list|give|the\s+top)(?:\s+(?:are|were|is|was|the|me))*\s+|^\s*)$",
                             re.IGNORECASE)
 
 
@@ -232,4 +233,7 @@ def unstated_specifics(question: str, answer: Answer, articles: ArticleLookup, p
     initials = _initials(ordered)
     missing = [n for n in names if not _named(n, words, initials)]
     stated_figures = _numbers(whole) if figures else set()
-    return missing + [y for y in years if y not in stated_years] + [f for f in figures if f not in stated_figures]
+    # two digits may be a year typed short ("back in 61"): a year the articles state ending in them counts
+    short_years = {y[2:] for y in stated_years | set(_YEAR.findall(whole))}
+    return missing + [y for y in years if y not in stated_years] + [
+        f for f in figures if f not in stated_figures and f not in short_years]

@@ -234,7 +234,7 @@ def register(app: typer.Typer) -> None:
         """Learn the read mode's cut-offs out of fold on sample `train` + seeds_dev with the real reader (set
         OPENAI_BASE_URL to it, e.g. the local llama.cpp server); print the figures; write the cut-offs."""
         from eval.answerer_data import SAMPLE, collect, summary  # noqa: PLC0415 - scikit-learn only for training
-        from eval.adapters.sample_questions import QUESTIONS  # noqa: PLC0415
+        from eval.adapters.sample_questions import QUESTIONS, TRAIN_SPLITS  # noqa: PLC0415
         from eval.train_reader import OUTCOMES, CachedReader, choose, outcomes, save_outcomes  # noqa: PLC0415
         from rag.answer.features import FeatureExtractor  # noqa: PLC0415
         from rag.answer.llm import LLMAnswerer  # noqa: PLC0415
@@ -259,7 +259,7 @@ def register(app: typer.Typer) -> None:
         embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
         verifier = CitationVerifier(embedder, settings.verify_min_similarity)
         cases = collect(settings, embedder, seeds, squad, log=lambda m: out.print(m, highlight=False),
-                        questions=QUESTIONS, corpus=SAMPLE)
+                        questions=QUESTIONS, corpus=SAMPLE, splits=TRAIN_SPLITS)
         pool = [c for c in cases if c.dataset != "sample-test" and not c.test_article]
         out.print(summary(pool), highlight=False)
         reader = CachedReader(LLMAnswerer(settings, verifier).client, settings, 0.0)

@@ -39,6 +39,7 @@ from rag.answer.grounding import unstated_names
 from rag.answer.grounding_en import two_sided, unstated_specifics
 from rag.answer.reader import ReaderComposer, ReaderCutoffs, route
 from rag.answer.translate import QuestionTranslator, wants_translation
+from rag.answer.written import written
 from rag.cite.verify import CitationVerifier
 from rag.models import Answer, AnswerMode, AskRequest, ChatTurn, Hit, Progress, RefusalTrace
 from rag.retrieve.hybrid import HybridRetriever
@@ -120,6 +121,8 @@ class QuestionPath:
         if query != rewritten:
             result.notes.insert(0, f"Searched the Chinese documents with a translation of the question: {query}")
         query = result.query or query  # a misspelt word read as the documents' word (rag/retrieve/respell.py)
+        if self.settings.read_typed:  # "whats jd's count" is scored as "what is JD's count" (rag/answer/written.py)
+            query = written(query)
         t_retrieve = (time.perf_counter() - t0) * 1000
         final: Answer | None = None
         looked_up = result.sentence_lookup(sentences) if sentences is not None else None

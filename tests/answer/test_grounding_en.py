@@ -60,12 +60,15 @@ def test_years_count_as_written_dated_or_said_relative_to_the_date() -> None:
     assert missing("How many first-office stores opened in 2023?", "1,215 new first-office stores") == []  # "last year"
     assert missing("How many first-office stores opened in 2022?", "1,215 new first-office stores") == ["2022"]
     assert missing("How many flagship stores has JD opened in 2024?") == []  # the article's date
+    assert missing("how many flagship stores did jd have back in 24") == []  # a year typed short
+    assert missing("how many flagship stores did jd have back in 19") == ["19"]
 
 
 def test_a_figure_the_question_gives_must_be_in_the_article_but_not_a_count_of_the_answer() -> None:
     assert question_numbers("What are the names of the six new cities?") == ["6"]
     assert question_numbers("Which two events did the mayor name?") == []
     assert question_numbers("What are two basic resources?") == []
+    assert question_numbers("3 neighbourhood problems sorted out in anqiu") == []  # opens the question: a count
     assert missing("What are the names of the six new cities?", "five new cities") == ["6"]
     assert missing("What are the names of the five new cities?", "five new cities") == []
 
