@@ -12,7 +12,16 @@ from rag.answer.answer_match import fold, states
 from rag.answer.citations import SentenceSpan
 from rag.answer.features import Candidates
 from rag.answer.flow import Evidence
-from rag.answer.reader import ReaderBusy, ReaderCutoffs, ReaderGate, clean_reply, route, standing_sentence
+from rag.answer.reader import (
+    QUOTE_WORDS,
+    ReaderBusy,
+    ReaderCutoffs,
+    ReaderGate,
+    clean_reply,
+    quote_window,
+    route,
+    standing_sentence,
+)
 from rag.models import Hit, Passage
 
 
@@ -146,3 +155,15 @@ def test_shipped_cutoffs_load_and_a_broken_file_says_what_to_do(tmp_path) -> Non
     bad.write_text("{", encoding="utf-8")
     with pytest.raises(ValueError, match="train-reader"):
         ReaderCutoffs.load(bad)
+
+
+def test_a_long_sentence_is_quoted_as_the_clause_that_states_the_reply() -> None:
+    sentence = ("The meeting emphasized that each pilot city should further improve the implementation plan, "
+                "establish and improve the work promotion and guarantee mechanism, and continuously improve the "
+                "work style, work synergy and work effectiveness, according to the notice issued on Monday.")
+    assert len(sentence.split()) > QUOTE_WORDS
+    s, e = quote_window(sentence, "work synergy", "which work things should keep improving")
+    quote = sentence[s:e]
+    assert "work synergy" in quote and len(quote.split()) <= QUOTE_WORDS
+    short = "Shanghai received 1,215 new first-office stores last year."
+    assert quote_window(short, "1,215", "how many first office stores") == (0, len(short))
