@@ -234,6 +234,6 @@ def unstated_specifics(question: str, answer: Answer, articles: ArticleLookup, p
     missing = [n for n in names if not _named(n, words, initials)]
     stated_figures = _numbers(whole) if figures else set()
     # two digits may be a year typed short ("back in 61"): a year the articles state ending in them counts
-    short_years = {y[2:] for y in stated_years | set(_YEAR.findall(whole))}
+    short_years = {y[2:] for y in stated_years}  # every text in `whole` added its written years above
     return missing + [y for y in years if y not in stated_years] + [
         f for f in figures if f not in stated_figures and f not in short_years]
